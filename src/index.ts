@@ -1,0 +1,6 @@
+/**
+ * @module tpusim
+ * The public API, grouped by module. Anything not exported here (or from a module's
+ * `package.json` export) is internal.
+ */
+export * as bfloat16 from './bfloat16/index.ts';
