@@ -7,5 +7,6 @@ export default defineConfig({
     testTimeout: 60_000,
     // Tests must be quiet: console output from a test is a failure (see test/setup.ts).
     setupFiles: ['test/setup.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
