@@ -1,0 +1,148 @@
+/**
+ * @module vpu/array
+ * VPU ops on whole arrays of any length, for the compiler and the TensorCore to call: the
+ * array is cut into vregs of 8 x 128 values (the tail padded), every vreg goes through the
+ * op, and the cycle count is vregs touched x the op's per-vreg cost (./ops.ts).
+ *
+ * Imports bfloat16 (bulk bf16 conversion), ./config, ./ops. Elementwise results do not
+ * depend on the tiling (each value is computed alone), so the loops run flat over the array;
+ * the register-level form in ./vregs.ts computes the same bits (tested).
+ * Invariant: inputs are never modified; every result is a fresh array.
+ */
+import { bf16ToF32Array, bitsToF32, f32ToBits, f32ToBf16Array } from '../bfloat16/index.ts';
+import { DEFAULT_VPU_CONFIG, vregSize, type VpuConfig } from './config.ts';
+import {
+  BINARY_FNS,
+  COMPARE_FNS,
+  UNARY_FNS,
+  opCycles,
+  type BinaryOp,
+  type CompareOp,
+  type UnaryOp,
+  type VpuOp,
+} from './ops.ts';
+
+/** An op's result and its cost. */
+export interface VpuResult<T> {
+  readonly out: T;
+  /** VPU cycles: vregs touched x the op's cycles per vreg. */
+  readonly cycles: number;
+}
+
+/** An operand: an array, or a scalar broadcast from the scalar unit (free, like the hardware's vector-scalar forms). */
+export type Operand = Float32Array | number;
+
+/** Bad operands: names the op and both sizes. */
+export class VpuShapeError extends Error {
+  override readonly name = 'VpuShapeError';
+  readonly userFacing = true;
+}
+
+/** How many vregs an array of `length` values occupies (at least one). */
+export function vregCount(length: number, config: VpuConfig = DEFAULT_VPU_CONFIG): number {
+  return Math.max(1, Math.ceil(length / vregSize(config)));
+}
+
+/** Cycles of `op` over an array of `length` values. */
+export function arrayCycles(op: VpuOp, length: number, config: VpuConfig = DEFAULT_VPU_CONFIG): number {
+  return vregCount(length, config) * opCycles(op, config);
+}
+
+function lengthOf(op: string, operands: readonly Operand[]): number {
+  let length = -1;
+  for (const x of operands) {
+    if (typeof x === 'number') continue;
+    if (length >= 0 && x.length !== length) {
+      throw new VpuShapeError(`vpu ${op}: operand lengths differ (${length} vs ${x.length})`);
+    }
+    length = x.length;
+  }
+  if (length < 0) throw new VpuShapeError(`vpu ${op}: at least one operand must be an array`);
+  return length;
+}
+
+const at = (x: Operand, i: number): number => (typeof x === 'number' ? x : x[i]!);
+
+/** A scalar operand rounded to f32 once (through bfloat16's named bit functions). */
+function toF32(x: Operand): Operand {
+  return typeof x === 'number' ? bitsToF32(f32ToBits(x)) : x;
+}
+
+/**
+ * Applies a unary op to every value.
+ * @example unary('exp', new Float32Array([0, 1])).out // [1, 2.7182817459106445]
+ */
+export function unary(op: UnaryOp, x: Float32Array, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  const f = UNARY_FNS[op];
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  return { out, cycles: arrayCycles(op, x.length, config) };
+}
+
+/**
+ * Applies a binary op elementwise; either operand may be a scalar.
+ * @example binary('add', new Float32Array([1, 2]), 0.5).out // [1.5, 2.5]
+ */
+export function binary(op: BinaryOp, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  const n = lengthOf(op, [a, b]);
+  a = toF32(a);
+  b = toF32(b);
+  const f = BINARY_FNS[op];
+  const out = new Float32Array(n);
+  if (typeof a !== 'number' && typeof b !== 'number') {
+    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = f(at(a, i), at(b, i));
+  }
+  return { out, cycles: arrayCycles(op, n, config) };
+}
+
+/**
+ * Compares elementwise; the mask holds 1 where the comparison is true.
+ * @example compare('gt', new Float32Array([1, 3]), 2).out // Uint8Array [0, 1]
+ */
+export function compare(op: CompareOp, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Uint8Array> {
+  const n = lengthOf(op, [a, b]);
+  a = toF32(a);
+  b = toF32(b);
+  const f = COMPARE_FNS[op];
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = f(at(a, i), at(b, i)) ? 1 : 0;
+  return { out, cycles: arrayCycles(op, n, config) };
+}
+
+/**
+ * Picks `a` where the mask is set, else `b` (relu = select(x > 0, x, 0)).
+ * @example select(new Uint8Array([1, 0]), new Float32Array([5, 6]), 0).out // [5, 0]
+ */
+export function select(mask: Uint8Array, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  const n = lengthOf('select', [a, b]);
+  if (mask.length !== n) throw new VpuShapeError(`vpu select: mask has ${mask.length} values, operands have ${n}`);
+  a = toF32(a);
+  b = toF32(b);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = mask[i] !== 0 ? at(a, i) : at(b, i);
+  return { out, cycles: arrayCycles('select', n, config) };
+}
+
+/** Converts f32 values to bf16 bit patterns (round to nearest even, subnormals flushed). */
+export function toBf16(x: Float32Array, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Uint16Array> {
+  return { out: f32ToBf16Array(x), cycles: arrayCycles('to-bf16', x.length, config) };
+}
+
+/** Widens bf16 bit patterns to f32 (exact). */
+export function fromBf16(bits: Uint16Array, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  return { out: bf16ToF32Array(bits), cycles: arrayCycles('from-bf16', bits.length, config) };
+}
+
+/**
+ * Repeats a row row[C] into out[R, C] (bias add = binary('add', x, broadcastRows(b, R))).
+ * @example broadcastRows(new Float32Array([1, 2]), 2).out // [1, 2, 1, 2]
+ */
+export function broadcastRows(row: Float32Array, rows: number, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new VpuShapeError(`vpu broadcast: rows must be a positive integer, got ${rows}`);
+  const out = new Float32Array(rows * row.length);
+  for (let r = 0; r < rows; r++) out.set(row, r * row.length);
+  const tiles = Math.ceil(rows / config.sublanes) * Math.ceil(row.length / config.lanes);
+  return { out, cycles: Math.max(1, tiles) * opCycles('broadcast', config) };
+}

@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { divF32, expF32, logF32, rsqrtF32, sqrtF32, tanhF32 } from '../../src/vpu/index.ts';
+import { ulpError, ulpF32 } from './f32-oracle.ts';
+
+const f32 = (min: number, max: number) =>
+  fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true, noDefaultInfinity: true });
+
+describe('f32 transcendentals: error <= 1 ulp against an f64 reference', () => {
+  const cases: [string, (x: number) => number, (x: number) => number, fc.Arbitrary<number>][] = [
+    ['exp', expF32, Math.exp, f32(-103, 88.7)],
+    ['log', logF32, Math.log, f32(1e-38, 3e38)],
+    ['tanh', tanhF32, Math.tanh, f32(-20, 20)],
+    ['rsqrt', rsqrtF32, (x) => 1 / Math.sqrt(x), f32(1e-38, 3e38)],
+  ];
+  for (const [name, fn, ref, arb] of cases) {
+    it(`${name}`, () => {
+      fc.assert(
+        fc.property(arb, (x) => {
+          const got = fn(x);
+          expect(Math.fround(got)).toBe(got); // an f32 value
+          expect(ulpError(got, ref(x))).toBeLessThanOrEqual(1);
+        }),
+        { seed: 41, numRuns: 3000 },
+      );
+    });
+  }
+
+  it('special values follow IEEE', () => {
+    expect(expF32(-Infinity)).toBe(0);
+    expect(expF32(100)).toBe(Infinity);
+    expect(logF32(0)).toBe(-Infinity);
+    expect(logF32(-1)).toBeNaN();
+    expect(rsqrtF32(0)).toBe(Infinity);
+    expect(rsqrtF32(-1)).toBeNaN();
+    expect(tanhF32(-Infinity)).toBe(-1);
+    expect(Object.is(sqrtF32(-0), -0)).toBe(true);
+  });
+});
+
+describe('divide and sqrt are correctly rounded (independent exact check)', () => {
+  it('div: |r*b - a| <= ulp(r)/2 * |b|, computed exactly in f64', () => {
+    fc.assert(
+      fc.property(f32(-1e18, 1e18), f32(-1e18, 1e18), (a, b) => {
+        fc.pre(b !== 0 && Math.abs(a / b) > 1e-30 && Math.abs(a / b) < 1e30);
+        const r = divF32(a, b);
+        // r*b is exact (two 24-bit significands), and so is the difference with a.
+        expect(Math.abs(r * b - a)).toBeLessThanOrEqual((ulpF32(r) / 2) * Math.abs(b));
+      }),
+      { seed: 42, numRuns: 3000 },
+    );
+  });
+
+  it('sqrt: (r - h)^2 <= x <= (r + h)^2 with h = ulp(r)/2, squares exact in f64', () => {
+    fc.assert(
+      fc.property(f32(1e-30, 1e30), (x) => {
+        const r = sqrtF32(x);
+        const h = ulpF32(r) / 2;
+        expect((r - h) ** 2).toBeLessThanOrEqual(x);
+        expect((r + h) ** 2).toBeGreaterThanOrEqual(x);
+      }),
+      { seed: 43, numRuns: 3000 },
+    );
+  });
+});
