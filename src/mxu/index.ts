@@ -1,0 +1,13 @@
+/**
+ * @module mxu
+ * Public surface of the matrix unit: configuration, the numerics reference, the stepped
+ * systolic array (PE -> array -> feeder -> MXU), the closed-form cycle count and the report.
+ * A plain list of export lines; nothing here has behaviour of its own.
+ */
+export { DEFAULT_MXU_CONFIG, MxuConfigError, PASSES, PRECISIONS, checkShape, mxuConfig, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
+export { CANONICAL_NAN_BITS, PASS_ORDER, canonicalizeNaNs, combinePasses, referenceMatmul, referencePass, type ReferenceOptions } from './reference.ts';
+export { PE, PeGrid } from './pe.ts';
+export { SystolicArray, WeightHazardError, type MacEngine, type PeState, type SystolicArrayUnit, type WeightRowWrite } from './array.ts';
+export { Feeder, type AccumulatorWrite, type FeederCounters, type Tile } from './feeder.ts';
+export { SteppedMxu, checkOperands, runStepped, type ArrayModel, type CycleEvents, type MxuCounters, type SteppedOptions, type SteppedResult } from './stepped.ts';
+export { folds, mxuCounters, mxuCycles, tilePeriod, tileSchedule, type ClosedFormCounters } from './cycles.ts';
