@@ -11,3 +11,4 @@ export { SystolicArray, WeightHazardError, type MacEngine, type PeState, type Sy
 export { Feeder, type AccumulatorWrite, type FeederCounters, type Tile } from './feeder.ts';
 export { SteppedMxu, checkOperands, runStepped, type ArrayModel, type CycleEvents, type MxuCounters, type SteppedOptions, type SteppedResult } from './stepped.ts';
 export { folds, mxuCounters, mxuCycles, tilePeriod, tileSchedule, type ClosedFormCounters } from './cycles.ts';
+export { SCALESIM_FIELDS, WEIGHT_BYTES, formatReport, mxuReport, reportFromCounters, type MxuReport } from './report.ts';
