@@ -1,0 +1,46 @@
+/**
+ * @module mxu/precision
+ * XLA's precision modes on top of single MXU passes: `default` is one pass; `high` (bf16x3)
+ * and `highest` (bf16x6) split each operand into bf16 pieces (bfloat16's `splitArray`) and
+ * run one full pass per product term, in ./reference.ts's `PASS_ORDER`, then combine them
+ * with its `combinePasses` (small terms first, a non-finite small sum replaced by 0, hi.hi
+ * last) and canonicalise NaNs.
+ *
+ * Imports bfloat16, ./config, ./reference. The pass itself is a parameter, so the WASM, JS
+ * and worker-thread kernels all share this one definition of the modes.
+ */
+import { splitArray, type SubnormalMode } from '../bfloat16/index.ts';
+import { PASSES, type Precision } from './config.ts';
+import { PASS_ORDER, canonicalizeNaNs, combinePasses } from './reference.ts';
+
+/**
+ * One MXU pass on two operands of a fixed shape (a: [M, K], b: [K, N] -> c: [M, N]),
+ * rounding them to bf16 on entry and canonicalising NaNs.
+ */
+export type PassFn = (a: Float32Array, b: Float32Array) => Float32Array;
+
+/** How many bf16 pieces each precision splits an operand into. */
+export const PIECES: { readonly [P in Precision]: 1 | 2 | 3 } = { default: 1, high: 2, highest: 3 };
+
+/**
+ * C = A . B at `precision`, built from passes of `pass`.
+ * Equivalent, bit for bit, to `referenceMatmul` with the same precision, when `pass` is
+ * equivalent to one reference pass (rounding + `referencePass` + canonicalising).
+ * @example matmulWithPrecision(a, b, 'high', 'flush', (x, y) => matmulFast(x, y, shape, { config }))
+ */
+export function matmulWithPrecision(
+  a: Float32Array,
+  b: Float32Array,
+  precision: Precision,
+  subnormals: SubnormalMode,
+  pass: PassFn,
+): Float32Array {
+  // The default mode's one piece is bf16(x), which is exactly what a pass does on entry.
+  if (precision === 'default') return pass(a, b);
+  const aPieces = splitArray(a, PIECES[precision], subnormals);
+  const bPieces = splitArray(b, PIECES[precision], subnormals);
+  const order = PASS_ORDER[precision];
+  if (order.length !== PASSES[precision]) throw new Error(`PASS_ORDER.${precision} disagrees with PASSES`);
+  const passes = order.map(([pa, pb]) => pass(aPieces[pa]!, bPieces[pb]!));
+  return canonicalizeNaNs(combinePasses(passes));
+}

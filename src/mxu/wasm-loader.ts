@@ -1,0 +1,169 @@
+/**
+ * @module mxu/wasm-loader
+ * Loads build/wasm/mxu-kernel.wasm (compiled from ./wasm/kernel.ts by
+ * scripts/build-wasm.mjs) and runs one MXU pass on it: round operands to bf16 (bfloat16's
+ * bulk rounding), pack them, call the SIMD kernel, canonicalise NaNs, copy C out.
+ *
+ * Imports bfloat16 and ./config. One instance (with its own linear memory) per thread, made
+ * on first use; worker threads each get their own. Not re-entrant (nothing here is async).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { roundToBf16Array, type SubnormalMode } from '../bfloat16/index.ts';
+import type { MatmulShape } from './config.ts';
+
+/** The compiled kernel's file, relative to the repository root. */
+export const KERNEL_WASM_PATH = 'build/wasm/mxu-kernel.wasm';
+
+/** The WASM kernel is missing or broken; the message says how to rebuild it. */
+export class WasmKernelError extends Error {
+  override readonly name = 'WasmKernelError';
+  readonly userFacing = true;
+}
+
+/** The slice of the WebAssembly API used here (tsconfig's lib has no WebAssembly types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+/** A compiled module (opaque). */
+export type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface KernelExports {
+  readonly memory: WasmMemory;
+  heapBase(): number;
+  packA(src: number, dst: number, m: number, k: number): void;
+  packB(src: number, dst: number, k: number, n: number): void;
+  matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number): void;
+  canonicalizeNaNs(ptr: number, count: number): void;
+}
+
+const PAGE_BYTES = 65536;
+const MAX_BYTES = 4 * 1024 ** 3 - PAGE_BYTES;
+
+const align64 = (x: number): number => Math.ceil(x / 64) * 64;
+
+/** Where each buffer of one pass lives in linear memory (byte offsets). */
+interface Layout {
+  readonly staging: number;
+  readonly packedA: number;
+  readonly packedB: number;
+  readonly c: number;
+  readonly end: number;
+  /** C's padded width ceil(N/4)*4 and padded height ceil(M/4)*4. */
+  readonly cCols: number;
+  readonly cRows: number;
+}
+
+function layout(base: number, { m, k, n }: MatmulShape): Layout {
+  const cRows = Math.ceil(m / 4) * 4;
+  const cCols = Math.ceil(n / 4) * 4;
+  const staging = align64(base);
+  const packedA = align64(staging + Math.max(m * k, k * n) * 4);
+  const packedB = align64(packedA + cRows * k * 4);
+  const c = align64(packedB + k * cCols * 4);
+  return { staging, packedA, packedB, c, end: c + cRows * cCols * 4, cCols, cRows };
+}
+
+/** Options of one pass. */
+export interface WasmPassOptions {
+  /** Fold depth R (array rows). */
+  readonly rows: number;
+  /** Subnormal mode of the entry rounding. */
+  readonly subnormals: SubnormalMode;
+}
+
+/** One thread's instance of the SIMD kernel. */
+export class WasmKernel {
+  private readonly exports: KernelExports;
+
+  constructor(module: WasmModule) {
+    const instance = new wasmApi.Instance(module, {
+      env: {
+        abort: () => {
+          throw new WasmKernelError('mxu-kernel.wasm aborted; rebuild it with `npm run build:wasm`');
+        },
+      },
+    });
+    this.exports = instance.exports as unknown as KernelExports;
+  }
+
+  /** Bytes of linear memory this instance holds (it grows to the largest pass, never shrinks). */
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  /**
+   * One MXU pass, c = a . b: operands rounded to bf16 on entry, folds of `rows`, NaNs
+   * canonicalised. a: [M, K], b: [K, N]; writes c: [M, N] into `out`.
+   */
+  pass(a: Float32Array, b: Float32Array, shape: MatmulShape, options: WasmPassOptions, out: Float32Array): void {
+    const { m, k, n } = shape;
+    const ex = this.exports;
+    const lay = layout(ex.heapBase(), shape);
+    this.reserve(lay.end);
+    const mem = ex.memory.buffer;
+    const stagingA = new Float32Array(mem, lay.staging, m * k);
+    roundToBf16Array(a, stagingA, options.subnormals);
+    ex.packA(lay.staging, lay.packedA, m, k);
+    const stagingB = new Float32Array(mem, lay.staging, k * n);
+    roundToBf16Array(b, stagingB, options.subnormals);
+    ex.packB(lay.staging, lay.packedB, k, n);
+    ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows);
+    ex.canonicalizeNaNs(lay.c, lay.cRows * lay.cCols);
+    const c = new Float32Array(mem, lay.c, lay.cRows * lay.cCols);
+    if (lay.cCols === n) {
+      out.set(c.subarray(0, m * n));
+      return;
+    }
+    for (let i = 0; i < m; i++) out.set(c.subarray(i * lay.cCols, i * lay.cCols + n), i * n);
+  }
+
+  private reserve(bytes: number): void {
+    if (bytes > MAX_BYTES) {
+      throw new WasmKernelError(`matmul needs ${(bytes / 2 ** 30).toFixed(1)} GiB of WASM memory (limit 4 GiB); split it`);
+    }
+    const have = this.exports.memory.buffer.byteLength;
+    if (bytes > have) this.exports.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+  }
+}
+
+let compiled: WasmModule | undefined;
+let kernel: WasmKernel | undefined;
+
+/** The kernel file's absolute path in this checkout. */
+export function kernelWasmFile(): string {
+  return fileURLToPath(new URL(`../../${KERNEL_WASM_PATH}`, import.meta.url));
+}
+
+/**
+ * Compiles a kernel module from `path` (throws WasmKernelError, saying how to rebuild, if the
+ * file is missing or invalid).
+ */
+export function loadKernelModule(path: string): WasmModule {
+  if (!existsSync(path)) {
+    throw new WasmKernelError(`${path} is missing: run \`npm run build:wasm\` (it compiles src/mxu/wasm/kernel.ts)`);
+  }
+  try {
+    return new wasmApi.Module(readFileSync(path));
+  } catch (err) {
+    throw new WasmKernelError(`${path} is not a valid kernel (${(err as Error).message}): run \`npm run build:wasm\``);
+  }
+}
+
+/** The kernel module, compiled once per thread. */
+export function kernelModule(): WasmModule {
+  compiled ??= loadKernelModule(kernelWasmFile());
+  return compiled;
+}
+
+/** This thread's kernel instance, created on first use. */
+export function wasmKernel(): WasmKernel {
+  kernel ??= new WasmKernel(kernelModule());
+  return kernel;
+}

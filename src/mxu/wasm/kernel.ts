@@ -1,0 +1,186 @@
+/**
+ * @module mxu/wasm/kernel
+ * The MXU's functional kernel in WebAssembly SIMD (AssemblyScript, built by
+ * scripts/build-wasm.mjs into build/wasm/mxu-kernel.wasm). Loaded by ../wasm-loader.ts; the
+ * public entry point is ../kernel.ts `matmulFast`.
+ *
+ * Imports nothing. Works on linear memory laid out by the loader; never allocates.
+ *
+ * ## Numerics (must equal ../reference.ts bit for bit)
+ * Operands arrive already rounded to bf16 (the loader does that with bfloat16's bulk
+ * rounding). For each output (m, n) and each row fold of R = `rows` values of k:
+ *   s = +0;  for k in fold (ascending): s = f32(s + f32(a[m,k] * b[k,n]))
+ *   c[m,n] = f32(c[m,n] + s)            (c starts at +0; folds in ascending order)
+ * Vectorised ACROSS n only: one f32x4 lane per output column, so every lane keeps exactly
+ * the scalar order above. NOTE: a multiply then a separate add, never a fused multiply-add
+ * (relaxed-simd madd): a bf16 x bf16 product is exact in f32 only while it neither under- nor
+ * overflows, and the spec rounds it to f32 before the add. WASM float arithmetic is IEEE
+ * round-to-nearest-even with subnormals (no flush-to-zero), matching JS's Math.fround.
+ *
+ * ## Memory layout (all f32, 16-byte aligned, set up by the loader)
+ * - packed A: blocks of MR = 4 rows; block i holds, for each k, the 4 values a[4i..4i+3, k]
+ *   (rows past M are +0). Address of (block i, k): aP + (i*K + k) * 16.
+ * - packed B: panels of 8 columns (2 vectors), then single 4-column panels for the rest of
+ *   ceil(N/4)*4 columns (columns past N are +0). Panel p holds, for each k, its columns'
+ *   b[k, ...] contiguously. Address of (8-wide panel p, k): bP + (p*K + k) * 32.
+ * - C: ceil(M/4)*4 rows of ceil(N/4)*4 columns, row-major; padding rows and columns hold
+ *   values the caller drops (they may be NaN from 0 * Inf, which is harmless).
+ *
+ * ## Blocking
+ * fold (R values of k) -> chunk of MC_BLOCKS row blocks (A chunk stays in L2) -> panel
+ * (its R x 8 slice of B stays in L1) -> row block: one micro-kernel call computes a 4 x 8
+ * tile's fold sum s in 8 registers and adds it into C.
+ */
+
+/** Rows of A per register block. */
+const MR: i32 = 4;
+/** Row blocks per cache chunk (128 rows of A x one fold: 64 KiB at R = 128). */
+const MC_BLOCKS: i32 = 32;
+
+/** First free byte of linear memory: the loader lays its buffers out from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/**
+ * Packs a: [M, K] (row-major f32 at `src`) into MR-row blocks at `dst`
+ * (ceil(M/4) * K * 4 floats), zero-filling rows past M.
+ */
+export function packA(src: usize, dst: usize, m: i32, k: i32): void {
+  const blocks = (m + MR - 1) / MR;
+  for (let i = 0; i < blocks; i++) {
+    for (let r = 0; r < MR; r++) {
+      const row = i * MR + r;
+      let out = dst + (<usize>i * k * MR + r) * 4;
+      if (row >= m) {
+        for (let kk = 0; kk < k; kk++, out += MR * 4) store<f32>(out, 0);
+        continue;
+      }
+      let from = src + <usize>row * k * 4;
+      for (let kk = 0; kk < k; kk++, out += MR * 4, from += 4) store<f32>(out, load<f32>(from));
+    }
+  }
+}
+
+/** Copies `width` columns of b starting at `col0` into a panel, zero-filling past N. */
+function packPanel(src: usize, out: usize, k: i32, n: i32, col0: i32, width: i32): void {
+  for (let kk = 0; kk < k; kk++) {
+    const from = src + (<usize>kk * n + col0) * 4;
+    for (let j = 0; j < width; j++, out += 4) store<f32>(out, col0 + j < n ? load<f32>(from + <usize>j * 4) : 0);
+  }
+}
+
+/**
+ * Packs b: [K, N] (row-major f32 at `src`) into column panels at `dst`
+ * (K * ceil(N/4) * 4 floats): 8-wide panels first, then 4-wide ones.
+ */
+export function packB(src: usize, dst: usize, k: i32, n: i32): void {
+  const vectors = (n + 3) >> 2;
+  const wide = vectors >> 1;
+  for (let p = 0; p < wide; p++) packPanel(src, dst + <usize>p * k * 32, k, n, p * 8, 8);
+  if (vectors & 1) packPanel(src, dst + <usize>wide * k * 32, k, n, wide * 8, 4);
+}
+
+/**
+ * The 4 x 8 micro-kernel: one fold of `kl` values of k for a tile of 4 rows and 8 columns,
+ * then c += s. `ldc` is C's row stride in bytes.
+ */
+// @ts-ignore: decorator
+@inline function tile4x8(ap: usize, bp: usize, cp: usize, kl: i32, ldc: usize): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  for (let kk = 0; kk < kl; kk++) {
+    const b0 = v128.load(bp, 0);
+    const b1 = v128.load(bp, 16);
+    const a0 = v128.load32_splat(ap, 0);
+    s00 = f32x4.add(s00, f32x4.mul(a0, b0));
+    s01 = f32x4.add(s01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(ap, 4);
+    s10 = f32x4.add(s10, f32x4.mul(a1, b0));
+    s11 = f32x4.add(s11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(ap, 8);
+    s20 = f32x4.add(s20, f32x4.mul(a2, b0));
+    s21 = f32x4.add(s21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(ap, 12);
+    s30 = f32x4.add(s30, f32x4.mul(a3, b0));
+    s31 = f32x4.add(s31, f32x4.mul(a3, b1));
+    ap += 16;
+    bp += 32;
+  }
+  v128.store(cp, f32x4.add(v128.load(cp, 0), s00), 0);
+  v128.store(cp, f32x4.add(v128.load(cp, 16), s01), 16);
+  cp += ldc;
+  v128.store(cp, f32x4.add(v128.load(cp, 0), s10), 0);
+  v128.store(cp, f32x4.add(v128.load(cp, 16), s11), 16);
+  cp += ldc;
+  v128.store(cp, f32x4.add(v128.load(cp, 0), s20), 0);
+  v128.store(cp, f32x4.add(v128.load(cp, 16), s21), 16);
+  cp += ldc;
+  v128.store(cp, f32x4.add(v128.load(cp, 0), s30), 0);
+  v128.store(cp, f32x4.add(v128.load(cp, 16), s31), 16);
+}
+
+/** The 4 x 4 micro-kernel for the last, odd column vector (same order as tile4x8). */
+// @ts-ignore: decorator
+@inline function tile4x4(ap: usize, bp: usize, cp: usize, kl: i32, ldc: usize): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  for (let kk = 0; kk < kl; kk++) {
+    const b0 = v128.load(bp, 0);
+    s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(ap, 0), b0));
+    s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(ap, 4), b0));
+    s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(ap, 8), b0));
+    s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(ap, 12), b0));
+    ap += 16;
+    bp += 16;
+  }
+  v128.store(cp, f32x4.add(v128.load(cp), s0));
+  cp += ldc;
+  v128.store(cp, f32x4.add(v128.load(cp), s1));
+  cp += ldc;
+  v128.store(cp, f32x4.add(v128.load(cp), s2));
+  cp += ldc;
+  v128.store(cp, f32x4.add(v128.load(cp), s3));
+}
+
+/**
+ * One MXU pass: c = a . b with fold depth `rows`, on packed operands (see the layout above).
+ * Writes all ceil(M/4)*4 x ceil(N/4)*4 values of C, padding included.
+ */
+export function matmul(aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, rows: i32): void {
+  const blocks = (m + MR - 1) / MR;
+  const vectors = (n + 3) >> 2;
+  const wide = vectors >> 1;
+  const ldc = <usize>vectors * 16;
+  memory.fill(c, 0, <usize>blocks * MR * ldc);
+  for (let k0 = 0; k0 < k; k0 += rows) {
+    const kl = min(rows, k - k0);
+    for (let chunk = 0; chunk < blocks; chunk += MC_BLOCKS) {
+      const chunkEnd = min(blocks, chunk + MC_BLOCKS);
+      for (let p = 0; p < wide; p++) {
+        const bp = bP + (<usize>p * k + k0) * 32;
+        for (let i = chunk; i < chunkEnd; i++) {
+          tile4x8(aP + (<usize>i * k + k0) * 16, bp, c + <usize>i * MR * ldc + <usize>p * 32, kl, ldc);
+        }
+      }
+      if (vectors & 1) {
+        const bp = bP + <usize>wide * k * 32 + <usize>k0 * 16;
+        for (let i = chunk; i < chunkEnd; i++) {
+          tile4x4(aP + (<usize>i * k + k0) * 16, bp, c + <usize>i * MR * ldc + <usize>wide * 32, kl, ldc);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Replaces every NaN among `count` f32 values at `ptr` by the canonical quiet NaN
+ * 0x7FC00000 (x86 makes negative default NaNs; ../reference.ts step 5). `count` % 4 == 0.
+ */
+export function canonicalizeNaNs(ptr: usize, count: i32): void {
+  const canonical = i32x4.splat(0x7fc00000);
+  const end = ptr + <usize>count * 4;
+  for (let p = ptr; p < end; p += 16) {
+    const x = v128.load(p);
+    v128.store(p, v128.bitselect(canonical, x, f32x4.ne(x, x)));
+  }
+}

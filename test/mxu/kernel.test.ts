@@ -1,0 +1,76 @@
+/**
+ * The fast kernel (WASM SIMD and plain JS) against the numerics spec (reference.ts), bit for
+ * bit, on random shapes, fold depths and values, special values included.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { matmulFast } from '../../src/mxu/kernel.ts';
+import { CANONICAL_NAN_BITS, referenceMatmul } from '../../src/mxu/reference.ts';
+import { WasmKernelError, loadKernelModule } from '../../src/mxu/wasm-loader.ts';
+import { bits, caseOperands, firstBitDifference, matmulCase, randomOperand } from './kernel-operands.ts';
+
+const flush = { rows: 128, subnormals: 'flush' as const };
+
+describe('matmulFast, default precision', () => {
+  it('wasm == js == reference, bit for bit, on random shapes, folds and values', () => {
+    fc.assert(
+      fc.property(matmulCase(), (c) => {
+        const { a, b } = caseOperands(c);
+        const shape = { m: c.m, k: c.k, n: c.n };
+        const config = { rows: c.rows, subnormals: c.subnormals };
+        const ref = referenceMatmul(a, b, shape, { config });
+        expect(firstBitDifference(matmulFast(a, b, shape, { config }), ref)).toBe(-1);
+        expect(firstBitDifference(matmulFast(a, b, shape, { config, backend: 'js' }), ref)).toBe(-1);
+      }),
+      { seed: 301, numRuns: 150 },
+    );
+  });
+
+  it('agrees on shapes past the cache blocking (many row blocks, folds and panels)', () => {
+    for (const [m, k, n, rows] of [[133, 517, 70, 128], [260, 129, 9, 128], [7, 1000, 33, 100]] as const) {
+      const a = randomOperand(m * k, m, 0.01, 10);
+      const b = randomOperand(k * n, n, 0.01, 10);
+      const config = { rows, subnormals: 'flush' as const };
+      const ref = referenceMatmul(a, b, { m, k, n }, { config });
+      expect(firstBitDifference(matmulFast(a, b, { m, k, n }, { config }), ref)).toBe(-1);
+    }
+  });
+
+  it('rounds each product to f32 before adding it (a fused multiply-add would not)', () => {
+    // p0 = 2^-149 exactly; p1 = 1.5 * 2^-149 rounds (tie to even) to 2^-148, so s = 3 * 2^-149.
+    // An FMA would add the exact 1.5 * 2^-149 to 2^-149 and round the tie 2.5 to 2 * 2^-149.
+    const a = new Float32Array([2 ** -74, 1.5 * 2 ** -74]);
+    const b = new Float32Array([2 ** -75, 2 ** -75]);
+    const shape = { m: 1, k: 2, n: 1 };
+    expect(referenceMatmul(a, b, shape, { config: flush })[0]).toBe(3 * 2 ** -149);
+    expect(matmulFast(a, b, shape, { config: flush })[0]).toBe(3 * 2 ** -149);
+    expect(matmulFast(a, b, shape, { config: flush, backend: 'js' })[0]).toBe(3 * 2 ** -149);
+  });
+
+  it('returns +0 for -0 sums and the canonical NaN for every NaN', () => {
+    // a: [3, 2], b: [2, 2] with columns [1, 1] and [0, 0]
+    const a = new Float32Array([-0, -0, Infinity, -Infinity, -Infinity, 1]);
+    const b = new Float32Array([1, 0, 1, 0]);
+    const c = matmulFast(a, b, { m: 3, k: 2, n: 2 }, { config: flush });
+    expect([...bits(c)]).toEqual([
+      0, // -0 + -0 summed from s = +0: +0, never -0
+      0,
+      CANONICAL_NAN_BITS, // Inf - Inf
+      CANONICAL_NAN_BITS, // Inf * 0 (a negative default NaN on x86)
+      0xff800000, // -Inf + 1 = -Inf
+      CANONICAL_NAN_BITS, // -Inf * 0
+    ]);
+  });
+
+  it('names the operand whose length does not fit the shape', () => {
+    const shape = { m: 2, k: 3, n: 4 };
+    expect(() => matmulFast(new Float32Array(5), new Float32Array(12), shape, { config: flush })).toThrow(/operand a has 5 values.*needs 6/);
+    expect(() => matmulFast(new Float32Array(6), new Float32Array(11), shape, { config: flush })).toThrow(/operand b has 11 values.*needs 12/);
+    expect(() => matmulFast(new Float32Array(0), new Float32Array(0), { m: 0, k: 3, n: 4 }, { config: flush })).toThrow(/matmul m must be a positive integer/);
+  });
+
+  it('says how to rebuild a missing kernel file', () => {
+    expect(() => loadKernelModule('/nonexistent/mxu-kernel.wasm')).toThrow(WasmKernelError);
+    expect(() => loadKernelModule('/nonexistent/mxu-kernel.wasm')).toThrow(/npm run build:wasm/);
+  });
+});
