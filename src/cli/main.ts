@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { isUserFacing } from './errors.ts';
 import { registerNumerics } from './numerics.ts';
+import { registerSystolic } from './systolic.ts';
 
 /** Builds the program with every command registered. */
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerNumerics(program);
+  registerSystolic(program);
   return program;
 }
 

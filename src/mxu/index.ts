@@ -12,3 +12,4 @@ export { Feeder, type AccumulatorWrite, type FeederCounters, type Tile } from '.
 export { SteppedMxu, checkOperands, runStepped, type ArrayModel, type CycleEvents, type MxuCounters, type SteppedOptions, type SteppedResult } from './stepped.ts';
 export { folds, mxuCounters, mxuCycles, tilePeriod, tileSchedule, type ClosedFormCounters } from './cycles.ts';
 export { SCALESIM_FIELDS, WEIGHT_BYTES, formatReport, mxuReport, reportFromCounters, type MxuReport } from './report.ts';
+export { randomOperands, renderFrame, renderTrace, traceMatmul, type SystolicTrace, type TraceFrame } from './trace.ts';

@@ -213,6 +213,11 @@ export class SteppedMxu {
     return this.array.snapshot();
   }
 
+  /** The tile stream, in order (tile id = index). */
+  get tileList(): readonly Tile[] {
+    return this.tiles;
+  }
+
   /** The pass accumulators (live views), in PASS_ORDER. */
   accumulators(): readonly Float32Array[] {
     return this.accs;
