@@ -4,3 +4,4 @@
  * `package.json` export) is internal.
  */
 export * as bfloat16 from './bfloat16/index.ts';
+export * as mxu from './mxu/index.ts';
