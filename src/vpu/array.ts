@@ -143,6 +143,11 @@ export function broadcastRows(row: Float32Array, rows: number, config: VpuConfig
   if (!Number.isSafeInteger(rows) || rows < 1) throw new VpuShapeError(`vpu broadcast: rows must be a positive integer, got ${rows}`);
   const out = new Float32Array(rows * row.length);
   for (let r = 0; r < rows; r++) out.set(row, r * row.length);
-  const tiles = Math.ceil(rows / config.sublanes) * Math.ceil(row.length / config.lanes);
-  return { out, cycles: Math.max(1, tiles) * opCycles('broadcast', config) };
+  return { out, cycles: broadcastCycles(rows, row.length, config) };
+}
+
+/** Cycles of broadcasting a row of `cols` values to `rows` rows: one op per output vreg tile. */
+export function broadcastCycles(rows: number, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG): number {
+  const tiles = Math.ceil(rows / config.sublanes) * Math.ceil(cols / config.lanes);
+  return Math.max(1, tiles) * opCycles('broadcast', config);
 }

@@ -24,6 +24,7 @@ export {
   VpuShapeError,
   arrayCycles,
   binary,
+  broadcastCycles,
   broadcastRows,
   compare,
   fromBf16,
@@ -34,5 +35,5 @@ export {
   type Operand,
   type VpuResult,
 } from './array.ts';
-export { REDUCE_FNS, REDUCE_IDENTITY, reduce, treeReduce, type ReduceAxis, type ReduceKind, type ReduceResult } from './reduce.ts';
+export { REDUCE_FNS, REDUCE_IDENTITY, reduce, reduceCycles, treeReduce, type ReduceAxis, type ReduceKind, type ReduceResult } from './reduce.ts';
 export { VectorUnit } from './vregs.ts';

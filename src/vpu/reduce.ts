@@ -65,6 +65,24 @@ function checkShape(x: Float32Array, rows: number, cols: number): void {
   }
 }
 
+/**
+ * Cycles of a reduction of x[R, C] along `axis` (no data needed): the elementwise combining
+ * of tiles (1 VALU op per extra vreg) plus one sublane or lane reduction per output vreg.
+ */
+export function reduceCycles(
+  kind: ReduceKind,
+  options: { readonly rows: number; readonly cols: number; readonly axis: ReduceAxis; readonly config?: VpuConfig },
+): number {
+  const c = options.config ?? DEFAULT_VPU_CONFIG;
+  const combine = opCycles(kind === 'sum' ? 'add' : kind, c);
+  const rowTiles = Math.ceil(options.rows / c.sublanes);
+  const colTiles = Math.ceil(options.cols / c.lanes);
+  if (options.axis === 0) return colTiles * ((rowTiles - 1) * combine + opCycles('reduce-sublanes', c));
+  if (options.axis === 1) return rowTiles * ((colTiles - 1) * combine + opCycles('reduce-lanes', c));
+  const vregs = Math.max(1, Math.ceil((options.rows * options.cols) / (c.sublanes * c.lanes)));
+  return (vregs - 1) * combine + opCycles('reduce-lanes', c) + opCycles('reduce-sublanes', c);
+}
+
 function reduceAxis0(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig): ReduceResult {
   const f = REDUCE_FNS[kind];
   const S = c.sublanes;
@@ -75,10 +93,7 @@ function reduceAxis0(x: Float32Array, rows: number, cols: number, kind: ReduceKi
     for (let r = 0; r < rows; r++) acc[r % S] = f(acc[r % S]!, x[r * cols + col]!);
     out[col] = treeReduce(acc, f);
   }
-  const rowTiles = Math.ceil(rows / S);
-  const colTiles = Math.ceil(cols / c.lanes);
-  const cycles = colTiles * ((rowTiles - 1) * opCycles(kind === 'sum' ? 'add' : kind, c) + opCycles('reduce-sublanes', c));
-  return { out, cycles };
+  return { out, cycles: reduceCycles(kind, { rows, cols, axis: 0, config: c }) };
 }
 
 function reduceAxis1(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig): ReduceResult {
@@ -91,22 +106,17 @@ function reduceAxis1(x: Float32Array, rows: number, cols: number, kind: ReduceKi
     for (let col = 0; col < cols; col++) acc[col % L] = f(acc[col % L]!, x[r * cols + col]!);
     out[r] = treeReduce(acc, f);
   }
-  const rowTiles = Math.ceil(rows / c.sublanes);
-  const colTiles = Math.ceil(cols / L);
-  const cycles = rowTiles * ((colTiles - 1) * opCycles(kind === 'sum' ? 'add' : kind, c) + opCycles('reduce-lanes', c));
-  return { out, cycles };
+  return { out, cycles: reduceCycles(kind, { rows, cols, axis: 1, config: c }) };
 }
 
-function reduceAll(x: Float32Array, kind: ReduceKind, c: VpuConfig): ReduceResult {
+function reduceAll(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig): ReduceResult {
   const f = REDUCE_FNS[kind];
   const size = c.sublanes * c.lanes;
   const acc = new Float32Array(size).fill(REDUCE_IDENTITY[kind]);
   for (let i = 0; i < x.length; i++) acc[i % size] = f(acc[i % size]!, x[i]!);
   const partial = new Float32Array(c.sublanes);
   for (let s = 0; s < c.sublanes; s++) partial[s] = treeReduce(acc.subarray(s * c.lanes, (s + 1) * c.lanes), f);
-  const vregs = Math.max(1, Math.ceil(x.length / size));
-  const cycles =
-    (vregs - 1) * opCycles(kind === 'sum' ? 'add' : kind, c) + opCycles('reduce-lanes', c) + opCycles('reduce-sublanes', c);
+  const cycles = reduceCycles(kind, { rows, cols, axis: 'all', config: c });
   return { out: new Float32Array([treeReduce(partial, f)]), cycles };
 }
 
@@ -124,5 +134,5 @@ export function reduce(
   checkShape(x, rows, cols);
   if (axis === 0) return reduceAxis0(x, rows, cols, kind, config);
   if (axis === 1) return reduceAxis1(x, rows, cols, kind, config);
-  return reduceAll(x, kind, config);
+  return reduceAll(x, rows, cols, kind, config);
 }

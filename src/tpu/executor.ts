@@ -1,0 +1,172 @@
+/**
+ * @module tpu/executor
+ * Runs a verified program on one TensorCore: a scoreboard list scheduler for time and a
+ * plain interpreter for data. Imports vpu, ./program, ./dma, ./memory (through the core).
+ *
+ * ## Scheduling (the whole timing model of a core)
+ * Each unit (MXU, VPU, DMA, ICI) has a busy-until cycle. Instructions are issued in program
+ * order; instruction i on unit U starts at max(end of every dep, busy-until(U)) and ends
+ * `cycles(i)` later; then busy-until(U) = end. So units overlap whenever dependencies allow
+ * (a DMA and an independent matmul run side by side), and each unit runs its own
+ * instructions in order. The program's time is the last end.
+ * Data is computed in program order, which is a valid order because deps point backwards
+ * and the verifier rejects races between units.
+ */
+import { arrayCycles, binary, broadcastCycles, broadcastRows, compare, reduce, reduceCycles, select, unary, type Operand } from '../vpu/index.ts';
+import type { TensorCoreConfig } from './config.ts';
+import { dmaCycles } from './dma.ts';
+import type { MatmulEngine } from './matmul-engine.ts';
+import { describe, unitOf, type Instruction, type Program, type Unit } from './program.ts';
+
+/** What the executor needs from a core: config, buffers and its matmul engine. */
+export interface CoreContext {
+  readonly config: TensorCoreConfig;
+  readonly engine: MatmulEngine;
+  /** A buffer's data. */
+  data(name: string): Float32Array;
+  /** A buffer's size in values. */
+  size(name: string): number;
+}
+
+/** Timing of one executed instruction. */
+export interface InstructionRecord {
+  readonly index: number;
+  readonly kind: Instruction['kind'];
+  /** `#3 matmul 'fc1'`. */
+  readonly name: string;
+  readonly unit: Unit;
+  readonly startCycle: number;
+  readonly endCycle: number;
+  readonly cycles: number;
+  /** Useful flops of a matmul (2 M K N), else 0. */
+  readonly flops: number;
+  /** Bytes moved by a DMA or an all-reduce, else 0. */
+  readonly bytes: number;
+}
+
+/** Cycles of a non-collective instruction (needs no data). */
+export function instructionCycles(instr: Instruction, core: CoreContext): number {
+  const vpu = core.config.vpu;
+  switch (instr.kind) {
+    case 'dma':
+      return dmaCycles(instr.values ?? core.size(instr.src), core.config);
+    case 'matmul':
+      return core.engine.cycles(instr.shape, instr.precision ?? 'default');
+    case 'vpu-unary':
+    case 'vpu-binary':
+    case 'vpu-compare':
+      return arrayCycles(instr.op, core.size(instr.out), vpu);
+    case 'vpu-select':
+      return arrayCycles('select', core.size(instr.out), vpu);
+    case 'vpu-reduce':
+      return reduceCycles(instr.op, { rows: instr.rows, cols: instr.cols, axis: instr.axis, config: vpu });
+    case 'vpu-broadcast':
+      return broadcastCycles(instr.rows, core.size(instr.x), vpu);
+    case 'all-reduce':
+      return 0; // timed by the board's collective, not here
+  }
+}
+
+const operand = (core: CoreContext, x: string | number): Operand => (typeof x === 'number' ? x : core.data(x));
+
+/** Computes a non-collective instruction's data. */
+export function executeInstruction(instr: Instruction, core: CoreContext): void {
+  const vpu = core.config.vpu;
+  switch (instr.kind) {
+    case 'dma': {
+      const so = instr.srcOffset ?? 0;
+      const len = instr.values ?? core.size(instr.src);
+      core.data(instr.dst).set(core.data(instr.src).subarray(so, so + len), instr.dstOffset ?? 0);
+      return;
+    }
+    case 'matmul':
+      core.data(instr.out).set(core.engine.run(core.data(instr.a), core.data(instr.b), instr.shape, instr.precision ?? 'default'));
+      return;
+    case 'vpu-unary':
+      core.data(instr.out).set(unary(instr.op, core.data(instr.x), vpu).out);
+      return;
+    case 'vpu-binary':
+      core.data(instr.out).set(binary(instr.op, operand(core, instr.a), operand(core, instr.b), vpu).out);
+      return;
+    case 'vpu-compare':
+      // masks are stored in vector memory as f32 1 / 0
+      core.data(instr.out).set(compare(instr.op, operand(core, instr.a), operand(core, instr.b), vpu).out);
+      return;
+    case 'vpu-select': {
+      const mask = core.data(instr.mask).map((v) => (v !== 0 ? 1 : 0));
+      core.data(instr.out).set(select(Uint8Array.from(mask), operand(core, instr.a), operand(core, instr.b), vpu).out);
+      return;
+    }
+    case 'vpu-reduce':
+      core.data(instr.out).set(reduce(instr.op, core.data(instr.x), { rows: instr.rows, cols: instr.cols, axis: instr.axis, config: vpu }).out);
+      return;
+    case 'vpu-broadcast':
+      core.data(instr.out).set(broadcastRows(core.data(instr.x), instr.rows, vpu).out);
+      return;
+    case 'all-reduce':
+      return; // done by the board
+  }
+}
+
+/** One run of a program on one core, stepped one instruction at a time (the board interleaves cores). */
+export class ProgramRun {
+  private readonly busyUntil: Record<Unit, number> = { mxu: 0, vpu: 0, dma: 0, ici: 0 };
+  private readonly ends: number[] = [];
+  /** Timing of every instruction run so far. */
+  readonly records: InstructionRecord[] = [];
+  /** Index of the next instruction. */
+  next = 0;
+
+  constructor(
+    readonly core: CoreContext,
+    readonly program: Program,
+    /** false = timing only: cycles without computing data. */
+    readonly execute = true,
+  ) {}
+
+  /** Whether every instruction has run. */
+  get done(): boolean {
+    return this.next >= this.program.instructions.length;
+  }
+
+  /** The next instruction. */
+  get current(): Instruction {
+    const instr = this.program.instructions[this.next];
+    if (!instr) throw new RangeError('program run: no instruction left');
+    return instr;
+  }
+
+  /** The cycle at which the next instruction can start: its deps are done and its unit is free. */
+  readyCycle(): number {
+    const instr = this.current;
+    let t = this.busyUntil[unitOf(instr)];
+    for (const d of instr.deps ?? []) t = Math.max(t, this.ends[d]!);
+    return t;
+  }
+
+  /** Runs the next (non-collective) instruction. */
+  step(): void {
+    const instr = this.current;
+    if (instr.kind === 'all-reduce') throw new Error(`${describe(instr, this.next)} must be completed by the board`);
+    if (this.execute) executeInstruction(instr, this.core);
+    const cycles = instructionCycles(instr, this.core);
+    const flops = instr.kind === 'matmul' ? 2 * instr.shape.m * instr.shape.k * instr.shape.n : 0;
+    const bytes = instr.kind === 'dma' ? 4 * (instr.values ?? this.core.size(instr.src)) : 0;
+    this.record(this.readyCycle(), cycles, flops, bytes);
+  }
+
+  /** Completes the next instruction (a collective) with a start and duration decided outside. */
+  complete(startCycle: number, cycles: number, bytes: number): void {
+    this.record(Math.max(startCycle, this.readyCycle()), cycles, 0, bytes);
+  }
+
+  private record(start: number, cycles: number, flops: number, bytes: number): void {
+    const instr = this.current;
+    const unit = unitOf(instr);
+    const end = start + cycles;
+    this.busyUntil[unit] = end;
+    this.ends[this.next] = end;
+    this.records.push({ index: this.next, kind: instr.kind, name: describe(instr, this.next), unit, startCycle: start, endCycle: end, cycles, flops, bytes });
+    this.next++;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * @module tpu
+ * Public surface of the device: configs and presets, memories, programs and their verifier,
+ * the TensorCore and its executor, profiles, the interconnect's all-reduce, and the board.
+ * Imports mxu and vpu (DESIGN.md).
+ */
+export {
+  DEFAULT_CORE_CONFIG,
+  DEFAULT_LINK_CONFIG,
+  PRESETS,
+  TpuConfigError,
+  checkTopology,
+  coreConfig,
+  parseTopology,
+  peakFlopsPerSecond,
+  systemPeaks,
+  systemPreset,
+  topologyCores,
+  type LinkConfig,
+  type SystemConfig,
+  type SystemPeaks,
+  type TensorCoreConfig,
+  type Topology,
+} from './config.ts';
+export { BYTES_PER_VALUE, BufferError, Memory, OutOfMemoryError, type MemoryKind } from './memory.ts';
+export { ProgramError, UNITS, accesses, describe, unitOf, type BufferDecl, type Instruction, type InstructionKind, type Program, type Unit } from './program.ts';
+export { verifyProgram } from './verify.ts';
+export { dmaBytesPerCycle, dmaCycles } from './dma.ts';
+export { fastEngine, referenceEngine, type MatmulEngine } from './matmul-engine.ts';
+export { ProgramRun, executeInstruction, instructionCycles, type CoreContext, type InstructionRecord } from './executor.ts';
+export { buildProfile, renderProfile, type Bound, type KindProfile, type Profile, type UnitProfile } from './profile.ts';
+export { TensorCore, type CoreOptions } from './core.ts';
+export {
+  CollectiveError,
+  allReduce,
+  allReduceModelSeconds,
+  allReduceTiming,
+  topologyDims,
+  type AllReduceTiming,
+} from './collectives.ts';
+export { Board, type BoardOptions, type BoardRun } from './board.ts';

@@ -1,0 +1,42 @@
+/**
+ * @module tpu/matmul-engine
+ * The TensorCore's view of its MXU: a small interface (run a matmul, count its cycles) and
+ * the implementations behind it. Imports mxu only.
+ *
+ * `fastEngine` (the default) runs `matmulFast` (WASM SIMD, bit-identical to the reference)
+ * and counts with `mxuCycles` (the closed form proven equal to the stepped array).
+ * `referenceEngine` runs the plain-loop `referenceMatmul` with the same cycle count: slow,
+ * for tests that want the living spec. Both give the same bits (tested).
+ */
+import type { MatmulShape, MxuConfig, Precision } from '../mxu/config.ts';
+import { mxuCycles } from '../mxu/cycles.ts';
+import { matmulFast } from '../mxu/kernel.ts';
+import { referenceMatmul } from '../mxu/reference.ts';
+
+/** What the TensorCore needs from a matrix unit. */
+export interface MatmulEngine {
+  /** Name shown in profiles. */
+  readonly name: string;
+  /** C[M, N] = A[M, K] . B[K, N] with MXU numerics. */
+  run(a: Float32Array, b: Float32Array, shape: MatmulShape, precision: Precision): Float32Array;
+  /** Cycles of that matmul on the MXU. */
+  cycles(shape: MatmulShape, precision: Precision): number;
+}
+
+/** The fast engine: matmulFast + the closed-form cycle count. */
+export function fastEngine(config: MxuConfig): MatmulEngine {
+  return {
+    name: 'mxu fast (wasm) + closed-form cycles',
+    run: (a, b, shape, precision) => matmulFast(a, b, shape, { config, precision }),
+    cycles: (shape, precision) => mxuCycles(shape, config, precision),
+  };
+}
+
+/** The reference engine: plain loops (the numerics spec) + the closed-form cycle count. */
+export function referenceEngine(config: MxuConfig): MatmulEngine {
+  return {
+    name: 'mxu reference loops + closed-form cycles',
+    run: (a, b, shape, precision) => referenceMatmul(a, b, shape, { config, precision }),
+    cycles: (shape, precision) => mxuCycles(shape, config, precision),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * @module tpu/program
+ * A TensorCore program as plain data: buffer declarations and a list of instructions with
+ * explicit dependencies, plus the verifier every program passes before it runs. Imports
+ * mxu/config and vpu types only.
+ *
+ * Rules (checked by `verifyProgram`):
+ * - buffer names are unique; matmul and VPU operands live in vector memory (vmem), as on the
+ *   hardware; DMA moves between any two buffers (HBM <-> vmem in practice).
+ * - `deps` name earlier instructions by index, so program order is a topological order.
+ * - no hazards: if two instructions on different units touch the same buffer and one of
+ *   them writes it, the later one must depend (transitively) on the earlier one. Units run
+ *   in parallel, so a missing dependency would be a race on the real chip. Instructions on
+ *   the same unit run in program order and need no dependency between them.
+ * - operand sizes agree (matmul m*k, k*n, m*n; elementwise lengths; reduce rows*cols).
+ */
+import type { MatmulShape, Precision } from '../mxu/config.ts';
+import type { BinaryOp, CompareOp, UnaryOp } from '../vpu/ops.ts';
+import type { ReduceAxis, ReduceKind } from '../vpu/reduce.ts';
+import type { MemoryKind } from './memory.ts';
+
+/** A named buffer of f32 values in one memory. */
+export interface BufferDecl {
+  readonly name: string;
+  readonly memory: MemoryKind;
+  /** Number of f32 values. */
+  readonly values: number;
+}
+
+interface Common {
+  /** Indices of earlier instructions that must finish before this one starts. */
+  readonly deps?: readonly number[];
+  /** Name shown in the profile. */
+  readonly label?: string;
+}
+
+/** One instruction. Scalars in VPU operands come from the scalar unit. */
+export type Instruction =
+  | (Common & { readonly kind: 'dma'; readonly src: string; readonly dst: string; readonly srcOffset?: number; readonly dstOffset?: number; readonly values?: number })
+  | (Common & { readonly kind: 'matmul'; readonly a: string; readonly b: string; readonly out: string; readonly shape: MatmulShape; readonly precision?: Precision })
+  | (Common & { readonly kind: 'vpu-unary'; readonly op: UnaryOp; readonly x: string; readonly out: string })
+  | (Common & { readonly kind: 'vpu-binary'; readonly op: BinaryOp; readonly a: string | number; readonly b: string | number; readonly out: string })
+  | (Common & { readonly kind: 'vpu-compare'; readonly op: CompareOp; readonly a: string | number; readonly b: string | number; readonly out: string })
+  | (Common & { readonly kind: 'vpu-select'; readonly mask: string; readonly a: string | number; readonly b: string | number; readonly out: string })
+  | (Common & { readonly kind: 'vpu-reduce'; readonly op: ReduceKind; readonly x: string; readonly out: string; readonly rows: number; readonly cols: number; readonly axis: ReduceAxis })
+  | (Common & { readonly kind: 'vpu-broadcast'; readonly x: string; readonly out: string; readonly rows: number })
+  | (Common & { readonly kind: 'all-reduce'; readonly buffer: string });
+
+/** Kinds of instruction. */
+export type InstructionKind = Instruction['kind'];
+
+/** The execution units of a core; `ici` is the inter-core interconnect. */
+export type Unit = 'dma' | 'mxu' | 'vpu' | 'ici';
+
+/** All units, in display order. */
+export const UNITS: readonly Unit[] = ['mxu', 'vpu', 'dma', 'ici'];
+
+/** A program: buffers to allocate, then instructions to run. */
+export interface Program {
+  readonly buffers: readonly BufferDecl[];
+  readonly instructions: readonly Instruction[];
+}
+
+/** A malformed program: names the instruction (index and label) and what is wrong. */
+export class ProgramError extends Error {
+  override readonly name = 'ProgramError';
+  readonly userFacing = true;
+}
+
+/** The unit that runs an instruction. */
+export function unitOf(instr: Instruction): Unit {
+  switch (instr.kind) {
+    case 'dma':
+      return 'dma';
+    case 'matmul':
+      return 'mxu';
+    case 'all-reduce':
+      return 'ici';
+    default:
+      return 'vpu';
+  }
+}
+
+/** Buffers an instruction reads and writes. */
+export function accesses(instr: Instruction): { reads: string[]; writes: string[] } {
+  const names = (...xs: (string | number)[]): string[] => xs.filter((x): x is string => typeof x === 'string');
+  switch (instr.kind) {
+    case 'dma':
+      return { reads: [instr.src], writes: [instr.dst] };
+    case 'matmul':
+      return { reads: [instr.a, instr.b], writes: [instr.out] };
+    case 'vpu-unary':
+    case 'vpu-reduce':
+    case 'vpu-broadcast':
+      return { reads: [instr.x], writes: [instr.out] };
+    case 'vpu-binary':
+    case 'vpu-compare':
+      return { reads: names(instr.a, instr.b), writes: [instr.out] };
+    case 'vpu-select':
+      return { reads: names(instr.mask, instr.a, instr.b), writes: [instr.out] };
+    case 'all-reduce':
+      return { reads: [instr.buffer], writes: [instr.buffer] };
+  }
+}
+
+/** How an instruction is named in errors and profiles: `#3 matmul 'fc1'`. */
+export function describe(instr: Instruction, index: number): string {
+  return `#${index} ${instr.kind}${instr.label ? ` '${instr.label}'` : ''}`;
+}

@@ -1,0 +1,134 @@
+/**
+ * @module tpu/verify
+ * The program verifier: every rule listed in ./program.ts, checked before a program runs,
+ * with errors that name the instruction and the buffer. Imports ./program and mxu/config.
+ */
+import { checkShape } from '../mxu/config.ts';
+import { ProgramError, accesses, describe, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
+
+function checkBuffers(buffers: readonly BufferDecl[]): Map<string, BufferDecl> {
+  const byName = new Map<string, BufferDecl>();
+  for (const b of buffers) {
+    if (byName.has(b.name)) throw new ProgramError(`buffer '${b.name}' is declared twice`);
+    if (!Number.isSafeInteger(b.values) || b.values < 1) throw new ProgramError(`buffer '${b.name}': values must be a positive integer, got ${b.values}`);
+    byName.set(b.name, b);
+  }
+  return byName;
+}
+
+function expectSize(where: string, buf: BufferDecl, values: number, role: string): void {
+  if (buf.values !== values) throw new ProgramError(`${where}: ${role} '${buf.name}' has ${buf.values} values, expected ${values}`);
+}
+
+/** Checks operand memories and sizes of one instruction. */
+function checkOperands(instr: Instruction, where: string, buf: (name: string) => BufferDecl): void {
+  const { reads, writes } = accesses(instr);
+  const all = [...reads, ...writes].map(buf);
+  if (instr.kind !== 'dma' && instr.kind !== 'all-reduce') {
+    for (const b of all) if (b.memory !== 'vmem') throw new ProgramError(`${where}: operand '${b.name}' is in ${b.memory}; the ${unitOf(instr).toUpperCase()} reads and writes vector memory only`);
+  }
+  const n = (x: string | number): number | null => (typeof x === 'string' ? buf(x).values : null);
+  switch (instr.kind) {
+    case 'dma': {
+      const len = instr.values ?? buf(instr.src).values;
+      const [so, dOff] = [instr.srcOffset ?? 0, instr.dstOffset ?? 0];
+      if (so + len > buf(instr.src).values || dOff + len > buf(instr.dst).values || so < 0 || dOff < 0 || len < 1) {
+        throw new ProgramError(`${where}: copies ${len} values from '${instr.src}'+${so} to '${instr.dst}'+${dOff}, out of bounds (${buf(instr.src).values} and ${buf(instr.dst).values} values)`);
+      }
+      return;
+    }
+    case 'matmul': {
+      checkShape(instr.shape);
+      const { m, k, n: cols } = instr.shape;
+      expectSize(where, buf(instr.a), m * k, 'a');
+      expectSize(where, buf(instr.b), k * cols, 'b');
+      expectSize(where, buf(instr.out), m * cols, 'out');
+      return;
+    }
+    case 'vpu-reduce': {
+      expectSize(where, buf(instr.x), instr.rows * instr.cols, 'x');
+      const outLen = instr.axis === 0 ? instr.cols : instr.axis === 1 ? instr.rows : 1;
+      expectSize(where, buf(instr.out), outLen, 'out');
+      return;
+    }
+    case 'vpu-broadcast':
+      expectSize(where, buf(instr.out), buf(instr.x).values * instr.rows, 'out');
+      return;
+    case 'all-reduce':
+      return;
+    default: {
+      const out = buf(instr.out).values;
+      const operands = instr.kind === 'vpu-unary' ? [instr.x] : instr.kind === 'vpu-select' ? [instr.mask, instr.a, instr.b] : [instr.a, instr.b];
+      for (const x of operands) {
+        const len = n(x);
+        if (len !== null && len !== out) throw new ProgramError(`${where}: operand '${String(x)}' has ${len} values, out '${instr.out}' has ${out}`);
+      }
+    }
+  }
+}
+
+/** Whether instruction `from` reaches `to` (to < from) through deps. */
+function dependsOn(program: Program, from: number, to: number): boolean {
+  const seen = new Set<number>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    for (const d of program.instructions[i]!.deps ?? []) {
+      if (d === to) return true;
+      if (d > to && !seen.has(d)) {
+        seen.add(d);
+        stack.push(d);
+      }
+    }
+  }
+  return false;
+}
+
+function checkHazards(program: Program): void {
+  const lastWriter = new Map<string, number>();
+  const readers = new Map<string, number[]>();
+  const ordered = (later: number, earlier: number): boolean =>
+    unitOf(program.instructions[later]!) === unitOf(program.instructions[earlier]!) || dependsOn(program, later, earlier);
+  program.instructions.forEach((instr, i) => {
+    const { reads, writes } = accesses(instr);
+    const fail = (j: number, name: string, what: string): never => {
+      throw new ProgramError(`${describe(instr, i)} ${what} '${name}' used by ${describe(program.instructions[j]!, j)} without a dependency on it (a race between units)`);
+    };
+    for (const name of reads) {
+      const w = lastWriter.get(name);
+      if (w !== undefined && !ordered(i, w)) fail(w, name, 'reads');
+    }
+    for (const name of writes) {
+      const w = lastWriter.get(name);
+      if (w !== undefined && w !== i && !ordered(i, w)) fail(w, name, 'writes');
+      for (const r of readers.get(name) ?? []) if (r !== i && !ordered(i, r)) fail(r, name, 'writes');
+    }
+    for (const name of reads) {
+      const list = readers.get(name);
+      if (list) list.push(i);
+      else readers.set(name, [i]);
+    }
+    for (const name of writes) {
+      lastWriter.set(name, i);
+      readers.set(name, []);
+    }
+  });
+}
+
+/** Verifies a program; throws ProgramError naming the first problem. */
+export function verifyProgram(program: Program): void {
+  const byName = checkBuffers(program.buffers);
+  program.instructions.forEach((instr, i) => {
+    const where = describe(instr, i);
+    for (const d of instr.deps ?? []) {
+      if (!Number.isSafeInteger(d) || d < 0 || d >= i) throw new ProgramError(`${where}: dependency ${d} must be an earlier instruction (0..${i - 1})`);
+    }
+    const buf = (name: string): BufferDecl => {
+      const b = byName.get(name);
+      if (!b) throw new ProgramError(`${where}: no buffer '${name}' is declared`);
+      return b;
+    };
+    checkOperands(instr, where, buf);
+  });
+  checkHazards(program);
+}

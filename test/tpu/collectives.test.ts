@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  Board,
+  CollectiveError,
+  DEFAULT_LINK_CONFIG,
+  allReduce,
+  allReduceModelSeconds,
+  allReduceTiming,
+  systemPreset,
+  type Program,
+} from '../../src/tpu/index.ts';
+import { randomF32 } from '../vpu/f32-oracle.ts';
+
+const link = DEFAULT_LINK_CONFIG;
+const f32 = Math.fround;
+const dimsArb = fc.oneof(
+  fc.integer({ min: 1, max: 9 }).map((n) => [n]),
+  fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 })).map(([a, b]) => [a, b]),
+);
+const inputs = (nodes: number, values: number, seed: number): Float32Array[] =>
+  Array.from({ length: nodes }, (_, i) => randomF32(values, seed * 31 + i, 2 ** ((i % 7) - 3)));
+
+/** Independent oracle for one ring: chunk j summed in ring order from position j, f32 after every add. */
+function ringOracle(xs: readonly Float32Array[]): Float32Array {
+  const n = xs.length;
+  const len = xs[0]!.length;
+  const out = new Float32Array(len);
+  for (let j = 0; j < n; j++) {
+    for (let e = Math.floor((j * len) / n); e < Math.floor(((j + 1) * len) / n); e++) {
+      let s = xs[j]![e]!;
+      for (let t = 1; t < n; t++) s = f32(s + xs[(j + t) % n]![e]!);
+      out[e] = s;
+    }
+  }
+  return out;
+}
+
+describe('all-reduce moves real data: every core ends bit-identical, equal to the sum', () => {
+  it('for random sizes (including ones not divisible by the core count) and ring / torus shapes', () => {
+    fc.assert(
+      fc.property(dimsArb, fc.integer({ min: 1, max: 300 }), fc.integer(), (dims, values, seed) => {
+        const nodes = dims.reduce((a, b) => a * b, 1);
+        const xs = inputs(nodes, values, seed);
+        const copies = xs.map((x) => Float32Array.from(x));
+        allReduce(copies, dims, link);
+        for (const c of copies) expect(c).toEqual(copies[0]);
+        const depth = dims.reduce((h, n) => h + n - 1, 0);
+        for (let e = 0; e < values; e++) {
+          const exact = xs.reduce((s, x) => s + x[e]!, 0);
+          const abs = xs.reduce((s, x) => s + Math.abs(x[e]!), 0);
+          expect(Math.abs(copies[0]![e]! - exact)).toBeLessThanOrEqual(depth * 2 ** -24 * abs * 1.0001);
+        }
+      }),
+      { seed: 51, numRuns: 120 },
+    );
+  });
+
+  it('a ring sums in the documented order (bit-exact against an independent oracle)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 200 }), fc.integer(), (n, values, seed) => {
+        const xs = inputs(n, values, seed);
+        const copies = xs.map((x) => Float32Array.from(x));
+        allReduce(copies, [n], link);
+        expect(copies[n - 1]).toEqual(ringOracle(xs));
+      }),
+      { seed: 52, numRuns: 80 },
+    );
+  });
+
+  it('rejects mismatched buffers', () => {
+    expect(() => allReduce([new Float32Array(3), new Float32Array(4)], [2], link)).toThrow(CollectiveError);
+    expect(() => allReduce([new Float32Array(3)], [2], link)).toThrow(/1 buffers for 2 cores/);
+  });
+});
+
+describe('simulated time follows the alpha-beta model', () => {
+  it('exactly when chunks divide evenly: 2(n-1)/n * bytes/bw + 2(n-1) * latency per dim', () => {
+    fc.assert(
+      fc.property(dimsArb, fc.integer({ min: 1, max: 5000 }), (dims, per) => {
+        const values = per * dims.reduce((a, b) => a * b, 1);
+        const sim = allReduceTiming(values, dims, link).seconds;
+        const model = allReduceModelSeconds(4 * values, dims, link);
+        expect(Math.abs(sim - model)).toBeLessThanOrEqual(1e-12 * model); // a single core: both 0
+      }),
+      { seed: 53, numRuns: 200 },
+    );
+  });
+
+  it('within one value per step otherwise, and the same with or without data', () => {
+    fc.assert(
+      fc.property(dimsArb, fc.integer({ min: 1, max: 400 }), fc.integer(), (dims, values, seed) => {
+        const nodes = dims.reduce((a, b) => a * b, 1);
+        const timing = allReduceTiming(values, dims, link);
+        const moved = allReduce(inputs(nodes, values, seed), dims, link);
+        expect(moved).toEqual(timing);
+        const model = allReduceModelSeconds(4 * values, dims, link);
+        const slack = (dims.length * timing.hops * 4) / link.bytesPerSecond;
+        expect(Math.abs(timing.seconds - model)).toBeLessThanOrEqual(slack);
+      }),
+      { seed: 54, numRuns: 100 },
+    );
+  });
+
+  it('8 cores, 4 MB: 2 * 7/8 * 4e6 / 62e9 + 14 us', () => {
+    const t = allReduceTiming(1e6, [8], link);
+    expect(t.seconds).toBeCloseTo((2 * 7 * 4e6) / 8 / 62e9 + 14e-6, 12);
+    expect(t.hops).toBe(14);
+  });
+
+  it('a 16 x 16 pod (512 cores) in timing-only mode matches the model', () => {
+    const dims = [32, 16];
+    const t = allReduceTiming(512 * 2048, dims, link);
+    expect(t.seconds).toBeCloseTo(allReduceModelSeconds(4 * 512 * 2048, dims, link), 12);
+    expect(t.hops).toBe(2 * 31 + 2 * 15);
+  });
+});
+
+describe('a board runs one program on every core with all-reduce', () => {
+  const program: Program = {
+    buffers: [
+      { name: 'g_hbm', memory: 'hbm', values: 1000 },
+      { name: 'g', memory: 'vmem', values: 1000 },
+      { name: 'out', memory: 'vmem', values: 1000 },
+    ],
+    instructions: [
+      { kind: 'dma', src: 'g_hbm', dst: 'g' },
+      { kind: 'vpu-binary', op: 'mul', a: 'g', b: 2, out: 'g', deps: [0] },
+      { kind: 'all-reduce', buffer: 'g', deps: [1] },
+      { kind: 'vpu-binary', op: 'mul', a: 'g', b: 0.125, out: 'out', deps: [2] },
+    ],
+  };
+
+  it('v2-8: every core ends with the same mean; the collective is timed by the interconnect', () => {
+    const board = new Board(systemPreset('v2-8'));
+    board.load(program);
+    const xs = inputs(8, 1000, 7);
+    board.cores.forEach((c, i) => c.write('g_hbm', xs[i]!));
+    const run = board.run();
+    const outs = board.cores.map((c) => c.read('out'));
+    for (const o of outs) expect(o).toEqual(outs[0]);
+    const doubled = xs.map((x) => x.map((v) => f32(v * 2)));
+    expect(outs[0]).toEqual(ringOracle(doubled).map((v) => f32(v * 0.125)));
+    const ar = run.profiles[0]!.ops[2]!;
+    expect(ar.cycles).toBe(Math.ceil(allReduceTiming(1000, [8], board.system.link).seconds * 700e6));
+    expect(ar.startCycle).toBe(run.profiles[0]!.ops[1]!.endCycle);
+    expect(run.totalCycles).toBe(run.profiles[0]!.ops[3]!.endCycle);
+    const timed = new Board(systemPreset('v2-8'));
+    timed.load(program);
+    expect(timed.run({ execute: false }).totalCycles).toBe(run.totalCycles);
+  });
+});

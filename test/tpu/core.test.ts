@@ -1,0 +1,173 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { referenceMatmul } from '../../src/mxu/reference.ts';
+import {
+  OutOfMemoryError,
+  ProgramError,
+  TensorCore,
+  dmaCycles,
+  coreConfig,
+  fastEngine,
+  referenceEngine,
+  type Program,
+} from '../../src/tpu/index.ts';
+import { mxuCycles } from '../../src/mxu/cycles.ts';
+import { binary, broadcastRows, compare, reduce, select } from '../../src/vpu/index.ts';
+import { randomF32 } from '../vpu/f32-oracle.ts';
+
+const config = coreConfig();
+const shape = { m: 256, k: 256, n: 128 };
+
+/** DMA x (hbm -> vmem) and a matmul on a, b; optionally the matmul depends on the DMA. */
+function overlapProgram(dependent: boolean): Program {
+  return {
+    buffers: [
+      { name: 'x_hbm', memory: 'hbm', values: 1 << 20 },
+      { name: 'x', memory: 'vmem', values: 1 << 20 },
+      { name: 'a', memory: 'vmem', values: shape.m * shape.k },
+      { name: 'b', memory: 'vmem', values: shape.k * shape.n },
+      { name: 'c', memory: 'vmem', values: shape.m * shape.n },
+    ],
+    instructions: [
+      { kind: 'dma', src: 'x_hbm', dst: 'x', label: 'load x' },
+      { kind: 'matmul', a: 'a', b: 'b', out: 'c', shape, ...(dependent ? { deps: [0] } : {}) },
+    ],
+  };
+}
+
+describe('scheduling: units overlap unless a dependency says otherwise', () => {
+  const dma = dmaCycles(1 << 20, config);
+  const mm = mxuCycles(shape, config.mxu);
+
+  it('a DMA and an independent matmul run side by side', () => {
+    const core = new TensorCore();
+    core.load(overlapProgram(false));
+    const p = core.run({ execute: false });
+    expect(p.ops[0]!.startCycle).toBe(0);
+    expect(p.ops[1]!.startCycle).toBe(0);
+    expect(p.totalCycles).toBe(Math.max(dma, mm));
+  });
+
+  it('with a dependency the matmul starts when the DMA ends', () => {
+    const core = new TensorCore();
+    core.load(overlapProgram(true));
+    const p = core.run({ execute: false });
+    expect(p.ops[1]!.startCycle).toBe(dma);
+    expect(p.totalCycles).toBe(dma + mm);
+  });
+
+  it('instructions on one unit run in order; DMA cost = latency + bytes / (350 GB/s / 700 MHz)', () => {
+    expect(dmaCycles(1 << 20, config)).toBe(100 + Math.ceil((4 << 20) / 500));
+    const core = new TensorCore();
+    core.load({
+      buffers: [
+        { name: 'h', memory: 'hbm', values: 1000 },
+        { name: 'v1', memory: 'vmem', values: 1000 },
+        { name: 'v2', memory: 'vmem', values: 1000 },
+      ],
+      instructions: [
+        { kind: 'dma', src: 'h', dst: 'v1' },
+        { kind: 'dma', src: 'h', dst: 'v2' },
+      ],
+    });
+    const p = core.run();
+    expect(p.ops[1]!.startCycle).toBe(p.ops[0]!.endCycle);
+    expect(p.bound).toBe('memory');
+  });
+});
+
+/** y = sum over columns of relu(x . w + bias), computed on the core. */
+const layerProgram = (m: number, k: number, n: number): Program => ({
+  buffers: [
+    { name: 'x_hbm', memory: 'hbm', values: m * k },
+    { name: 'w_hbm', memory: 'hbm', values: k * n },
+    { name: 'x', memory: 'vmem', values: m * k },
+    { name: 'w', memory: 'vmem', values: k * n },
+    { name: 'bias', memory: 'vmem', values: n },
+    { name: 'bias_b', memory: 'vmem', values: m * n },
+    { name: 'z', memory: 'vmem', values: m * n },
+    { name: 'mask', memory: 'vmem', values: m * n },
+    { name: 'h', memory: 'vmem', values: m * n },
+    { name: 'y', memory: 'vmem', values: m },
+  ],
+  instructions: [
+    { kind: 'dma', src: 'x_hbm', dst: 'x' },
+    { kind: 'dma', src: 'w_hbm', dst: 'w' },
+    { kind: 'vpu-broadcast', x: 'bias', out: 'bias_b', rows: m },
+    { kind: 'matmul', a: 'x', b: 'w', out: 'z', shape: { m, k, n }, deps: [0, 1], label: 'fc' },
+    { kind: 'vpu-binary', op: 'add', a: 'z', b: 'bias_b', out: 'z', deps: [2, 3] },
+    { kind: 'vpu-compare', op: 'gt', a: 'z', b: 0, out: 'mask', deps: [4] },
+    { kind: 'vpu-select', mask: 'mask', a: 'z', b: 0, out: 'h', deps: [5] },
+    { kind: 'vpu-reduce', op: 'sum', x: 'h', out: 'y', rows: m, cols: n, axis: 1, deps: [6] },
+  ],
+});
+
+describe('functional execution gives the bits of the host composition', () => {
+  it('dense layer + relu + row sums, fast and reference engines agree bit for bit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 150 }), fc.integer({ min: 1, max: 140 }), fc.integer(), (m, k, n, seed) => {
+        const [x, w, bias] = [randomF32(m * k, seed), randomF32(k * n, seed + 1), randomF32(n, seed + 2)];
+        const outs = [fastEngine(config.mxu), referenceEngine(config.mxu)].map((engine) => {
+          const core = new TensorCore({ engine });
+          core.load(layerProgram(m, k, n));
+          core.write('x_hbm', x);
+          core.write('w_hbm', w);
+          core.write('bias', bias);
+          core.run();
+          return core.read('y');
+        });
+        const z = binary('add', referenceMatmul(x, w, { m, k, n }, { config: config.mxu }), broadcastRows(bias, m).out).out;
+        const h = select(compare('gt', z, 0).out, z, 0).out;
+        const want = reduce('sum', h, { rows: m, cols: n, axis: 1 }).out;
+        expect(outs[0]).toEqual(want);
+        expect(outs[1]).toEqual(want);
+      }),
+      { seed: 31, numRuns: 15 },
+    );
+  });
+
+  it('timing-only runs count the same cycles; the profile reports MXU utilisation and the bound', () => {
+    const [m, k, n] = [512, 512, 512];
+    const core = new TensorCore();
+    core.load(layerProgram(m, k, n));
+    const timed = core.run({ execute: false });
+    const full = core.run();
+    expect(full.totalCycles).toBe(timed.totalCycles);
+    expect(full.flops).toBe(2 * m * k * n);
+    expect(full.mxuUtilisation).toBeCloseTo((2 * m * k * n) / (128 * 128 * 2 * full.totalCycles), 12);
+    expect(full.units.mxu.busyCycles).toBe(mxuCycles({ m, k, n }, config.mxu));
+    expect(full.bound).toBe('compute');
+  });
+});
+
+describe('errors name what is wrong', () => {
+  it('running out of vector memory or HBM names the buffer and both sizes', () => {
+    const core = new TensorCore();
+    const big = (memory: 'hbm' | 'vmem', values: number): Program => ({
+      buffers: [
+        { name: 'small', memory, values: 1024 },
+        { name: 'huge', memory, values },
+      ],
+      instructions: [],
+    });
+    expect(() => core.load(big('vmem', 4 * 2 ** 20))).toThrow(OutOfMemoryError);
+    expect(() => core.load(big('vmem', 4 * 2 ** 20))).toThrow(
+      "core 0 vmem: buffer 'huge' needs 16777216 bytes (16.00 MiB) but only 16773120 bytes (16.00 MiB) of 16777216 bytes (16.00 MiB) are free",
+    );
+    expect(() => core.load(big('hbm', 2 ** 31))).toThrow(/core 0 hbm: buffer 'huge' needs 8589934592 bytes \(8.00 GiB\) but only/);
+  });
+
+  it('the verifier rejects races, operands outside vector memory and size mismatches', () => {
+    const core = new TensorCore();
+    const race = overlapProgram(false);
+    const racy: Program = { ...race, instructions: [race.instructions[0]!, { kind: 'vpu-unary', op: 'exp', x: 'x', out: 'x' }] };
+    expect(() => core.load(racy)).toThrow(ProgramError);
+    expect(() => core.load(racy)).toThrow(/#1 vpu-unary reads 'x' used by #0 dma 'load x' without a dependency/);
+    const inHbm: Program = { ...race, instructions: [{ kind: 'vpu-unary', op: 'exp', x: 'x_hbm', out: 'x' }] };
+    expect(() => core.load(inHbm)).toThrow(/operand 'x_hbm' is in hbm; the VPU reads and writes vector memory only/);
+    const bad: Program = { ...race, instructions: [{ kind: 'matmul', a: 'a', b: 'b', out: 'c', shape: { m: 1, k: 2, n: 3 } }] };
+    expect(() => core.load(bad)).toThrow(/#0 matmul: a 'a' has 65536 values, expected 2/);
+    const fwd: Program = { ...race, instructions: [{ kind: 'dma', src: 'x_hbm', dst: 'x', deps: [0] }] };
+    expect(() => core.load(fwd)).toThrow(/dependency 0 must be an earlier instruction/);
+  });
+});
