@@ -23,6 +23,31 @@ export type PassFn = (a: Float32Array, b: Float32Array) => Float32Array;
 export const PIECES: { readonly [P in Precision]: 1 | 2 | 3 } = { default: 1, high: 2, highest: 3 };
 
 /**
+ * The operand pairs of each pass at `precision`, in PASS_ORDER: [[a, b]] for default (a pass
+ * rounds its operands to bf16 itself), else the bf16 pieces (splitArray) of each term.
+ */
+export function passOperands(
+  a: Float32Array,
+  b: Float32Array,
+  precision: Precision,
+  subnormals: SubnormalMode,
+): [Float32Array, Float32Array][] {
+  // The default mode's one piece is bf16(x), which is exactly what a pass does on entry.
+  if (precision === 'default') return [[a, b]];
+  const aPieces = splitArray(a, PIECES[precision], subnormals);
+  const bPieces = splitArray(b, PIECES[precision], subnormals);
+  const order = PASS_ORDER[precision];
+  if (order.length !== PASSES[precision]) throw new Error(`PASS_ORDER.${precision} disagrees with PASSES`);
+  return order.map(([pa, pb]) => [aPieces[pa]!, bPieces[pb]!]);
+}
+
+/** Combines the pass results (in `passOperands` order) into C, NaNs canonicalised. */
+export function combinePassResults(results: readonly Float32Array[]): Float32Array {
+  if (results.length === 1) return results[0]!; // a single pass is already canonical
+  return canonicalizeNaNs(combinePasses(results));
+}
+
+/**
  * C = A . B at `precision`, built from passes of `pass`.
  * Equivalent, bit for bit, to `referenceMatmul` with the same precision, when `pass` is
  * equivalent to one reference pass (rounding + `referencePass` + canonicalising).
@@ -35,12 +60,5 @@ export function matmulWithPrecision(
   subnormals: SubnormalMode,
   pass: PassFn,
 ): Float32Array {
-  // The default mode's one piece is bf16(x), which is exactly what a pass does on entry.
-  if (precision === 'default') return pass(a, b);
-  const aPieces = splitArray(a, PIECES[precision], subnormals);
-  const bPieces = splitArray(b, PIECES[precision], subnormals);
-  const order = PASS_ORDER[precision];
-  if (order.length !== PASSES[precision]) throw new Error(`PASS_ORDER.${precision} disagrees with PASSES`);
-  const passes = order.map(([pa, pb]) => pass(aPieces[pa]!, bPieces[pb]!));
-  return canonicalizeNaNs(combinePasses(passes));
+  return combinePassResults(passOperands(a, b, precision, subnormals).map(([x, y]) => pass(x, y)));
 }
