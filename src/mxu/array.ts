@@ -5,9 +5,12 @@
  * test/mxu/stepped.test.ts). One concern: the PE grid and its wiring. Feeding (skew),
  * draining (deskew, accumulators) and sequencing live in feeder.ts and stepped.ts.
  *
- * Imports nothing of ours but the numerics convention: the hot loop is written with
- * `Math.fround`, which is exactly `addF32` / `mulF32` of src/bfloat16 (kept inline so V8
- * keeps the loop tight).
+ * Imports nothing of ours. The MAC loop (all R*C PEs, once per cycle) has two engines
+ * with the same bits: 'wasm' (default), a WebAssembly SIMD loop assembled at the bottom of
+ * this file from its source (no build step; ~6x the plain loop), and 'js', the plain
+ * `Math.fround` loop, which is exactly `addF32` / `mulF32` of src/bfloat16 written inline.
+ * NOTE: the two may differ in the payload and sign of an intermediate NaN; a NaN stays a
+ * NaN through every later add, and the MXU canonicalises NaNs on the way out.
  *
  * ## Ports (symmetric, as Gemmini's)
  * - in:  `inAct[r]`, `inTile[r]`: the activation entering row r at the left edge this cycle
@@ -82,7 +85,14 @@ interface SwapFront {
   readonly start: number;
 }
 
-/** The flat, fast systolic array. */
+/**
+ * The flat, fast systolic array.
+ * @example
+ * const array = new SystolicArray(4, 4);
+ * array.inWeightRow = { row: 0, tile: 0, weights: new Float32Array([1, 2, 3, 4]) };
+ * array.step(); // cycle 0: shadow row 0 written
+ * array.snapshot()[0][3].shadow // 4
+ */
 export class SystolicArray implements SystolicArrayUnit {
   readonly rows: number;
   readonly cols: number;

@@ -28,7 +28,15 @@ import { addF32, mulF32 } from '../bfloat16/index.ts';
 import type { PeState, SystolicArrayUnit, WeightRowWrite } from './array.ts';
 import { WeightHazardError } from './array.ts';
 
-/** One processing element. Tile numbers are -1 for "none" (a bubble, or an empty register). */
+/**
+ * One processing element. Tile numbers are -1 for "none" (a bubble, or an empty register).
+ * @example
+ * const pe = new PE();
+ * pe.loadShadow(3, 0);
+ * Object.assign(pe, { inAct: 2, inTile: 0, inPsum: 1 });
+ * pe.step(); // swaps in weight 3, then psum = 1 + 2 * 3
+ * pe.psum // 7
+ */
 export class PE {
   /** In port: activation arriving from the left this cycle (bf16 value). */
   inAct = 0;

@@ -112,7 +112,13 @@ function makeTiles(aPieces: Float32Array[], bPieces: Float32Array[], shape: Matm
   return { tiles, accs };
 }
 
-/** The MXU: weight-load port + tile sequencer around a systolic array and its feeder. */
+/**
+ * The MXU: weight-load port + tile sequencer around a systolic array and its feeder.
+ * @example
+ * const mxu = new SteppedMxu(a, b, { m: 5, k: 4, n: 4 }, { config: mxuConfig({ rows: 4, cols: 4 }) });
+ * while (!mxu.done) { mxu.step(); console.log(mxu.events, mxu.snapshot()[0][0]); }
+ * mxu.result() // c: [5, 4]
+ */
 export class SteppedMxu {
   readonly array: SystolicArrayUnit;
   readonly feeder: Feeder;

@@ -62,7 +62,12 @@ export function randomOperands(shape: MatmulShape, seed: number): { a: Float32Ar
   };
 }
 
-/** Steps a matmul to the end, recording a frame per cycle. Meant for small arrays. */
+/**
+ * Steps a matmul to the end, recording a frame per cycle. Meant for small arrays.
+ * @example
+ * const { a, b } = randomOperands({ m: 5, k: 4, n: 4 }, 1);
+ * renderTrace(traceMatmul(a, b, { m: 5, k: 4, n: 4 }, { config: mxuConfig({ rows: 4, cols: 4 }) }))
+ */
 export function traceMatmul(
   a: Float32Array,
   b: Float32Array,
