@@ -4,7 +4,10 @@
  * User mistakes print one line and exit 2; see ./errors.ts.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAllReduce } from './allreduce.ts';
+import { registerDevice } from './device.ts';
 import { isUserFacing } from './errors.ts';
+import { registerMatmul } from './matmul.ts';
 import { registerNumerics } from './numerics.ts';
 import { registerSystolic } from './systolic.ts';
 
@@ -16,7 +19,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerNumerics(program);
+  registerMatmul(program);
   registerSystolic(program);
+  registerDevice(program);
+  registerAllReduce(program);
   return program;
 }
 
