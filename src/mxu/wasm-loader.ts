@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { roundToBf16Array, type SubnormalMode } from '../bfloat16/index.ts';
 import type { MatmulShape } from './config.ts';
 
@@ -149,10 +150,16 @@ export function loadKernelModule(path: string): WasmModule {
   if (!existsSync(path)) {
     throw new WasmKernelError(`${path} is missing: run \`npm run build:wasm\` (it compiles src/mxu/wasm/kernel.ts)`);
   }
+  // NOTE: V8 first compiles WASM with its baseline tier (Liftoff) and swaps in optimised
+  // code only on a later call: a single big matmul would run entirely on baseline code, 2-4x
+  // slower. So the kernel is compiled with the optimising tier straight away.
+  setFlagsFromString('--no-liftoff --no-wasm-lazy-compilation');
   try {
     return new wasmApi.Module(readFileSync(path));
   } catch (err) {
     throw new WasmKernelError(`${path} is not a valid kernel (${(err as Error).message}): run \`npm run build:wasm\``);
+  } finally {
+    setFlagsFromString('--liftoff --wasm-lazy-compilation');
   }
 }
 
