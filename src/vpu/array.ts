@@ -11,10 +11,9 @@
  */
 import { bf16ToF32Array, bitsToF32, f32ToBits, f32ToBf16Array } from '../bfloat16/index.ts';
 import { DEFAULT_VPU_CONFIG, vregSize, type VpuConfig } from './config.ts';
+import { BINARY_KERNELS, UNARY_KERNELS } from './kernels.ts';
 import {
-  BINARY_FNS,
   COMPARE_FNS,
-  UNARY_FNS,
   opCycles,
   type BinaryOp,
   type CompareOp,
@@ -73,10 +72,14 @@ function toF32(x: Operand): Operand {
  * @example unary('exp', new Float32Array([0, 1])).out // [1, 2.7182817459106445]
  */
 export function unary(op: UnaryOp, x: Float32Array, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
-  const f = UNARY_FNS[op];
   const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  UNARY_KERNELS[op](x, out);
   return { out, cycles: arrayCycles(op, x.length, config) };
+}
+
+/** A scalar operand as a full array (the hardware broadcasts a scalar register; here, a fill). */
+function asArray(x: Operand, n: number): Float32Array {
+  return typeof x === 'number' ? new Float32Array(n).fill(toF32(x) as number) : x;
 }
 
 /**
@@ -85,15 +88,8 @@ export function unary(op: UnaryOp, x: Float32Array, config: VpuConfig = DEFAULT_
  */
 export function binary(op: BinaryOp, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
   const n = lengthOf(op, [a, b]);
-  a = toF32(a);
-  b = toF32(b);
-  const f = BINARY_FNS[op];
   const out = new Float32Array(n);
-  if (typeof a !== 'number' && typeof b !== 'number') {
-    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
-  } else {
-    for (let i = 0; i < n; i++) out[i] = f(at(a, i), at(b, i));
-  }
+  BINARY_KERNELS[op](asArray(a, n), asArray(b, n), out);
   return { out, cycles: arrayCycles(op, n, config) };
 }
 
