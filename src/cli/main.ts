@@ -9,6 +9,8 @@ import { registerDevice } from './device.ts';
 import { isUserFacing } from './errors.ts';
 import { registerMatmul } from './matmul.ts';
 import { registerNumerics } from './numerics.ts';
+import { registerRecords } from './records.ts';
+import { registerFlowers } from './flowers.ts';
 import { registerSystolic } from './systolic.ts';
 
 /** Builds the program with every command registered. */
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerNumerics(program);
+  registerRecords(program);
+  registerFlowers(program);
   registerMatmul(program);
   registerSystolic(program);
   registerDevice(program);

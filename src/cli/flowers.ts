@@ -1,0 +1,106 @@
+/**
+ * @module cli/flowers
+ * `tpusim flowers prepare|synth|info`: make the flowers' TFRecord shards from a folder of
+ * class folders, or synthetic ones from nothing, and look at a flowers folder. A progress bar
+ * is drawn on stderr only when it is a terminal.
+ */
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { loadFlowers, prepareFlowers, writeSynthFlowers } from '../data/index.ts';
+import { parsePositiveInt, UsageError } from './errors.ts';
+import { emit } from './output.ts';
+
+/** A progress callback that draws a bar on a TTY stderr, and nothing otherwise. */
+function progress(label: string): { onProgress: (done: number, total: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { onProgress: () => {}, stop: () => {} };
+  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} images`, stream: process.stderr, hideCursor: true });
+  let started = false;
+  return {
+    onProgress: (done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+function parseWorkers(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--workers must be a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+/** Adds the `flowers` command group to the program. */
+export function registerFlowers(program: Command): void {
+  const flowers = program.command('flowers').description('the 5-class flowers dataset: TFRecord shards, real or synthetic');
+
+  flowers
+    .command('prepare')
+    .description('class folders of JPEGs -> TFRecord shards in the codelab schema (flowersNN-COUNT.tfrec)')
+    .requiredOption('--src <dir>', 'folder of class folders (daisy/, dandelion/, ...)')
+    .requiredOption('--out <dir>', 'folder to write shards into')
+    .option('--size <px>', 'side of the square images', '192')
+    .option('--shards <n>', 'number of shards', '16')
+    .option('--workers <n>', 'worker threads (0 = main thread)', '2')
+    .option('--json', 'print JSON')
+    .action(async (opts: { src: string; out: string; size: string; shards: string; workers: string; json?: boolean }) => {
+      const bar = progress('prepare');
+      const t0 = performance.now();
+      const result = await prepareFlowers({
+        src: opts.src,
+        out: opts.out,
+        size: parsePositiveInt(opts.size, '--size'),
+        shards: parsePositiveInt(opts.shards, '--shards'),
+        workers: parseWorkers(opts.workers),
+        onProgress: bar.onProgress,
+      }).finally(bar.stop);
+      const seconds = (performance.now() - t0) / 1000;
+      emit({ ...result, seconds }, opts.json, (r) => `${r.images} images of ${r.classes.length} classes (${r.classes.join(', ')}) -> ${r.files.length} shards in ${opts.out} (${r.seconds.toFixed(1)} s)\n${r.files.join('\n')}`);
+    });
+
+  flowers
+    .command('synth')
+    .description('draw synthetic flowers (5 classes) and write them as TFRecord shards in the codelab schema')
+    .requiredOption('--out <dir>', 'folder to write shards into')
+    .option('--count <n>', 'number of images', '1000')
+    .option('--size <px>', 'side of the square images', '192')
+    .option('--shards <n>', 'number of shards', '16')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--workers <n>', 'worker threads (0 = main thread)', '2')
+    .option('--json', 'print JSON')
+    .action(async (opts: { out: string; count: string; size: string; shards: string; seed: string; workers: string; json?: boolean }) => {
+      const count = parsePositiveInt(opts.count, '--count');
+      const bar = progress('synth');
+      const files = await writeSynthFlowers({
+        out: opts.out,
+        count,
+        size: parsePositiveInt(opts.size, '--size'),
+        shards: parsePositiveInt(opts.shards, '--shards'),
+        seed: parsePositiveInt(opts.seed, '--seed'),
+        workers: parseWorkers(opts.workers),
+        onProgress: bar.onProgress,
+      }).finally(bar.stop);
+      emit({ images: count, files }, opts.json, (r) => `${r.images} synthetic flowers -> ${r.files.length} shards\n${r.files.join('\n')}`);
+    });
+
+  flowers
+    .command('info')
+    .description('count the images of each split of a flowers folder (shards or class folders)')
+    .requiredOption('--src <dir>', 'folder of shards or of class folders')
+    .option('--split-file <path>', 'validation list (class/file.jpg per line)')
+    .option('--size <px>', 'decode size', '32')
+    .option('--json', 'print JSON')
+    .action(async (opts: { src: string; splitFile?: string; size: string; json?: boolean }) => {
+      const size = parsePositiveInt(opts.size, '--size');
+      const rows: { split: string; images: number; perClass: number[] }[] = [];
+      let form = '';
+      for (const split of ['train', 'validation'] as const) {
+        const set = await loadFlowers({ src: opts.src, split, size, ...(opts.splitFile !== undefined ? { splitFile: opts.splitFile } : {}) });
+        form = set.form;
+        const perClass = set.classes.map(() => 0);
+        for await (const f of set.dataset) perClass[f.label] = (perClass[f.label] ?? 0) + 1;
+        rows.push({ split, images: perClass.reduce((a, b) => a + b, 0), perClass });
+      }
+      emit({ form, rows }, opts.json, (r) => [`form: ${r.form}`, ...r.rows.map((x) => `${x.split}: ${x.images} images (per class ${x.perClass.join(' / ')})`)].join('\n'));
+    });
+}

@@ -1,0 +1,254 @@
+/**
+ * @module data/flowers
+ * The flowers dataset: a folder of class folders (TensorFlow's flower_photos layout) ->
+ * TFRecord shards in the codelab's schema; loaders for either form with the codelab's
+ * split; synthetic shards and datasets. Imports node built-ins and sibling data modules only.
+ *
+ * Shards are named `flowers{NN}-{count}.tfrec` (count = records in that shard), as in the
+ * codelab. The codelab's split by shard: the first floor(0.19 * n) shards (3 of 16) are
+ * validation, the rest (13 of 16) training. A split file (one `class/file.jpg` per line,
+ * the validation set; the rest is training) selects records by name instead.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Dataset } from './dataset.ts';
+import { DataError } from './errors.ts';
+import {
+  decodeFlowerFile,
+  decodeFlowerRecord,
+  flowerFileToRecord,
+  inSplit,
+  synthFlowerRecord,
+  type Flower,
+  type FlowerFile,
+  type SplitFilter,
+} from './flower-transforms.ts';
+import { Rng } from './random.ts';
+import { FLOWER_CLASSES, synthFlowerF32 } from './synth.ts';
+import { writeTFRecordFile } from './tfrecord.ts';
+import { workerTransform } from './workers.ts';
+
+const TRANSFORMS = new URL('./flower-transforms.ts', import.meta.url);
+
+/** The codelab's validation fraction of shards (int(16 * 0.19) = 3). */
+export const VALIDATION_SHARD_FRACTION = 0.19;
+
+/** Which part of the data to load. */
+export type Split = 'train' | 'validation' | 'all';
+
+/** Default worker count: up to 2, never more than the machine has. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/** The class folders of `src` (sorted) and every `.jpg`/`.jpeg` file in them (sorted). */
+export async function listClassFolders(src: string): Promise<{ classes: string[]; files: FlowerFile[] }> {
+  let names: string[];
+  try {
+    const entries = await readdir(src, { withFileTypes: true });
+    names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    throw new DataError(`cannot read the flowers folder '${src}'`);
+  }
+  const files: FlowerFile[] = [];
+  for (const [label, cls] of names.entries()) {
+    const inner = (await readdir(join(src, cls))).filter((f) => /\.jpe?g$/i.test(f)).sort();
+    for (const f of inner) files.push({ path: join(src, cls, f), name: `${cls}/${f}`, label });
+  }
+  if (files.length === 0) throw new DataError(`no class folders with JPEG files in '${src}'`);
+  return { classes: names, files };
+}
+
+/** Parses a split file: one `class/file.jpg` per line; blank lines and `#` comments ignored. */
+export function parseSplitFile(text: string, file = '<split>'): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim().replace(/\\/g, '/');
+    if (line === '' || line.startsWith('#')) return;
+    if (!/^[^/]+\/[^/]+$/.test(line)) throw new DataError(`${file}:${i + 1}: expected 'class/file.jpg', got '${raw.trim()}'`);
+    out.push(line);
+  });
+  return out;
+}
+
+/** Reads and parses a split file. */
+export async function readSplitFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new DataError(`cannot read the split file '${path}'`);
+  }
+  return parseSplitFile(text, path);
+}
+
+/** The codelab's split of shard files: validation = the first floor(0.19 n), training = the rest. */
+export function splitShards(files: readonly string[]): { train: string[]; validation: string[] } {
+  const k = Math.floor(files.length * VALIDATION_SHARD_FRACTION);
+  return { train: files.slice(k), validation: files.slice(0, k) };
+}
+
+/** The shard file name for shard `index` holding `count` records. */
+export function shardName(index: number, count: number, prefix = 'flowers'): string {
+  return `${prefix}${String(index).padStart(2, '0')}-${count}.tfrec`;
+}
+
+/** Options of {@link prepareFlowers}. */
+export interface PrepareOptions {
+  readonly src: string;
+  readonly out: string;
+  /** Side of the square images written (default 192). */
+  readonly size?: number;
+  /** Number of shards (default 16). */
+  readonly shards?: number;
+  /** Seed of the file order shuffle (default 42). */
+  readonly seed?: number;
+  /** JPEG quality of re-encoded images (default 90). */
+  readonly quality?: number;
+  /** Worker threads (0 = the main thread; default up to 2). */
+  readonly workers?: number;
+  /** Called after each image. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** What preparing wrote. */
+export interface PrepareResult {
+  readonly files: string[];
+  readonly images: number;
+  readonly classes: string[];
+}
+
+/**
+ * Writes `items` (already ordered) as shards of `perShard` records: each record comes from
+ * `records`, in order. Shards are written atomically.
+ */
+async function writeShards(out: string, total: number, perShard: number, records: AsyncIterable<Uint8Array>, onProgress?: (done: number, total: number) => void): Promise<string[]> {
+  await mkdir(out, { recursive: true });
+  const files: string[] = [];
+  let shard: Uint8Array[] = [];
+  let done = 0;
+  const flush = async () => {
+    const path = join(out, shardName(files.length, shard.length));
+    await writeTFRecordFile(path, shard);
+    files.push(path);
+    shard = [];
+  };
+  for await (const r of records) {
+    shard.push(r);
+    onProgress?.(++done, total);
+    if (shard.length === perShard) await flush();
+  }
+  if (shard.length > 0) await flush();
+  return files;
+}
+
+/** A folder of class folders of JPEGs -> TFRecord shards in the codelab's schema. */
+export async function prepareFlowers(opts: PrepareOptions): Promise<PrepareResult> {
+  const { classes, files } = await listClassFolders(opts.src);
+  const size = opts.size ?? 192;
+  const shards = opts.shards ?? 16;
+  const items = new Rng(opts.seed ?? 42).shuffle([...files]);
+  const arg = { size, quality: opts.quality ?? 90, classes };
+  const workers = opts.workers ?? defaultWorkers();
+  const ds = Dataset.from(items);
+  const records = workers > 0 ? ds.map(workerTransform<FlowerFile, Uint8Array>(TRANSFORMS, 'flowerFileToRecord', arg), { workers }) : ds.map((f) => flowerFileToRecord(f, arg));
+  const written = await writeShards(opts.out, items.length, Math.ceil(items.length / shards), records, opts.onProgress);
+  return { files: written, images: items.length, classes };
+}
+
+/** Options of {@link writeSynthFlowers}. */
+export interface SynthShardOptions {
+  readonly out: string;
+  readonly count: number;
+  readonly size: number;
+  readonly shards?: number;
+  readonly seed?: number;
+  readonly quality?: number;
+  readonly workers?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Writes `count` synthetic flowers as TFRecord shards (codelab schema, `flowersNN-C.tfrec`). */
+export async function writeSynthFlowers(opts: SynthShardOptions): Promise<string[]> {
+  const arg = { seed: opts.seed ?? 1, size: opts.size, quality: opts.quality ?? 90 };
+  const ds = Dataset.range(opts.count);
+  const workers = opts.workers ?? defaultWorkers();
+  const records = workers > 0 ? ds.map(workerTransform<number, Uint8Array>(TRANSFORMS, 'synthFlowerRecord', arg), { workers }) : ds.map((i) => synthFlowerRecord(i, arg));
+  return writeShards(opts.out, opts.count, Math.ceil(opts.count / (opts.shards ?? 16)), records, opts.onProgress);
+}
+
+/** Options of {@link loadFlowers}. */
+export interface LoadOptions {
+  /** A folder of `*.tfrec` shards, or a folder of class folders. */
+  readonly src: string;
+  readonly split?: Split;
+  /** A split file (validation list). Folders default to `<src>/SPLIT.txt` when present. */
+  readonly splitFile?: string;
+  /** Side of the square images (default 192). */
+  readonly size?: number;
+  /** Decode worker threads (0 = the main thread; default up to 2). */
+  readonly workers?: number;
+  /** Shards read at once (default 4). */
+  readonly numParallelReads?: number;
+  /** Skip and count corrupt records instead of failing. */
+  readonly skipCorrupt?: boolean;
+}
+
+/** A loaded flowers split: the dataset plus what it was made from. */
+export interface FlowerSet {
+  readonly dataset: Dataset<Flower>;
+  readonly form: 'tfrecord' | 'folder';
+  readonly classes: readonly string[];
+  /** Shard files (tfrecord form) or image files (folder form) that feed this split. */
+  readonly sources: readonly string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** Loads the flowers from shards or class folders, decoded to size x size f32 images. */
+export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
+  const split = opts.split ?? 'all';
+  const size = opts.size ?? 192;
+  const workers = opts.workers ?? defaultWorkers();
+  const splitFile = opts.splitFile ?? (await exists(join(opts.src, 'SPLIT.txt')) ? join(opts.src, 'SPLIT.txt') : undefined);
+  const validation = splitFile !== undefined ? await readSplitFile(splitFile) : undefined;
+  const shards = (await readdir(opts.src).catch(() => { throw new DataError(`cannot read the flowers folder '${opts.src}'`); }))
+    .filter((f) => f.endsWith('.tfrec')).sort().map((f) => join(opts.src, f));
+  if (shards.length > 0) {
+    const filter: SplitFilter = validation !== undefined ? { want: split, validation } : { want: 'all' };
+    const files = validation !== undefined || split === 'all' ? shards : splitShards(shards)[split];
+    const records = Dataset.tfrecord(files, { numParallelReads: opts.numParallelReads ?? 4, ...(opts.skipCorrupt ? { skipCorrupt: true } : {}) });
+    const arg = { size, split: filter };
+    const decoded = workers > 0 ? records.map(workerTransform<Uint8Array, Flower | null>(TRANSFORMS, 'decodeFlowerRecord', arg), { workers }) : records.map((r) => decodeFlowerRecord(r, arg));
+    return { dataset: decoded.filter((x): x is Flower => x !== null) as Dataset<Flower>, form: 'tfrecord', classes: FLOWER_CLASSES, sources: files };
+  }
+  const { classes, files } = await listClassFolders(opts.src);
+  const chosen = files.filter((f) => (validation !== undefined ? inSplit(f.name, { want: split, validation }) : split === 'all' || (hashName(f.name) % 100 < 19) === (split === 'validation')));
+  const ds = Dataset.from(chosen);
+  const arg = { size };
+  const dataset = workers > 0 ? ds.map(workerTransform<FlowerFile, Flower>(TRANSFORMS, 'decodeFlowerFile', arg), { workers }) : ds.map((f) => decodeFlowerFile(f, arg));
+  return { dataset, form: 'folder', classes, sources: chosen.map((f) => f.path) };
+}
+
+/** FNV-1a of a name: a stable 19 % validation split for folders without a split file. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Options of {@link synthFlowers}. */
+export interface SynthOptions {
+  readonly count: number;
+  readonly size: number;
+  readonly seed?: number;
+}
+
+/** Synthetic flowers as a dataset of f32 images (drawn on the main thread, lazily). */
+export function synthFlowers(opts: SynthOptions): Dataset<Flower> {
+  const seed = opts.seed ?? 1;
+  return Dataset.range(opts.count).map((i) => synthFlowerF32(seed, i, opts.size));
+}
