@@ -12,7 +12,7 @@
  * Data is computed in program order, which is a valid order because deps point backwards
  * and the verifier rejects races between units.
  */
-import { arrayCycles, binary, broadcastCycles, broadcastRows, compare, reduce, reduceCycles, select, unary, type Operand } from '../vpu/index.ts';
+import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, compare, reduce, transpose, transposeCycles, reduceCycles, select, unary, type Operand } from '../vpu/index.ts';
 import type { TensorCoreConfig } from './config.ts';
 import { dmaCycles } from './dma.ts';
 import type { MatmulEngine } from './matmul-engine.ts';
@@ -62,6 +62,10 @@ export function instructionCycles(instr: Instruction, core: CoreContext): number
       return reduceCycles(instr.op, { rows: instr.rows, cols: instr.cols, axis: instr.axis, config: vpu });
     case 'vpu-broadcast':
       return broadcastCycles(instr.rows, core.size(instr.x), vpu);
+    case 'vpu-broadcast-col':
+      return broadcastCycles(core.size(instr.x), instr.cols, vpu);
+    case 'vpu-transpose':
+      return transposeCycles(instr.rows, instr.cols, vpu);
     case 'all-reduce':
       return 0; // timed by the board's collective, not here
   }
@@ -102,6 +106,12 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
       return;
     case 'vpu-broadcast':
       core.data(instr.out).set(broadcastRows(core.data(instr.x), instr.rows, vpu).out);
+      return;
+    case 'vpu-broadcast-col':
+      core.data(instr.out).set(broadcastCols(core.data(instr.x), instr.cols, vpu).out);
+      return;
+    case 'vpu-transpose':
+      core.data(instr.out).set(transpose(core.data(instr.x), instr.rows, instr.cols, vpu).out);
       return;
     case 'all-reduce':
       return; // done by the board

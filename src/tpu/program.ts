@@ -44,6 +44,8 @@ export type Instruction =
   | (Common & { readonly kind: 'vpu-select'; readonly mask: string; readonly a: string | number; readonly b: string | number; readonly out: string })
   | (Common & { readonly kind: 'vpu-reduce'; readonly op: ReduceKind; readonly x: string; readonly out: string; readonly rows: number; readonly cols: number; readonly axis: ReduceAxis })
   | (Common & { readonly kind: 'vpu-broadcast'; readonly x: string; readonly out: string; readonly rows: number })
+  | (Common & { readonly kind: 'vpu-broadcast-col'; readonly x: string; readonly out: string; readonly cols: number })
+  | (Common & { readonly kind: 'vpu-transpose'; readonly x: string; readonly out: string; readonly rows: number; readonly cols: number })
   | (Common & { readonly kind: 'all-reduce'; readonly buffer: string });
 
 /** Kinds of instruction. */
@@ -92,6 +94,8 @@ export function accesses(instr: Instruction): { reads: string[]; writes: string[
     case 'vpu-unary':
     case 'vpu-reduce':
     case 'vpu-broadcast':
+    case 'vpu-broadcast-col':
+    case 'vpu-transpose':
       return { reads: [instr.x], writes: [instr.out] };
     case 'vpu-binary':
     case 'vpu-compare':

@@ -54,6 +54,13 @@ function checkOperands(instr: Instruction, where: string, buf: (name: string) =>
     case 'vpu-broadcast':
       expectSize(where, buf(instr.out), buf(instr.x).values * instr.rows, 'out');
       return;
+    case 'vpu-broadcast-col':
+      expectSize(where, buf(instr.out), buf(instr.x).values * instr.cols, 'out');
+      return;
+    case 'vpu-transpose':
+      expectSize(where, buf(instr.x), instr.rows * instr.cols, 'x');
+      expectSize(where, buf(instr.out), instr.rows * instr.cols, 'out');
+      return;
     case 'all-reduce':
       return;
     default: {

@@ -147,3 +147,37 @@ export function broadcastCycles(rows: number, cols: number, config: VpuConfig = 
   const tiles = Math.ceil(rows / config.sublanes) * Math.ceil(cols / config.lanes);
   return Math.max(1, tiles) * opCycles('broadcast', config);
 }
+
+/**
+ * Repeats each value of col[R] across `cols` columns: out[R, C] (softmax's x - rowmax(x)).
+ * Cost: one op per output vreg (a lane reduction's rotate tree already leaves the row's value
+ * in every lane, so spreading it is a plain copy).
+ * @example broadcastCols(new Float32Array([1, 2]), 2).out // [1, 1, 2, 2]
+ */
+export function broadcastCols(col: Float32Array, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  if (!Number.isSafeInteger(cols) || cols < 1) throw new VpuShapeError(`vpu broadcast: cols must be a positive integer, got ${cols}`);
+  const out = new Float32Array(col.length * cols);
+  for (let r = 0; r < col.length; r++) out.fill(col[r]!, r * cols, (r + 1) * cols);
+  return { out, cycles: broadcastCycles(col.length, cols, config) };
+}
+
+/**
+ * Cycles of transposing x[R, C]: every input vreg passes once through the cross-lane unit
+ * (XLU), at one lane-rotate time each (a model: the XLU is the only path between lanes).
+ */
+export function transposeCycles(rows: number, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG): number {
+  return Math.ceil(rows / config.sublanes) * Math.ceil(cols / config.lanes) * config.laneRotateCycles;
+}
+
+/**
+ * Transposes x[R, C] to out[C, R] (exact: values are only moved).
+ * @example transpose(new Float32Array([1, 2, 3, 4, 5, 6]), 2, 3).out // [1, 4, 2, 5, 3, 6]
+ */
+export function transpose(x: Float32Array, rows: number, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+  if (x.length !== rows * cols) throw new VpuShapeError(`vpu transpose: array has ${x.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`);
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  }
+  return { out, cycles: transposeCycles(rows, cols, config) };
+}

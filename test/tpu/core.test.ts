@@ -140,6 +140,52 @@ describe('functional execution gives the bits of the host composition', () => {
   });
 });
 
+describe('softmax on the VPU', () => {
+  /** softmax over rows of x[R, C]: exp(x - rowmax) / rowsum. */
+  const softmax = (rows: number, cols: number): Program => {
+    const v = (name: string, values: number) => ({ name, memory: 'vmem' as const, values });
+    return {
+      buffers: [v('x', rows * cols), v('mx', rows), v('mxb', rows * cols), v('e', rows * cols), v('s', rows), v('sb', rows * cols), v('y', rows * cols)],
+      instructions: [
+        { kind: 'vpu-reduce', op: 'max', x: 'x', out: 'mx', rows, cols, axis: 1 },
+        { kind: 'vpu-broadcast-col', x: 'mx', out: 'mxb', cols, deps: [0] },
+        { kind: 'vpu-binary', op: 'sub', a: 'x', b: 'mxb', out: 'e', deps: [1] },
+        { kind: 'vpu-unary', op: 'exp', x: 'e', out: 'e', deps: [2] },
+        { kind: 'vpu-reduce', op: 'sum', x: 'e', out: 's', rows, cols, axis: 1, deps: [3] },
+        { kind: 'vpu-broadcast-col', x: 's', out: 'sb', cols, deps: [4] },
+        { kind: 'vpu-binary', op: 'div', a: 'e', b: 'sb', out: 'y', deps: [5] },
+      ],
+    };
+  };
+
+  it('is within (cols + |x - max| + 4) u relative error of the f64 softmax', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 300 }), fc.integer(), (rows, cols, seed) => {
+        const x = randomF32(rows * cols, seed, 8);
+        const core = new TensorCore();
+        core.load(softmax(rows, cols));
+        core.write('x', x);
+        const p = core.run();
+        const y = core.read('y');
+        for (let r = 0; r < rows; r++) {
+          const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+          const m = Math.max(...row);
+          const e = row.map((v) => Math.exp(v - m));
+          const s = e.reduce((a, b) => a + b, 0);
+          // error sources: x - max rounded (relative error amplified by |x - max| in exp), exp (1 ulp),
+          // the row sum (cols - 1 adds), the divide (0.5 ulp)
+          e.forEach((v, c) => {
+            const bound = (cols + Math.abs(row[c]! - m) + 4) * 2 ** -24 * (v / s) + 1e-45;
+            expect(Math.abs(y[r * cols + c]! - v / s)).toBeLessThanOrEqual(bound);
+          });
+        }
+        expect(p.units.vpu.busyCycles).toBe(p.totalCycles); // a VPU-only program: one unit, back to back
+      }),
+      { seed: 32, numRuns: 30 },
+    );
+  });
+});
+
 describe('errors name what is wrong', () => {
   it('running out of vector memory or HBM names the buffer and both sizes', () => {
     const core = new TensorCore();

@@ -8,12 +8,15 @@ import {
   VpuShapeError,
   arrayCycles,
   binary,
+  broadcastCols,
   broadcastRows,
   compare,
   fromBf16,
   opCycles,
   select,
   toBf16,
+  transpose,
+  transposeCycles,
   unary,
   type BinaryOp,
 } from '../../src/vpu/index.ts';
@@ -119,6 +122,25 @@ describe('bf16 conversion and broadcast', () => {
     expect(r.out.length).toBe(27);
     expect(Array.from(r.out.subarray(24))).toEqual([1, 2, 3]);
     expect(r.cycles).toBe(2); // 9 rows = 2 sublane tiles, 3 columns = 1 lane tile
+  });
+});
+
+describe('transpose and column broadcast', () => {
+  it('transpose twice is the identity; element (r, c) lands at (c, r)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 300 }), (rows, cols) => {
+        const x = Float32Array.from({ length: rows * cols }, (_, i) => i);
+        const t = transpose(x, rows, cols);
+        expect(t.out[(cols - 1) * rows + (rows - 1)]).toBe(rows * cols - 1);
+        expect(t.out[rows > 1 ? 1 : 0]).toBe(rows > 1 ? cols : 0);
+        expect(transpose(t.out, cols, rows).out).toEqual(x);
+        expect(t.cycles).toBe(transposeCycles(rows, cols));
+      }),
+      { seed: 15, numRuns: 50 },
+    );
+  });
+  it('broadcastCols repeats each value along its row', () => {
+    expect(Array.from(broadcastCols(new Float32Array([1, 2]), 3).out)).toEqual([1, 1, 1, 2, 2, 2]);
   });
 });
 
