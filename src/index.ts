@@ -5,3 +5,4 @@
  */
 export * as bfloat16 from './bfloat16/index.ts';
 export * as mxu from './mxu/index.ts';
+export * as xla from './xla/index.ts';
