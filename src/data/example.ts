@@ -121,7 +121,14 @@ function escapeBytes(b: Uint8Array): string {
 /** A float as protobuf text format prints it: shortest round-trip form, `1.0` not `1`. */
 function formatFloat(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
-  const s = String(Math.fround(v) === v ? Number(v.toPrecision(9)) : v);
+  let s = String(v);
+  for (let p = 1; p <= 9; p++) {
+    const short = Number(v.toPrecision(p));
+    if (Math.fround(short) === Math.fround(v)) {
+      s = String(short);
+      break;
+    }
+  }
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
