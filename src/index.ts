@@ -5,4 +5,6 @@
  */
 export * as bfloat16 from './bfloat16/index.ts';
 export * as mxu from './mxu/index.ts';
+export * as vpu from './vpu/index.ts';
+export * as tpu from './tpu/index.ts';
 export * as xla from './xla/index.ts';

@@ -16,7 +16,7 @@ import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, com
 import type { TensorCoreConfig } from './config.ts';
 import { dmaCycles } from './dma.ts';
 import type { MatmulEngine } from './matmul-engine.ts';
-import { describe, unitOf, type Instruction, type Program, type Unit } from './program.ts';
+import { describeInstruction, unitOf, type Instruction, type Program, type Unit } from './program.ts';
 
 /** What the executor needs from a core: config, buffers and its matmul engine. */
 export interface CoreContext {
@@ -157,7 +157,7 @@ export class ProgramRun {
   /** Runs the next (non-collective) instruction. */
   step(): void {
     const instr = this.current;
-    if (instr.kind === 'all-reduce') throw new Error(`${describe(instr, this.next)} must be completed by the board`);
+    if (instr.kind === 'all-reduce') throw new Error(`${describeInstruction(instr, this.next)} must be completed by the board`);
     if (this.execute) executeInstruction(instr, this.core);
     const cycles = instructionCycles(instr, this.core);
     const flops = instr.kind === 'matmul' ? 2 * instr.shape.m * instr.shape.k * instr.shape.n : 0;
@@ -176,7 +176,7 @@ export class ProgramRun {
     const end = start + cycles;
     this.busyUntil[unit] = end;
     this.ends[this.next] = end;
-    this.records.push({ index: this.next, kind: instr.kind, name: describe(instr, this.next), unit, startCycle: start, endCycle: end, cycles, flops, bytes });
+    this.records.push({ index: this.next, kind: instr.kind, name: describeInstruction(instr, this.next), unit, startCycle: start, endCycle: end, cycles, flops, bytes });
     this.next++;
   }
 }

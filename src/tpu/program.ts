@@ -108,6 +108,6 @@ export function accesses(instr: Instruction): { reads: string[]; writes: string[
 }
 
 /** How an instruction is named in errors and profiles: `#3 matmul 'fc1'`. */
-export function describe(instr: Instruction, index: number): string {
+export function describeInstruction(instr: Instruction, index: number): string {
   return `#${index} ${instr.kind}${instr.label ? ` '${instr.label}'` : ''}`;
 }

@@ -4,7 +4,7 @@
  * with errors that name the instruction and the buffer. Imports ./program and mxu/config.
  */
 import { checkShape } from '../mxu/config.ts';
-import { ProgramError, accesses, describe, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
+import { ProgramError, accesses, describeInstruction, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
 
 function checkBuffers(buffers: readonly BufferDecl[]): Map<string, BufferDecl> {
   const byName = new Map<string, BufferDecl>();
@@ -99,7 +99,7 @@ function checkHazards(program: Program): void {
   program.instructions.forEach((instr, i) => {
     const { reads, writes } = accesses(instr);
     const fail = (j: number, name: string, what: string): never => {
-      throw new ProgramError(`${describe(instr, i)} ${what} '${name}' used by ${describe(program.instructions[j]!, j)} without a dependency on it (a race between units)`);
+      throw new ProgramError(`${describeInstruction(instr, i)} ${what} '${name}' used by ${describeInstruction(program.instructions[j]!, j)} without a dependency on it (a race between units)`);
     };
     for (const name of reads) {
       const w = lastWriter.get(name);
@@ -126,7 +126,7 @@ function checkHazards(program: Program): void {
 export function verifyProgram(program: Program): void {
   const byName = checkBuffers(program.buffers);
   program.instructions.forEach((instr, i) => {
-    const where = describe(instr, i);
+    const where = describeInstruction(instr, i);
     for (const d of instr.deps ?? []) {
       if (!Number.isSafeInteger(d) || d < 0 || d >= i) throw new ProgramError(`${where}: dependency ${d} must be an earlier instruction (0..${i - 1})`);
     }
