@@ -140,6 +140,9 @@ export class PeGrid implements SystolicArrayUnit {
     for (const p of this.pes) p.step();
     const write = this.inWeightRow;
     if (write) {
+      if (!(write.row >= 0 && write.row < rows) || write.weights.length !== cols) {
+        throw new RangeError(`weight row write needs row in [0, ${rows}) and ${cols} weights, got row ${write.row}, ${write.weights.length}`);
+      }
       for (let c = 0; c < cols; c++) this.pe(write.row, c).loadShadow(write.weights[c]!, write.tile);
       this.inWeightRow = null;
     }
