@@ -48,24 +48,54 @@ export function heapBase(): usize {
  */
 export function packA(src: usize, dst: usize, m: i32, k: i32): void {
   const blocks = (m + MR - 1) / MR;
-  for (let i = 0; i < blocks; i++) {
+  const full = m / MR;
+  const stride = <usize>k * 4;
+  for (let i = 0; i < full; i++) packBlock4(src + <usize>i * MR * stride, dst + <usize>i * k * MR * 4, k, stride);
+  for (let i = full; i < blocks; i++) {
     for (let r = 0; r < MR; r++) {
       const row = i * MR + r;
       let out = dst + (<usize>i * k * MR + r) * 4;
-      if (row >= m) {
-        for (let kk = 0; kk < k; kk++, out += MR * 4) store<f32>(out, 0);
-        continue;
-      }
-      let from = src + <usize>row * k * 4;
-      for (let kk = 0; kk < k; kk++, out += MR * 4, from += 4) store<f32>(out, load<f32>(from));
+      let from = src + <usize>row * stride;
+      for (let kk = 0; kk < k; kk++, out += MR * 4, from += 4) store<f32>(out, row < m ? load<f32>(from) : 0);
     }
   }
 }
 
-/** Copies `width` columns of b starting at `col0` into a panel, zero-filling past N. */
+/** Interleaves 4 whole rows (stride bytes apart) k by k: 4 x 4 transposes, then a tail. */
+function packBlock4(from: usize, out: usize, k: i32, stride: usize): void {
+  let kk = 0;
+  for (; kk + 4 <= k; kk += 4, from += 16, out += 64) {
+    const r0 = v128.load(from);
+    const r1 = v128.load(from + stride);
+    const r2 = v128.load(from + 2 * stride);
+    const r3 = v128.load(from + 3 * stride);
+    const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // r0k0 r1k0 r0k1 r1k1
+    const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // r0k2 r1k2 r0k3 r1k3
+    const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    v128.store(out, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 0);
+    v128.store(out, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
+    v128.store(out, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
+    v128.store(out, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
+  }
+  for (; kk < k; kk++, from += 4, out += 16) {
+    for (let r = 0; r < MR; r++) store<f32>(out + <usize>r * 4, load<f32>(from + <usize>r * stride));
+  }
+}
+
+/** Copies `width` (4 or 8) columns of b starting at `col0` into a panel, zero-filling past N. */
 function packPanel(src: usize, out: usize, k: i32, n: i32, col0: i32, width: i32): void {
-  for (let kk = 0; kk < k; kk++) {
-    const from = src + (<usize>kk * n + col0) * 4;
+  let from = src + <usize>col0 * 4;
+  const stride = <usize>n * 4;
+  if (col0 + width <= n) {
+    // Whole panel inside B: straight vector copies, one k row at a time.
+    for (let kk = 0; kk < k; kk++, from += stride, out += <usize>width * 4) {
+      v128.store(out, v128.load(from));
+      if (width == 8) v128.store(out, v128.load(from, 16), 16);
+    }
+    return;
+  }
+  for (let kk = 0; kk < k; kk++, from += stride) {
     for (let j = 0; j < width; j++, out += 4) store<f32>(out, col0 + j < n ? load<f32>(from + <usize>j * 4) : 0);
   }
 }
