@@ -39,3 +39,4 @@ export {
   type AllReduceTiming,
 } from './collectives.ts';
 export { Board, type BoardOptions, type BoardRun } from './board.ts';
+export { ParallelBoard } from './parallel-board.ts';

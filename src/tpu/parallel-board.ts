@@ -1,0 +1,183 @@
+/**
+ * @module tpu/parallel-board
+ * A board whose cores live on worker threads: `ParallelBoard` splits the cores into one
+ * contiguous block per thread; each thread runs its cores' local instructions between
+ * collectives (./board-worker.ts), and the main thread runs every all-reduce on the gathered
+ * buffers, exactly as ./board.ts does.
+ *
+ * Imports ./board-worker (types, marker), ./collectives, ./config, ./profile.
+ * Results do not depend on the thread count: each core's instructions run in the same order
+ * with the same numerics whichever thread holds it, cores share nothing between
+ * collectives, and the collectives run on the main thread over buffers gathered in core
+ * order (tested: same bits and cycles as the single-threaded Board for 1, 2 and 3 threads).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BoardRun } from './board.ts';
+import { BOARD_WORKER_MARKER, type AdvanceReply, type BoardReply, type BoardRequest } from './board-worker.ts';
+import { allReduce, allReduceTiming, topologyDims, type AllReduceTiming } from './collectives.ts';
+import { checkTopology, topologyCores, type SystemConfig } from './config.ts';
+import type { InstructionRecord } from './executor.ts';
+import { BYTES_PER_VALUE } from './memory.ts';
+import { buildProfile } from './profile.ts';
+import type { Program } from './program.ts';
+
+/** ES module source that registers tsx in a fresh worker, then imports board-worker.ts. */
+function bootstrapSource(): string {
+  const require = createRequire(import.meta.url);
+  const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/esm/api')), 'index.mjs')).href;
+  const workerUrl = new URL('./board-worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+}
+
+/** An error raised on a worker, re-thrown here with its message (and one-line flag). */
+class WorkerError extends Error {
+  override readonly name = 'WorkerError';
+  constructor(
+    message: string,
+    readonly userFacing: boolean,
+  ) {
+    super(message);
+  }
+}
+
+type Body = BoardRequest extends infer R ? (R extends BoardRequest ? Omit<R, 'id'> : never) : never;
+
+/** A board of cores on worker threads. Create with `ParallelBoard.create`, release with `close()`. */
+export class ParallelBoard {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Torus dims of the interconnect. */
+  readonly dims: readonly number[];
+  /** Core ids held by each worker (contiguous blocks, in order). */
+  readonly blocks: readonly (readonly number[])[];
+
+  private constructor(
+    readonly system: SystemConfig,
+    private readonly workers: readonly Worker[],
+  ) {
+    const cores = topologyCores(system.topology, system.coresPerChip);
+    this.dims = topologyDims(system.topology, system.coresPerChip);
+    const per = Math.ceil(cores / workers.length);
+    this.blocks = workers.map((_, w) => Array.from({ length: Math.max(0, Math.min(cores, (w + 1) * per) - w * per) }, (_, i) => w * per + i));
+    for (const w of workers) {
+      w.on('message', (reply: BoardReply) => this.settle(reply));
+      w.on('error', (err) => this.failAll(err));
+    }
+  }
+
+  /** Starts `threads` workers (at most one per core) holding the system's cores. */
+  static async create(system: SystemConfig, threads: number): Promise<ParallelBoard> {
+    checkTopology(system.topology);
+    const cores = topologyCores(system.topology, system.coresPerChip);
+    if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    const source = bootstrapSource();
+    const count = Math.ceil(cores / Math.ceil(cores / threads)); // no thread without a core
+    const workers = Array.from({ length: count }, () => new Worker(source, { eval: true, workerData: { marker: BOARD_WORKER_MARKER } }));
+    try {
+      await Promise.all(workers.map(waitReady));
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    const board = new ParallelBoard(system, workers);
+    await board.all((w) => ({ type: 'init', system, coreIds: board.blocks[w]! }));
+    return board;
+  }
+
+  /** Loads the same program on every core. */
+  async load(program: Program): Promise<void> {
+    await this.all(() => ({ type: 'load', program }));
+  }
+
+  /** Copies host values into one core's buffer. */
+  async write(core: number, name: string, data: Float32Array): Promise<void> {
+    await this.request(this.workerOf(core), { type: 'write', core, name, data });
+  }
+
+  /** A copy of one core's buffer. */
+  async read(core: number, name: string): Promise<Float32Array> {
+    return (await this.request(this.workerOf(core), { type: 'read', core, name })) as Float32Array;
+  }
+
+  /** Runs the loaded program on every core (same results and cycles as Board.run). */
+  async run(options: { readonly execute?: boolean } = {}): Promise<BoardRun> {
+    const execute = options.execute ?? true;
+    const clockHz = this.system.core.mxu.clockHz;
+    const collectives: AllReduceTiming[] = [];
+    await this.all(() => ({ type: 'start', execute }));
+    for (;;) {
+      const replies = (await this.all(() => ({ type: 'advance' }))) as AdvanceReply[];
+      const first = replies[0]!;
+      if (first.done) break;
+      const start = replies.reduce((t, r) => r.ready.reduce((a, b) => Math.max(a, b), t), 0);
+      const buffers = execute ? replies.flatMap((r) => r.data!) : null;
+      const values = first.values;
+      const timing = buffers ? allReduce(buffers, this.dims, this.system.link) : allReduceTiming(values, this.dims, this.system.link);
+      collectives.push(timing);
+      const cycles = Math.ceil(timing.seconds * clockHz);
+      let offset = 0;
+      await this.all((w) => {
+        const n = this.blocks[w]!.length;
+        const data = buffers ? buffers.slice(offset, offset + n) : null;
+        offset += n;
+        return { type: 'complete', startCycle: start, cycles, bytes: values * BYTES_PER_VALUE, data };
+      });
+    }
+    const records = ((await this.all(() => ({ type: 'records' }))) as InstructionRecord[][][]).flat();
+    const profiles = records.map((r) => buildProfile(r, this.system.core));
+    const totalCycles = profiles.reduce((t, p) => Math.max(t, p.totalCycles), 0);
+    return { profiles, totalCycles, seconds: totalCycles / clockHz, collectives };
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private workerOf(core: number): number {
+    const w = this.blocks.findIndex((b) => b.includes(core));
+    if (w < 0) throw new RangeError(`parallel board: no core ${core}`);
+    return w;
+  }
+
+  private all(body: (worker: number) => Body): Promise<unknown[]> {
+    return Promise.all(this.workers.map((_, w) => this.request(w, body(w))));
+  }
+
+  private request(worker: number, body: Body): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.workers[worker]!.postMessage({ ...body, id });
+    });
+  }
+
+  private settle(reply: BoardReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.value);
+    else p.reject(new WorkerError(reply.message, reply.userFacing));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
+
+function waitReady(w: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg: { ready?: boolean }) => {
+      if (msg.ready === undefined) return;
+      w.off('error', reject);
+      w.off('message', onMessage);
+      resolve();
+    };
+    w.on('message', onMessage);
+    w.on('error', reject);
+  });
+}

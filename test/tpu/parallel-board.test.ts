@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Board, ParallelBoard, systemPreset, type Program } from '../../src/tpu/index.ts';
+import { randomF32 } from '../vpu/f32-oracle.ts';
+
+const [m, k, n] = [24, 40, 130];
+const program: Program = {
+  buffers: [
+    { name: 'x_hbm', memory: 'hbm', values: m * k },
+    { name: 'x', memory: 'vmem', values: m * k },
+    { name: 'w', memory: 'vmem', values: k * n },
+    { name: 'z', memory: 'vmem', values: m * n },
+    { name: 'g', memory: 'vmem', values: m * n },
+  ],
+  instructions: [
+    { kind: 'dma', src: 'x_hbm', dst: 'x' },
+    { kind: 'matmul', a: 'x', b: 'w', out: 'z', shape: { m, k, n }, deps: [0] },
+    { kind: 'vpu-unary', op: 'tanh', x: 'z', out: 'g', deps: [1] },
+    { kind: 'all-reduce', buffer: 'g', deps: [2] },
+    { kind: 'vpu-binary', op: 'mul', a: 'g', b: 0.125, out: 'g', deps: [3] },
+    { kind: 'all-reduce', buffer: 'g', deps: [4] },
+  ],
+};
+
+describe('cores on worker threads: results do not depend on the thread count', () => {
+  it('2 and 3 threads give the single-threaded board bits and cycles', async () => {
+    const system = systemPreset('v2-8');
+    const w = randomF32(k * n, 99);
+    const xs = Array.from({ length: 8 }, (_, i) => randomF32(m * k, i));
+    const serial = new Board(system);
+    serial.load(program);
+    serial.cores.forEach((c, i) => {
+      c.write('x_hbm', xs[i]!);
+      c.write('w', w);
+    });
+    const want = serial.run();
+    const wantOut = serial.cores.map((c) => c.read('g'));
+    for (const threads of [2, 3]) {
+      const board = await ParallelBoard.create(system, threads);
+      try {
+        await board.load(program);
+        for (let i = 0; i < 8; i++) {
+          await board.write(i, 'x_hbm', xs[i]!);
+          await board.write(i, 'w', w);
+        }
+        const got = await board.run();
+        expect(got.totalCycles).toBe(want.totalCycles);
+        expect(got.profiles.map((p) => p.ops)).toEqual(want.profiles.map((p) => p.ops));
+        for (let i = 0; i < 8; i++) expect(await board.read(i, 'g')).toEqual(wantOut[i]);
+        expect((await board.run({ execute: false })).totalCycles).toBe(want.totalCycles);
+      } finally {
+        await board.close();
+      }
+    }
+  });
+});
