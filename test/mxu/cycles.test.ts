@@ -94,6 +94,15 @@ describe("SCALE-Sim's weight-stationary total with overlap off", () => {
     );
   });
 
+  it('stepped at TPU size (128 x 128), partial tiles at both edges, both overlap settings', () => {
+    const shape = { m: 3, k: 130, n: 129 };
+    const off = stepped(shape, mxuConfig({ overlap: false }));
+    expect(off.cycles).toBe(scaleSimTotal(shape, 128, 128));
+    expect(off.cycles).toBe(4 * (256 + 128 + 3 - 2) - 1);
+    const on = mxuConfig({ overlap: true });
+    expect(stepped(shape, on, 'high').counters).toEqual(mxuCounters(shape, on, 'high'));
+  });
+
   it('at TPU size, for a conv as GEMM (Sr = R*S*C rows, Sc = M, T = E*F)', () => {
     const config = mxuConfig({ overlap: false });
     const shape = { m: 55 * 55, k: 11 * 11 * 3, n: 96 }; // AlexNet conv1 as GEMM
