@@ -13,3 +13,5 @@ export { print, printShape } from './print.ts';
 export { HloParseError, parse } from './parse.ts';
 export { HloVerifyError, verify } from './verify.ts';
 export { EvaluateError, evaluate, literal, type EvaluateOptions } from './evaluate.ts';
+export { AutodiffError, gradModule, gradients } from './autodiff.ts';
+export { EXAMPLES, convNetLoss, convNetTrainStep, type ConvNetOptions } from './examples.ts';
