@@ -9,9 +9,9 @@
  * cycles (a barrier; a simplification: the real ring could start pipelining earlier), moves
  * the data over the interconnect (./collectives.ts), and ends on all cores at
  * start + ceil(seconds x clock).
- * Host threads: cores are independent between collectives, so the local stretches could run
- * on worker threads; this version runs them on the calling thread, in core order, so results
- * cannot depend on a host thread count.
+ * Host threads: this class runs every core on the calling thread, in core order. Cores are
+ * independent between collectives, so ./parallel-board.ts runs the same loop with the cores
+ * on worker threads, with the same bits and cycles for any thread count.
  */
 import { allReduce, allReduceTiming, topologyDims, type AllReduceTiming } from './collectives.ts';
 import { checkTopology, topologyCores, type SystemConfig, type TensorCoreConfig } from './config.ts';
