@@ -34,6 +34,15 @@ function bootstrapSource(): string {
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
 }
 
+/** Options of a pool. */
+export interface PoolOptions {
+  /**
+   * Fewer workers share a pass when each would get fewer MACs than this (a message round
+   * trip costs about 0.1 ms). Default 2^21. 0 always uses every worker (tests).
+   */
+  readonly minMacsPerWorker?: number;
+}
+
 /** Row slices [m0, m1) of M for `parts` workers, cut at multiples of 4 (the kernel's row block). */
 export function rowSlices(m: number, parts: number): [number, number][] {
   const step = Math.ceil(m / parts / 4) * 4;
@@ -54,7 +63,10 @@ export class MatmulPool {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 
-  private constructor(private readonly workers: Worker[]) {
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly minMacsPerWorker: number,
+  ) {
     for (const w of workers) {
       w.on('message', (reply: PassReply) => this.settle(reply));
       w.on('error', (err) => this.failAll(err));
@@ -63,7 +75,7 @@ export class MatmulPool {
   }
 
   /** Starts `threads` workers and waits until each has compiled its kernel. */
-  static async create(threads: number): Promise<MatmulPool> {
+  static async create(threads: number, options: PoolOptions = {}): Promise<MatmulPool> {
     if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     const source = bootstrapSource();
     const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true, workerData: { marker: WORKER_MARKER } }));
@@ -73,7 +85,7 @@ export class MatmulPool {
       await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
-    return new MatmulPool(workers);
+    return new MatmulPool(workers, options.minMacsPerWorker ?? 2 ** 21);
   }
 
   /** Number of worker threads. */
@@ -103,7 +115,9 @@ export class MatmulPool {
   private async pass(a: Float32Array, b: Float32Array, shape: MatmulShape, config: PoolMatmulOptions['config']): Promise<Float32Array> {
     const c = new SharedArrayBuffer(shape.m * shape.n * 4);
     const base = { a: shared(a), b: shared(b), c, ...shape, rows: config.rows, subnormals: config.subnormals };
-    const jobs = rowSlices(shape.m, this.workers.length).map(([m0, m1], i) => {
+    const macs = shape.m * shape.k * shape.n;
+    const parts = this.minMacsPerWorker > 0 ? Math.max(1, Math.min(this.workers.length, Math.floor(macs / this.minMacsPerWorker))) : this.workers.length;
+    const jobs = rowSlices(shape.m, parts).map(([m0, m1], i) => {
       const job: PassJob = { ...base, id: this.nextId++, m0, m1 };
       const done = new Promise<void>((resolve, reject) => this.pending.set(job.id, { resolve, reject }));
       this.workers[i]!.ref();

@@ -13,7 +13,7 @@ import { caseOperands, firstBitDifference, matmulCase } from './kernel-operands.
 describe('MatmulPool', () => {
   const pools: MatmulPool[] = [];
   beforeAll(async () => {
-    pools.push(...(await Promise.all([MatmulPool.create(1), MatmulPool.create(2), MatmulPool.create(3)])));
+    pools.push(...(await Promise.all([1, 2, 3].map((t) => MatmulPool.create(t, { minMacsPerWorker: 0 })))));
   }, 30_000);
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.close()));
