@@ -74,15 +74,26 @@ function checkOperands(instr: Instruction, where: string, buf: (name: string) =>
   }
 }
 
-/** Whether instruction `from` reaches `to` (to < from) through deps. */
-function dependsOn(program: Program, from: number, to: number): boolean {
+/**
+ * Whether `later` is ordered after `earlier`: same unit (units run in order), or a path of
+ * deps from `later` reaches `earlier`, an instruction on earlier's unit after it, or one
+ * already known to be ordered after it (memo, so long chains are checked in linear time).
+ */
+function orderedAfter(program: Program, later: number, earlier: number, memo: Map<number, Set<number>>): boolean {
+  const unit = unitOf(program.instructions[earlier]!);
+  if (unitOf(program.instructions[later]!) === unit) return true;
+  const known = memo.get(earlier) ?? new Set<number>();
+  memo.set(earlier, known);
   const seen = new Set<number>();
-  const stack = [from];
+  const stack = [later];
   while (stack.length > 0) {
     const i = stack.pop()!;
     for (const d of program.instructions[i]!.deps ?? []) {
-      if (d === to) return true;
-      if (d > to && !seen.has(d)) {
+      if (d === earlier || known.has(d) || (d > earlier && unitOf(program.instructions[d]!) === unit)) {
+        known.add(later);
+        return true;
+      }
+      if (d > earlier && !seen.has(d)) {
         seen.add(d);
         stack.push(d);
       }
@@ -94,8 +105,8 @@ function dependsOn(program: Program, from: number, to: number): boolean {
 function checkHazards(program: Program): void {
   const lastWriter = new Map<string, number>();
   const readers = new Map<string, number[]>();
-  const ordered = (later: number, earlier: number): boolean =>
-    unitOf(program.instructions[later]!) === unitOf(program.instructions[earlier]!) || dependsOn(program, later, earlier);
+  const memo = new Map<number, Set<number>>();
+  const ordered = (later: number, earlier: number): boolean => orderedAfter(program, later, earlier, memo);
   program.instructions.forEach((instr, i) => {
     const { reads, writes } = accesses(instr);
     const fail = (j: number, name: string, what: string): never => {

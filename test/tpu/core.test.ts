@@ -217,3 +217,25 @@ describe('errors name what is wrong', () => {
     expect(() => core.load(fwd)).toThrow(/dependency 0 must be an earlier instruction/);
   });
 });
+
+describe('long programs', () => {
+  // the verifier's memo keeps this linear; without it every read of x would walk the chain back
+  it('verifies and runs a 20000-instruction chain reading a DMA result', () => {
+    const n = 20000;
+    const instructions: Program['instructions'] = [
+      { kind: 'dma', src: 'h', dst: 'x' },
+      ...Array.from({ length: n - 1 }, (_, i) => ({ kind: 'vpu-binary' as const, op: 'add' as const, a: 'x', b: i % 2 ? 'y' : 'z', out: i % 2 ? 'z' : 'y', deps: [i] })),
+    ];
+    const core = new TensorCore();
+    core.load({
+      buffers: [
+        { name: 'h', memory: 'hbm', values: 8 },
+        { name: 'x', memory: 'vmem', values: 8 },
+        { name: 'y', memory: 'vmem', values: 8 },
+        { name: 'z', memory: 'vmem', values: 8 },
+      ],
+      instructions,
+    });
+    expect(core.run({ execute: false }).ops).toHaveLength(n);
+  });
+});
