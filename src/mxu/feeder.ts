@@ -18,6 +18,14 @@
  *   adds its folds in k order, as reference.ts specifies.
  * - A tile has drained when its last activation leaves the bottom-right PE, at cycle
  *   s + (T-1) + (R-1) + (C-1) (partial tiles pay the full array latency, as in SCALE-Sim).
+ *
+ * ## Storage (a layout choice of the simulator, not of the hardware)
+ * The values entering the array in one cycle lie on an anti-diagonal of A, and the results
+ * leaving it on an anti-diagonal of C: scattered in row-major memory. So the feeder keeps
+ * them wave-major: for each row fold, A's slice with row m of array row r at (m + r)*R + r
+ * (built once, reused by every column fold), and for each column fold the accumulators
+ * with (m, c) at (m + c)*C + c. Each cycle then reads R and updates C consecutive floats.
+ * `flush()` copies the accumulators into the passes' [M, N] arrays.
  */
 import type { SystolicArrayUnit } from './array.ts';
 
@@ -61,10 +69,13 @@ export interface AccumulatorWrite {
   readonly pass: number;
 }
 
-/** A tile being streamed: its start cycle s. */
+/** A tile being streamed: its start cycle s and its wave-major buffers. */
 interface Streaming {
   readonly tile: Tile;
   readonly start: number;
+  /** act: [(M + R - 1), R] wave-major slice of A; acc: [(M + C - 1), C] wave-major accumulators. */
+  readonly act: Float32Array;
+  readonly acc: Float32Array;
 }
 
 /** Skew in, deskew out, accumulate. */
@@ -81,6 +92,9 @@ export class Feeder {
   private readonly m: number;
   private readonly k: number;
   private readonly n: number;
+  /** Wave-major buffers, by operand (or pass accumulator) and first k (or n) of the fold. */
+  private readonly actBuffers = new Map<Float32Array, Map<number, Float32Array>>();
+  private readonly accBuffers = new Map<Float32Array, Map<number, Float32Array>>();
 
   /** `shape` is the matmul's (M, K, N); every tile's operands share it. */
   constructor(array: SystolicArrayUnit, shape: { readonly m: number; readonly k: number; readonly n: number }) {
@@ -92,22 +106,24 @@ export class Feeder {
 
   /** Starts streaming `tile`: its row m = 0 enters array row 0 at cycle `start`. */
   start(tile: Tile, start: number): void {
-    this.live.push({ tile, start });
+    this.live.push({ tile, start, act: this.actBuffer(tile), acc: this.accBuffer(tile) });
   }
 
   /** Sets the array's left-edge inputs for cycle t (skewed: row r lags r cycles). */
   drive(t: number): void {
-    const { inAct, inTile, rows } = this.array;
-    const K = this.k;
+    const { inAct, inTile, rows: R } = this.array;
     inAct.fill(0);
     inTile.fill(-1);
-    for (const { tile, start } of this.live) {
-      // Row r is fed this tile's row m = t - start - r while 0 <= m < M.
-      const lo = Math.max(0, t - start - this.m + 1);
-      const hi = Math.min(rows - 1, t - start);
-      for (let r = lo; r <= hi; r++) inTile[r] = tile.id;
-      const realHi = Math.min(hi, tile.kr - 1); // rows past a partial tile's edge keep +0
-      for (let r = lo; r <= realHi; r++) inAct[r] = tile.a[(t - start - r) * K + tile.k0 + r]!;
+    for (const { tile, start, act } of this.live) {
+      // Row r is fed this tile's row m = w - r while 0 <= m < M (w = t - start).
+      const w = t - start;
+      const lo = Math.max(0, w - this.m + 1);
+      const hi = Math.min(R - 1, w);
+      for (let r = lo; r <= hi; r++) {
+        inTile[r] = tile.id;
+        inAct[r] = act[w * R + r]!; // +0 past a partial tile's edge
+      }
+      const realHi = Math.min(hi, tile.kr - 1);
       if (realHi >= lo) {
         this.counters.ifmapReads += realHi - lo + 1;
         this.counters.macs += (realHi - lo + 1) * tile.nc;
@@ -117,29 +133,68 @@ export class Feeder {
 
   /** Takes the bottom outputs of cycle t into the accumulators (deskew). */
   collect(t: number): void {
-    const { outPsum, rows, cols } = this.array;
-    const N = this.n;
+    const { outPsum, rows: R, cols: C } = this.array;
     if (this.recordOutputs) this.lastOutputs = [];
     let drained: Streaming | null = null;
     for (const s of this.live) {
-      const { tile, start } = s;
-      // Column c emits this tile's row m = t - (R-1) - c - start while 0 <= m < M.
-      const d = t - (rows - 1) - start;
+      const { tile, start, acc } = s;
+      // Column c emits this tile's row m = d - c while 0 <= m < M (d = t - (R-1) - start).
+      const d = t - (R - 1) - start;
       const lo = Math.max(0, d - this.m + 1);
-      const hi = Math.min(cols - 1, d);
+      const hi = Math.min(C - 1, d);
       const realHi = Math.min(hi, tile.nc - 1); // columns past a partial tile's edge are dropped
-      for (let c = lo; c <= realHi; c++) {
-        const i = (d - c) * N + tile.n0 + c;
-        const v = Math.fround(tile.acc[i]! + outPsum[c]!);
-        tile.acc[i] = v;
-        if (this.recordOutputs) this.lastOutputs.push({ col: c, m: d - c, n: tile.n0 + c, value: v, pass: tile.pass });
-      }
+      const base = d * C;
+      for (let c = lo; c <= realHi; c++) acc[base + c] = Math.fround(acc[base + c]! + outPsum[c]!);
       if (realHi >= lo) this.counters.ofmapWrites += realHi - lo + 1;
-      if (d - (cols - 1) === this.m - 1) drained = s;
+      if (this.recordOutputs) {
+        for (let c = lo; c <= realHi; c++) this.lastOutputs.push({ col: c, m: d - c, n: tile.n0 + c, value: acc[base + c]!, pass: tile.pass });
+      }
+      if (d - (C - 1) === this.m - 1) drained = s;
     }
     if (drained) {
       this.lastDrained = drained.tile.id;
       this.live = this.live.filter((x) => x !== drained);
     }
+  }
+
+  /** Copies the wave-major accumulators into the passes' [M, N] accumulator arrays. */
+  flush(): void {
+    const { m: M, n: N } = this;
+    const C = this.array.cols;
+    for (const [acc, folds] of this.accBuffers) {
+      for (const [n0, buf] of folds) {
+        const nc = Math.min(C, N - n0);
+        for (let m = 0; m < M; m++) for (let c = 0; c < nc; c++) acc[m * N + n0 + c] = buf[(m + c) * C + c]!;
+      }
+    }
+  }
+
+  /** A's slice for the tile's row fold, wave-major (built on first use). */
+  private actBuffer(tile: Tile): Float32Array {
+    const R = this.array.rows;
+    const byK = this.actBuffers.get(tile.a) ?? new Map<number, Float32Array>();
+    this.actBuffers.set(tile.a, byK);
+    let buf = byK.get(tile.k0);
+    if (!buf) {
+      buf = new Float32Array((this.m + R - 1) * R);
+      for (let m = 0; m < this.m; m++) {
+        for (let r = 0; r < tile.kr; r++) buf[(m + r) * R + r] = tile.a[m * this.k + tile.k0 + r]!;
+      }
+      byK.set(tile.k0, buf);
+    }
+    return buf;
+  }
+
+  /** The accumulators of the tile's pass and column fold, wave-major, starting at +0. */
+  private accBuffer(tile: Tile): Float32Array {
+    const C = this.array.cols;
+    const byN = this.accBuffers.get(tile.acc) ?? new Map<number, Float32Array>();
+    this.accBuffers.set(tile.acc, byN);
+    let buf = byN.get(tile.n0);
+    if (!buf) {
+      buf = new Float32Array((this.m + C - 1) * C);
+      byN.set(tile.n0, buf);
+    }
+    return buf;
   }
 }

@@ -227,8 +227,9 @@ export class SteppedMxu {
     return this.tiles;
   }
 
-  /** The pass accumulators (live views), in PASS_ORDER. */
+  /** The pass accumulators [M, N] as they stand (in PASS_ORDER). */
   accumulators(): readonly Float32Array[] {
+    this.feeder.flush();
     return this.accs;
   }
 
@@ -248,7 +249,7 @@ export class SteppedMxu {
 
   /** The combined result (passes combined, NaNs canonicalised); meaningful once `done`. */
   result(): Float32Array {
-    return canonicalizeNaNs(combinePasses(this.accs.map((acc) => acc.slice())));
+    return canonicalizeNaNs(combinePasses(this.accumulators().map((acc) => acc.slice())));
   }
 }
 
