@@ -16,7 +16,7 @@ import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, com
 import type { TensorCoreConfig } from './config.ts';
 import { dmaCycles } from './dma.ts';
 import type { MatmulEngine } from './matmul-engine.ts';
-import { describeInstruction, unitOf, type Instruction, type Program, type Unit } from './program.ts';
+import { describeInstruction, dmaLayout, unitOf, type Instruction, type Program, type Unit } from './program.ts';
 
 /** What the executor needs from a core: config, buffers and its matmul engine. */
 export interface CoreContext {
@@ -48,8 +48,10 @@ export interface InstructionRecord {
 export function instructionCycles(instr: Instruction, core: CoreContext): number {
   const vpu = core.config.vpu;
   switch (instr.kind) {
-    case 'dma':
-      return dmaCycles(instr.values ?? core.size(instr.src), core.config);
+    case 'dma': {
+      const l = dmaLayout(instr, core.size(instr.src));
+      return dmaCycles(l.values * l.rows, core.config);
+    }
     case 'matmul':
       return core.engine.cycles(instr.shape, instr.precision ?? 'default');
     case 'vpu-unary':
@@ -78,9 +80,12 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
   const vpu = core.config.vpu;
   switch (instr.kind) {
     case 'dma': {
-      const so = instr.srcOffset ?? 0;
-      const len = instr.values ?? core.size(instr.src);
-      core.data(instr.dst).set(core.data(instr.src).subarray(so, so + len), instr.dstOffset ?? 0);
+      const l = dmaLayout(instr, core.size(instr.src));
+      const [src, dst] = [core.data(instr.src), core.data(instr.dst)];
+      for (let r = 0; r < l.rows; r++) {
+        const from = l.srcOffset + r * l.srcStride;
+        dst.set(src.subarray(from, from + l.values), l.dstOffset + r * l.dstStride);
+      }
       return;
     }
     case 'matmul':
@@ -161,7 +166,8 @@ export class ProgramRun {
     if (this.execute) executeInstruction(instr, this.core);
     const cycles = instructionCycles(instr, this.core);
     const flops = instr.kind === 'matmul' ? 2 * instr.shape.m * instr.shape.k * instr.shape.n : 0;
-    const bytes = instr.kind === 'dma' ? 4 * (instr.values ?? this.core.size(instr.src)) : 0;
+    const layout = instr.kind === 'dma' ? dmaLayout(instr, this.core.size(instr.src)) : null;
+    const bytes = layout ? 4 * layout.values * layout.rows : 0;
     this.record(this.readyCycle(), cycles, flops, bytes);
   }
 

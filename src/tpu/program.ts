@@ -9,7 +9,10 @@
  *   hardware; DMA moves between any two buffers (HBM <-> vmem in practice).
  * - `deps` name earlier instructions by index, so program order is a topological order.
  * - no hazards: if two instructions on different units touch the same buffer and one of
- *   them writes it, the later one must depend (transitively) on the earlier one. Units run
+ *   them writes it, the later one must depend (transitively) on the earlier one. Hazards are
+ *   tracked per whole buffer (conservative: two DMAs into disjoint halves of one buffer are
+ *   fine because they share a unit, but a VPU op reading one half while a DMA fills the
+ *   other needs a dependency or two buffers). Units run
  *   in parallel, so a missing dependency would be a race on the real chip. Instructions on
  *   the same unit run in program order and need no dependency between them.
  * - operand sizes agree (matmul m*k, k*n, m*n; elementwise lengths; reduce rows*cols).
@@ -34,9 +37,40 @@ interface Common {
   readonly label?: string;
 }
 
+/**
+ * A DMA copies `rows` runs of `values` contiguous values (2-D strided, for slices, padding,
+ * concatenation and im2col): run r reads src[srcOffset + r * srcStride ...] and writes
+ * dst[dstOffset + r * dstStride ...]. Defaults: offsets 0, one run of the whole src, strides
+ * = values.
+ */
+export interface DmaInstruction extends Common {
+  readonly kind: 'dma';
+  readonly src: string;
+  readonly dst: string;
+  readonly srcOffset?: number;
+  readonly dstOffset?: number;
+  readonly values?: number;
+  readonly rows?: number;
+  readonly srcStride?: number;
+  readonly dstStride?: number;
+}
+
+/** A DMA's layout with every default filled in. */
+export function dmaLayout(instr: DmaInstruction, srcSize: number): { srcOffset: number; dstOffset: number; values: number; rows: number; srcStride: number; dstStride: number } {
+  const values = instr.values ?? srcSize;
+  return {
+    srcOffset: instr.srcOffset ?? 0,
+    dstOffset: instr.dstOffset ?? 0,
+    values,
+    rows: instr.rows ?? 1,
+    srcStride: instr.srcStride ?? values,
+    dstStride: instr.dstStride ?? values,
+  };
+}
+
 /** One instruction. Scalars in VPU operands come from the scalar unit. */
 export type Instruction =
-  | (Common & { readonly kind: 'dma'; readonly src: string; readonly dst: string; readonly srcOffset?: number; readonly dstOffset?: number; readonly values?: number })
+  | DmaInstruction
   | (Common & { readonly kind: 'matmul'; readonly a: string; readonly b: string; readonly out: string; readonly shape: MatmulShape; readonly precision?: Precision })
   | (Common & { readonly kind: 'vpu-unary'; readonly op: UnaryOp; readonly x: string; readonly out: string })
   | (Common & { readonly kind: 'vpu-binary'; readonly op: BinaryOp; readonly a: string | number; readonly b: string | number; readonly out: string })

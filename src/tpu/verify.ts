@@ -4,7 +4,7 @@
  * with errors that name the instruction and the buffer. Imports ./program and mxu/config.
  */
 import { checkShape } from '../mxu/config.ts';
-import { ProgramError, accesses, describeInstruction, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
+import { ProgramError, accesses, describeInstruction, dmaLayout, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
 
 function checkBuffers(buffers: readonly BufferDecl[]): Map<string, BufferDecl> {
   const byName = new Map<string, BufferDecl>();
@@ -30,10 +30,17 @@ function checkOperands(instr: Instruction, where: string, buf: (name: string) =>
   const n = (x: string | number): number | null => (typeof x === 'string' ? buf(x).values : null);
   switch (instr.kind) {
     case 'dma': {
-      const len = instr.values ?? buf(instr.src).values;
-      const [so, dOff] = [instr.srcOffset ?? 0, instr.dstOffset ?? 0];
-      if (so + len > buf(instr.src).values || dOff + len > buf(instr.dst).values || so < 0 || dOff < 0 || len < 1) {
-        throw new ProgramError(`${where}: copies ${len} values from '${instr.src}'+${so} to '${instr.dst}'+${dOff}, out of bounds (${buf(instr.src).values} and ${buf(instr.dst).values} values)`);
+      const l = dmaLayout(instr, buf(instr.src).values);
+      const ints = [l.srcOffset, l.dstOffset, l.values, l.rows, l.srcStride, l.dstStride];
+      if (ints.some((v) => !Number.isSafeInteger(v) || v < 0) || l.values < 1 || l.rows < 1) {
+        throw new ProgramError(`${where}: offsets, strides, values and rows must be non-negative integers (values and rows >= 1)`);
+      }
+      const srcEnd = l.srcOffset + (l.rows - 1) * l.srcStride + l.values;
+      const dstEnd = l.dstOffset + (l.rows - 1) * l.dstStride + l.values;
+      if (srcEnd > buf(instr.src).values || dstEnd > buf(instr.dst).values) {
+        throw new ProgramError(
+          `${where}: copies ${l.rows} x ${l.values} values from '${instr.src}' (up to ${srcEnd} of ${buf(instr.src).values}) to '${instr.dst}' (up to ${dstEnd} of ${buf(instr.dst).values}): out of bounds`,
+        );
       }
       return;
     }
