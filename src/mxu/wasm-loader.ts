@@ -42,6 +42,7 @@ interface KernelExports {
   packB(src: number, dst: number, k: number, n: number): void;
   matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number): void;
   canonicalizeNaNs(ptr: number, count: number): void;
+  compactRows(c: number, m: number, n: number, ldc: number): void;
 }
 
 const PAGE_BYTES = 65536;
@@ -117,12 +118,8 @@ export class WasmKernel {
     ex.packB(lay.staging, lay.packedB, k, n);
     ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows);
     ex.canonicalizeNaNs(lay.c, lay.cRows * lay.cCols);
-    const c = new Float32Array(mem, lay.c, lay.cRows * lay.cCols);
-    if (lay.cCols === n) {
-      out.set(c.subarray(0, m * n));
-      return;
-    }
-    for (let i = 0; i < m; i++) out.set(c.subarray(i * lay.cCols, i * lay.cCols + n), i * n);
+    if (lay.cCols !== n) ex.compactRows(lay.c, m, n, lay.cCols);
+    out.set(new Float32Array(mem, lay.c, m * n));
   }
 
   private reserve(bytes: number): void {

@@ -203,6 +203,14 @@ export function matmul(aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, r
 }
 
 /**
+ * Moves the first `n` columns of each of the `m` rows of C (row stride `ldc` floats) together,
+ * so C becomes a dense [M, N] block at `c` (rows only move down in memory: safe in place).
+ */
+export function compactRows(c: usize, m: i32, n: i32, ldc: i32): void {
+  for (let i = 1; i < m; i++) memory.copy(c + <usize>i * n * 4, c + <usize>i * ldc * 4, <usize>n * 4);
+}
+
+/**
  * Replaces every NaN among `count` f32 values at `ptr` by the canonical quiet NaN
  * 0x7FC00000 (x86 makes negative default NaNs; ../reference.ts step 5). `count` % 4 == 0.
  */
