@@ -91,6 +91,18 @@ export class XlaBuilder {
     return b;
   }
 
+  /** An empty builder whose first new instruction gets id `nextId` (for passes splicing in sub-graphs). */
+  static startingAt(nextId: number, name = 'main'): XlaBuilder {
+    const b = new XlaBuilder(name);
+    b.nextId = nextId;
+    return b;
+  }
+
+  /** The id the next emitted instruction will get. */
+  get nextFreeId(): number {
+    return this.nextId;
+  }
+
   /** Runs `fn` with `source` as the metadata of everything it emits. */
   withSource<T>(source: string, fn: () => T): T {
     const saved = this.source;
