@@ -47,14 +47,25 @@ export class TensorCore implements CoreContext {
   /** Verifies a program and allocates its buffers, replacing any previous program's. */
   load(program: Program): void {
     verifyProgram(program);
-    for (const [name, mem] of this.where) mem.free(name);
-    this.where.clear();
-    for (const b of program.buffers) {
-      const mem = b.memory === 'hbm' ? this.hbm : this.vmem;
-      mem.allocate(b.name, b.values);
-      this.where.set(b.name, mem);
+    this.unload();
+    try {
+      for (const b of program.buffers) {
+        const mem = b.memory === 'hbm' ? this.hbm : this.vmem;
+        mem.allocate(b.name, b.values);
+        this.where.set(b.name, mem);
+      }
+    } catch (err) {
+      this.unload(); // all or nothing: a failed load leaves an empty core
+      throw err;
     }
     this.program = program;
+  }
+
+  /** Frees every buffer of the loaded program. */
+  unload(): void {
+    for (const [name, mem] of this.where) mem.free(name);
+    this.where.clear();
+    this.program = null;
   }
 
   /** A buffer's data (zeros until written). */

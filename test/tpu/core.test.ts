@@ -242,6 +242,8 @@ describe('errors name what is wrong', () => {
       "core 0 vmem: buffer 'huge' needs 16777216 bytes (16.00 MiB) but only 16773120 bytes (16.00 MiB) of 16777216 bytes (16.00 MiB) are free",
     );
     expect(() => core.load(big('hbm', 2 ** 31))).toThrow(/core 0 hbm: buffer 'huge' needs 8589934592 bytes \(8.00 GiB\) but only/);
+    expect(core.hbm.usedBytes + core.vmem.usedBytes).toBe(0); // a failed load frees what it took
+    expect(() => core.run()).toThrow(/no program loaded/);
   });
 
   it('the verifier rejects races, operands outside vector memory and size mismatches', () => {
