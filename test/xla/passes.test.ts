@@ -11,10 +11,11 @@ import { parse } from '../../src/xla/parse.ts';
 import { algsimp } from '../../src/xla/passes/algsimp.ts';
 import { dce } from '../../src/xla/passes/dce.ts';
 import { im2col } from '../../src/xla/passes/im2col.ts';
+import { fusion, fusionDecisions } from '../../src/xla/passes/fusion.ts';
 import type { Pass } from '../../src/xla/pipeline.ts';
 import { verify } from '../../src/xla/verify.ts';
 import { randomGraph } from './random-graph.ts';
-import { convNetTrainStep } from '../../src/xla/examples.ts';
+import { convNetLoss, convNetTrainStep } from '../../src/xla/examples.ts';
 
 /** Bits of every output, for exact comparison (NaN payloads included). */
 export function outputBits(m: HloModule, args: readonly Float32Array[]): number[][] {
@@ -74,5 +75,21 @@ ENTRY %m {
     const ordered = params.map((p) => (p.op === 'parameter' ? p.attrs.index : 0));
     const byIndex = ordered.map((_, i) => args[ordered.indexOf(i)]!);
     expect(outputBits(out, byIndex)).toEqual(outputBits(m, byIndex));
+  });
+});
+
+describe('fusion', () => {
+  it('keeps every output bit on random graphs (alone and after im2col)', () => {
+    checkPassExact([fusion], 4);
+    checkPassExact([im2col, algsimp, dce, fusion], 5);
+  });
+
+  it('fuses bias + relu into the epilogue of the conv dot, and explains refusals', () => {
+    const m = dce.run(im2col.run(convNetLoss({ batch: 2, imageSize: 16, filters: [3, 4] })));
+    const fused = verify(fusion.run(m));
+    const kinds = fused.entry.instructions.filter((i) => i.op === 'fusion').map((i) => (i.op === 'fusion' ? i.attrs.kind : ''));
+    expect(kinds.filter((k) => k === 'output').length).toBeGreaterThanOrEqual(3); // two convs and the dense layer
+    const refusals = fusionDecisions(m).filter((d) => !d.decision.ok);
+    expect(refusals.some((d) => !d.decision.ok && /not elementwise|users outside/.test(d.decision.why))).toBe(true);
   });
 });
