@@ -127,7 +127,12 @@ export class WasmKernel {
       throw new WasmKernelError(`matmul needs ${(bytes / 2 ** 30).toFixed(1)} GiB of WASM memory (limit 4 GiB); split it`);
     }
     const have = this.exports.memory.buffer.byteLength;
-    if (bytes > have) this.exports.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+    if (bytes <= have) return;
+    try {
+      this.exports.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES)); // throws RangeError if it cannot
+    } catch {
+      throw new WasmKernelError(`cannot grow WASM memory to ${(bytes / 2 ** 20).toFixed(0)} MiB for this matmul`);
+    }
   }
 }
 
