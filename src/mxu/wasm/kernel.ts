@@ -20,8 +20,8 @@
  * ## Memory layout (all f32, 16-byte aligned, set up by the loader)
  * - packed A: blocks of MR = 4 rows; block i holds, for each k, the 4 values a[4i..4i+3, k]
  *   (rows past M are +0). Address of (block i, k): aP + (i*K + k) * 16.
- * - packed B: panels of 8 columns (2 vectors), then single 4-column panels for the rest of
- *   ceil(N/4)*4 columns (columns past N are +0). Panel p holds, for each k, its columns'
+ * - packed B: panels of 8 columns (2 vectors), then, if ceil(N/4) is odd, one 4-column
+ *   panel, covering ceil(N/4)*4 columns (columns past N are +0). Panel p holds, for each k, its columns'
  *   b[k, ...] contiguously. Address of (8-wide panel p, k): bP + (p*K + k) * 32.
  * - C: ceil(M/4)*4 rows of ceil(N/4)*4 columns, row-major; padding rows and columns hold
  *   values the caller drops (they may be NaN from 0 * Inf, which is harmless).
@@ -30,6 +30,9 @@
  * fold (R values of k) -> chunk of MC_BLOCKS row blocks (A chunk stays in L2) -> panel
  * (its R x 8 slice of B stays in L1) -> row block: one micro-kernel call computes a 4 x 8
  * tile's fold sum s in 8 registers and adds it into C.
+ * Why 4 x 8: 8 accumulators + 2 B vectors + a broadcast + a product temporary fit the 16 XMM
+ * registers V8 gives WASM on x64 (it keeps one as scratch); 4 x 12 and 6 x 8 spill and were
+ * slower when measured, 5 x 8, 3 x 12 and 8 x 4 too, and so was unrolling k.
  */
 
 /** Rows of A per register block. */
