@@ -13,6 +13,7 @@ import {
   parseTopology,
   topologyCores,
   topologyDims,
+  type AllReduceOptions,
   type AllReduceTiming,
 } from '../tpu/index.ts';
 import { UsageError, parseChoice, parsePositiveInt } from './errors.ts';
@@ -43,6 +44,8 @@ export interface AllReduceReport {
   readonly dims: readonly number[];
   readonly bytes: number;
   readonly mode: 'data' | 'timing';
+  /** Whether both directions of every link were used. */
+  readonly bidirectional: boolean;
   readonly simulatedSeconds: number;
   readonly simulatedCycles: number;
   readonly modelSeconds: number;
@@ -71,10 +74,15 @@ function makeInputs(nodes: number, values: number): Float32Array[] {
 }
 
 /** Runs the all-reduce (host time excludes making the inputs and checking the outputs). */
-function runOnce(values: number, dims: readonly number[], mode: 'data' | 'timing'): { timing: AllReduceTiming; identical: boolean | null; hostSeconds: number } {
+function runOnce(
+  values: number,
+  dims: readonly number[],
+  mode: 'data' | 'timing',
+  options: AllReduceOptions,
+): { timing: AllReduceTiming; identical: boolean | null; hostSeconds: number } {
   const buffers = mode === 'data' ? makeInputs(dims.reduce((a, b) => a * b, 1), values) : [];
   const t0 = performance.now();
-  const timing = mode === 'data' ? allReduce(buffers, dims, DEFAULT_LINK_CONFIG) : allReduceTiming(values, dims, DEFAULT_LINK_CONFIG);
+  const timing = mode === 'data' ? allReduce(buffers, dims, DEFAULT_LINK_CONFIG, options) : allReduceTiming(values, dims, DEFAULT_LINK_CONFIG, options);
   const hostSeconds = (performance.now() - t0) / 1e3;
   if (mode === 'timing') return { timing, identical: null, hostSeconds };
   const first = new Uint32Array(buffers[0]!.buffer);
@@ -83,7 +91,14 @@ function runOnce(values: number, dims: readonly number[], mode: 'data' | 'timing
 }
 
 /** Runs the all-reduce described by the options and reports it. */
-export function allReduceReport(opts: { cores: number; bytes: number; topology: string; mode: 'data' | 'timing' | 'auto'; coresGiven: boolean }): AllReduceReport {
+export function allReduceReport(opts: {
+  cores: number;
+  bytes: number;
+  topology: string;
+  mode: 'data' | 'timing' | 'auto';
+  coresGiven: boolean;
+  bidirectional: boolean;
+}): AllReduceReport {
   const topology = parseTopology(opts.topology, opts.cores);
   const cores = topologyCores(topology, CORES_PER_CHIP);
   if (topology.kind === 'ring' && (cores < 1 || cores > 512)) throw new UsageError(`--cores must be in 1..512, got ${cores}`);
@@ -92,7 +107,8 @@ export function allReduceReport(opts: { cores: number; bytes: number; topology: 
   }
   const dims = topologyDims(topology, CORES_PER_CHIP);
   const mode = opts.mode === 'auto' ? (cores * opts.bytes <= AUTO_DATA_LIMIT_BYTES ? 'data' : 'timing') : opts.mode;
-  const { timing, identical, hostSeconds } = runOnce(opts.bytes / 4, dims, mode);
+  const options = { bidirectional: opts.bidirectional };
+  const { timing, identical, hostSeconds } = runOnce(opts.bytes / 4, dims, mode, options);
   const s = timing.seconds;
   return {
     cores,
@@ -102,7 +118,8 @@ export function allReduceReport(opts: { cores: number; bytes: number; topology: 
     mode,
     simulatedSeconds: s,
     simulatedCycles: Math.ceil(s * DEFAULT_CORE_CONFIG.mxu.clockHz),
-    modelSeconds: allReduceModelSeconds(opts.bytes, dims, DEFAULT_LINK_CONFIG),
+    bidirectional: opts.bidirectional,
+    modelSeconds: allReduceModelSeconds(opts.bytes, dims, DEFAULT_LINK_CONFIG, options),
     algorithmBytesPerSecond: s > 0 ? opts.bytes / s : 0,
     busBytesPerSecond: s > 0 ? ((2 * (cores - 1)) / cores) * (opts.bytes / s) : 0,
     messages: timing.messages,
@@ -116,7 +133,7 @@ export function allReduceReport(opts: { cores: number; bytes: number; topology: 
 export function renderAllReduce(r: AllReduceReport): string {
   const us = (s: number): string => `${(s * 1e6).toFixed(2)} us`;
   return [
-    `all-reduce (sum) of ${r.bytes} bytes per core over a ${r.topology}`,
+    `all-reduce (sum) of ${r.bytes} bytes per core over a ${r.topology}${r.bidirectional ? ', both link directions' : ''}`,
     `simulated time   ${us(r.simulatedSeconds)} (${r.simulatedCycles} cycles at 700 MHz); alpha-beta model ${us(r.modelSeconds)}`,
     `bandwidth        ${(r.algorithmBytesPerSecond / 1e9).toFixed(2)} GB/s algorithm (bytes / time), ${(r.busBytesPerSecond / 1e9).toFixed(2)} GB/s bus (2(n-1)/n x bytes / time)`,
     `traffic          ${r.messages} messages, ${r.hops} hops on the critical path`,
@@ -134,14 +151,16 @@ export function registerAllReduce(program: Command): void {
     .option('--bytes <size>', 'buffer size per core, e.g. 4096, 4MB, 1GiB', '4MB')
     .option('--topology <t>', "'ring' or 'torus:XxY' (chips, 2 cores each, up to 16x16)", 'ring')
     .option('--mode <m>', 'data | timing | auto (timing-only when all buffers exceed 512 MiB)', 'auto')
+    .option('--bidirectional', 'send half the buffer each way round every ring (uses both link directions)')
     .option('--json', 'print JSON')
-    .action(function (this: Command, opts: { cores: string; bytes: string; topology: string; mode: string; json?: boolean }) {
+    .action(function (this: Command, opts: { cores: string; bytes: string; topology: string; mode: string; bidirectional?: boolean; json?: boolean }) {
       const report = allReduceReport({
         cores: parsePositiveInt(opts.cores, '--cores'),
         bytes: parseBytes(opts.bytes, '--bytes'),
         topology: opts.topology,
         mode: parseChoice(opts.mode, '--mode', ['data', 'timing', 'auto'] as const),
         coresGiven: this.getOptionValueSource('cores') === 'cli',
+        bidirectional: opts.bidirectional ?? false,
       });
       emit(report, opts.json, renderAllReduce);
     });

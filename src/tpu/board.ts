@@ -63,7 +63,7 @@ export class Board {
 
   /** Sums host buffers (one per core) in place with the board's all-reduce; returns its timing. */
   allReduce(buffers: readonly Float32Array[]): AllReduceTiming {
-    return allReduce(buffers, this.dims, this.system.link);
+    return allReduce(buffers, this.dims, this.system.link, { bidirectional: this.system.bidirectionalRings ?? false });
   }
 
   /** Runs the loaded program on every core; `execute: false` computes timing only. */
@@ -81,7 +81,7 @@ export class Board {
       const start = runs.reduce((t, r) => Math.max(t, r.readyCycle()), 0);
       const timing = execute
         ? this.allReduce(this.cores.map((c) => c.data(instr.buffer)))
-        : allReduceTiming(this.cores[0]!.size(instr.buffer), this.dims, this.system.link);
+        : allReduceTiming(this.cores[0]!.size(instr.buffer), this.dims, this.system.link, { bidirectional: this.system.bidirectionalRings ?? false });
       collectives.push(timing);
       const cycles = Math.ceil(timing.seconds * clockHz);
       const bytes = this.cores[0]!.size(instr.buffer) * BYTES_PER_VALUE;

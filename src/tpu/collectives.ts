@@ -33,6 +33,9 @@
  *   sum over dims d of  2 (n_d - 1) / n_d * bytes_d / bandwidth + 2 (n_d - 1) * latency,
  * bytes_d = bytes / (n_0 ... n_{d-1}); for one ring, 2 (n - 1) / n * bytes / bw + hops * latency
  * with hops = 2 (n - 1). Timing-only mode runs the same events without data.
+ * The `bidirectional` option (off by default) sends the second half of the buffer the other
+ * way round every ring and over the dims in reverse order, so both directions of every link
+ * carry data at once; its time is the slower half's alpha-beta time.
  */
 import { addF32 } from '../bfloat16/index.ts';
 import type { LinkConfig, Topology } from './config.ts';
@@ -60,8 +63,23 @@ export function topologyDims(topology: Topology, coresPerChip: number): number[]
   return topology.kind === 'ring' ? [topology.cores] : [topology.x * coresPerChip, topology.y];
 }
 
-/** The alpha-beta model of the all-reduce time (s). */
-export function allReduceModelSeconds(bytes: number, dims: readonly number[], link: LinkConfig): number {
+/** Options of an all-reduce. */
+export interface AllReduceOptions {
+  /**
+   * Use both directions of every link: the first half of the buffer runs the algorithm
+   * above; the second half runs it on the reversed rings (position p sends to p - 1) and
+   * over the dims in reverse order, on the links of the other direction. Halves the
+   * bandwidth term; a different (but still fixed) summation order for the second half.
+   * Default false.
+   */
+  readonly bidirectional?: boolean;
+}
+
+/** The alpha-beta model of the all-reduce time (s); bidirectional: the slower of the two halves. */
+export function allReduceModelSeconds(bytes: number, dims: readonly number[], link: LinkConfig, options: AllReduceOptions = {}): number {
+  if (options.bidirectional) {
+    return Math.max(allReduceModelSeconds(bytes / 2, dims, link), allReduceModelSeconds(bytes / 2, [...dims].reverse(), link));
+  }
   let seconds = 0;
   let share = bytes;
   for (const n of dims) {
@@ -73,13 +91,15 @@ export function allReduceModelSeconds(bytes: number, dims: readonly number[], li
 
 interface State {
   readonly dims: readonly number[];
+  /** +1: position p sends to p + 1; -1: to p - 1 (the other direction of every link). */
+  readonly dir: 1 | -1;
   readonly link: LinkConfig;
   readonly data: Float32Array[] | null;
   /** Per node: segment stack [lo, hi) (top = current). */
   readonly segments: [number, number][][];
   /** Per node: time its current data is complete. */
   readonly ready: Float64Array;
-  /** Per node and dim: time its outgoing link is free. */
+  /** Per node, dim and direction: time its outgoing link is free. */
   readonly linkFree: Float64Array;
   messages: number;
   linkBytes: number;
@@ -118,7 +138,9 @@ function phase(st: State, dim: number, kind: 'reduce-scatter' | 'all-gather'): v
   const n = st.dims[dim]!;
   if (n === 1) return;
   const { bytesPerSecond, latencySeconds } = st.link;
-  for (const ring of rings(st.dims, dim)) {
+  for (const forward of rings(st.dims, dim)) {
+    // reversed ring: position p's next is the node before it in the forward ring
+    const ring = st.dir === 1 ? forward : [forward[0]!, ...forward.slice(1).reverse()];
     const parent = kind === 'reduce-scatter' ? st.segments[ring[0]!]!.at(-1)! : st.segments[ring[0]!]!.at(-2)!;
     let recvAt = ring.map((node) => st.ready[node]!);
     for (let s = 0; s < n - 1; s++) {
@@ -129,7 +151,7 @@ function phase(st: State, dim: number, kind: 'reduce-scatter' | 'all-gather'): v
         const [lo, hi] = chunkBounds(parent[0], parent[1], n, j);
         const from = ring[p]!;
         const bytes = 4 * (hi - lo);
-        const linkId = from * st.dims.length + dim;
+        const linkId = (from * st.dims.length + dim) * 2 + (st.dir === 1 ? 0 : 1);
         const start = Math.max(recvAt[p]!, st.linkFree[linkId]!);
         st.linkFree[linkId] = start + bytes / bytesPerSecond;
         next[(p + 1) % n] = start + bytes / bytesPerSecond + latencySeconds;
@@ -153,28 +175,50 @@ function phase(st: State, dim: number, kind: 'reduce-scatter' | 'all-gather'): v
   }
 }
 
-function simulate(values: number, dims: readonly number[], link: LinkConfig, data: Float32Array[] | null): AllReduceTiming {
+/** One run of the algorithm on the state's segment, reduce-scatter over dims in `order`, all-gather back. */
+function runPart(st: State, order: readonly number[]): void {
+  for (const d of order) phase(st, d, 'reduce-scatter');
+  for (const d of [...order].reverse()) phase(st, d, 'all-gather');
+}
+
+function simulate(
+  values: number,
+  dims: readonly number[],
+  link: LinkConfig,
+  data: Float32Array[] | null,
+  options: AllReduceOptions,
+): AllReduceTiming {
   const nodes = dims.reduce((a, b) => a * b, 1);
   for (const n of dims) if (!Number.isSafeInteger(n) || n < 1) throw new CollectiveError(`all-reduce: ring sizes must be positive integers, got [${dims.join(', ')}]`);
   if (!Number.isSafeInteger(values) || values < 1) throw new CollectiveError(`all-reduce: buffer must hold a positive integer number of values, got ${values}`);
-  const st: State = {
-    dims,
-    link,
-    data,
-    segments: Array.from({ length: nodes }, () => [[0, values] as [number, number]]),
-    ready: new Float64Array(nodes),
-    linkFree: new Float64Array(nodes * dims.length),
-    messages: 0,
-    linkBytes: 0,
-  };
-  for (let d = 0; d < dims.length; d++) phase(st, d, 'reduce-scatter');
-  for (let d = dims.length - 1; d >= 0; d--) phase(st, d, 'all-gather');
-  return {
-    seconds: st.ready.reduce((a, b) => Math.max(a, b), 0),
-    messages: st.messages,
-    linkBytes: st.linkBytes,
-    hops: dims.reduce((h, n) => h + 2 * (n - 1), 0),
-  };
+  const linkFree = new Float64Array(nodes * dims.length * 2);
+  const order = dims.map((_, d) => d);
+  const parts: { lo: number; hi: number; dir: 1 | -1; order: readonly number[] }[] = options.bidirectional
+    ? [
+        { lo: 0, hi: values >> 1, dir: 1, order },
+        { lo: values >> 1, hi: values, dir: -1, order: [...order].reverse() },
+      ]
+    : [{ lo: 0, hi: values, dir: 1, order }];
+  let [seconds, messages, linkBytes] = [0, 0, 0];
+  for (const part of parts) {
+    if (part.hi === part.lo) continue;
+    const st: State = {
+      dims,
+      dir: part.dir,
+      link,
+      data,
+      segments: Array.from({ length: nodes }, () => [[part.lo, part.hi] as [number, number]]),
+      ready: new Float64Array(nodes),
+      linkFree,
+      messages: 0,
+      linkBytes: 0,
+    };
+    runPart(st, part.order);
+    seconds = Math.max(seconds, st.ready.reduce((a, b) => Math.max(a, b), 0));
+    messages += st.messages;
+    linkBytes += st.linkBytes;
+  }
+  return { seconds, messages, linkBytes, hops: dims.reduce((h, n) => h + 2 * (n - 1), 0) };
 }
 
 /**
@@ -182,17 +226,22 @@ function simulate(values: number, dims: readonly number[], link: LinkConfig, dat
  * ends with the same bits. Returns the simulated time.
  * @example allReduce([new Float32Array([1]), new Float32Array([2])], [2], DEFAULT_LINK_CONFIG) // both hold [3]
  */
-export function allReduce(buffers: readonly Float32Array[], dims: readonly number[], link: LinkConfig): AllReduceTiming {
+export function allReduce(
+  buffers: readonly Float32Array[],
+  dims: readonly number[],
+  link: LinkConfig,
+  options: AllReduceOptions = {},
+): AllReduceTiming {
   const nodes = dims.reduce((a, b) => a * b, 1);
   if (buffers.length !== nodes) throw new CollectiveError(`all-reduce: ${buffers.length} buffers for ${nodes} cores (dims [${dims.join(', ')}])`);
   const values = buffers[0]!.length;
   buffers.forEach((b, i) => {
     if (b.length !== values) throw new CollectiveError(`all-reduce: core ${i}'s buffer has ${b.length} values, core 0's has ${values}`);
   });
-  return simulate(values, dims, link, [...buffers]);
+  return simulate(values, dims, link, [...buffers], options);
 }
 
 /** The same all-reduce's time without moving data (for pod sizes). */
-export function allReduceTiming(values: number, dims: readonly number[], link: LinkConfig): AllReduceTiming {
-  return simulate(values, dims, link, null);
+export function allReduceTiming(values: number, dims: readonly number[], link: LinkConfig, options: AllReduceOptions = {}): AllReduceTiming {
+  return simulate(values, dims, link, null, options);
 }

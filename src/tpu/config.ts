@@ -58,6 +58,8 @@ export interface SystemConfig {
   readonly topology: Topology;
   /** Every link's bandwidth and latency. */
   readonly link: LinkConfig;
+  /** All-reduce uses both directions of every link (see tpu/collectives). Default false. */
+  readonly bidirectionalRings?: boolean;
 }
 
 /** TPU v2 TensorCore defaults. */

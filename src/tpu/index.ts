@@ -36,6 +36,7 @@ export {
   allReduceModelSeconds,
   allReduceTiming,
   topologyDims,
+  type AllReduceOptions,
   type AllReduceTiming,
 } from './collectives.ts';
 export { Board, type BoardOptions, type BoardRun } from './board.ts';

@@ -115,7 +115,7 @@ export class ParallelBoard {
       const start = replies.reduce((t, r) => r.ready.reduce((a, b) => Math.max(a, b), t), 0);
       const buffers = execute ? replies.flatMap((r) => r.data!) : null;
       const values = first.values;
-      const timing = buffers ? allReduce(buffers, this.dims, this.system.link) : allReduceTiming(values, this.dims, this.system.link);
+      const timing = buffers ? allReduce(buffers, this.dims, this.system.link, { bidirectional: this.system.bidirectionalRings ?? false }) : allReduceTiming(values, this.dims, this.system.link, { bidirectional: this.system.bidirectionalRings ?? false });
       collectives.push(timing);
       const cycles = Math.ceil(timing.seconds * clockHz);
       let offset = 0;

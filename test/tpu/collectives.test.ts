@@ -108,6 +108,39 @@ describe('all-reduce moves real data: every core ends bit-identical, equal to th
   });
 });
 
+describe('bidirectional all-reduce (both directions of every link)', () => {
+  it('first half as before, second half on the reversed ring; cores identical; half the bandwidth term', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 200 }), fc.integer(), (n, values, seed) => {
+        const xs = inputs(n, values, seed);
+        const copies = xs.map((x) => Float32Array.from(x));
+        const t = allReduce(copies, [n], link, { bidirectional: true });
+        for (const c of copies) expect(c).toEqual(copies[0]);
+        const h = values >> 1;
+        const reversed = [xs[0]!, ...xs.slice(1).reverse()];
+        expect(copies[0]!.subarray(0, h)).toEqual(ringOracle(xs.map((x) => x.subarray(0, h))));
+        expect(copies[0]!.subarray(h)).toEqual(ringOracle(reversed.map((x) => x.subarray(h))));
+        expect(allReduceTiming(values, [n], link, { bidirectional: true })).toEqual(t);
+      }),
+      { seed: 56, numRuns: 60 },
+    );
+  });
+
+  it('follows the model exactly when halves divide evenly, on rings and tori', () => {
+    fc.assert(
+      fc.property(dimsArb, fc.integer({ min: 1, max: 3000 }), (dims, per) => {
+        const values = 2 * per * dims.reduce((a, b) => a * b, 1);
+        const sim = allReduceTiming(values, dims, link, { bidirectional: true }).seconds;
+        const model = allReduceModelSeconds(4 * values, dims, link, { bidirectional: true });
+        expect(Math.abs(sim - model)).toBeLessThanOrEqual(1e-12 * model);
+        const one = allReduceTiming(values, dims, link).seconds;
+        expect(sim).toBeLessThanOrEqual(one);
+      }),
+      { seed: 57, numRuns: 150 },
+    );
+  });
+});
+
 describe('simulated time follows the alpha-beta model', () => {
   it('exactly when chunks divide evenly: 2(n-1)/n * bytes/bw + 2(n-1) * latency per dim', () => {
     fc.assert(
@@ -182,5 +215,9 @@ describe('a board runs one program on every core with all-reduce', () => {
     const timed = new Board(systemPreset('v2-8'));
     timed.load(program);
     expect(timed.run({ execute: false }).totalCycles).toBe(run.totalCycles);
+    const both = new Board({ ...systemPreset('v2-8'), bidirectionalRings: true });
+    both.load(program);
+    const bothAr = both.run({ execute: false }).profiles[0]!.ops[2]!;
+    expect(bothAr.cycles).toBe(Math.ceil(allReduceTiming(1000, [8], link, { bidirectional: true }).seconds * 700e6));
   });
 });
