@@ -18,9 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededOperands } from '../src/cli/matmul.ts';
 import { DEFAULT_MXU_CONFIG, type MatmulShape } from '../src/mxu/config.ts';
-import { matmulFast } from '../src/mxu/kernel.ts';
+import { matmulFast, mxuMatmul } from '../src/mxu/kernel.ts';
 import { MatmulPool } from '../src/mxu/parallel.ts';
-import { mxuReport } from '../src/mxu/report.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const config = DEFAULT_MXU_CONFIG;
@@ -107,12 +106,10 @@ function memoryProbe(): void {
   const rssBefore = process.memoryUsage().rss;
   const peakBefore = process.resourceUsage().maxRSS * 1024;
   const t0 = performance.now();
-  const c = matmulFast(a, b, shape, { config });
-  const report = mxuReport(shape, config);
+  const { c, report } = mxuMatmul(a, b, shape, { config });
   const coldMs = performance.now() - t0;
   const t1 = performance.now();
-  matmulFast(a, b, shape, { config });
-  mxuReport(shape, config);
+  mxuMatmul(a, b, shape, { config });
   const warmMs = performance.now() - t1;
   const extraBytes = Math.max(process.memoryUsage().rss - rssBefore, process.resourceUsage().maxRSS * 1024 - peakBefore);
   process.stdout.write(JSON.stringify({ coldMs, warmMs, extraBytes, cycles: report.cycles, outputs: c.length }));

@@ -4,13 +4,14 @@
  * the WebAssembly SIMD kernel (./wasm/kernel.ts via ./wasm-loader.ts) or, on request, on the
  * plain-JS kernel (./kernel-js.ts), and builds the precision modes with ./precision.ts.
  *
- * Imports bfloat16 (through its helpers), ./config, ./reference, ./precision, and the two
- * pass implementations. Synchronous and single-threaded; ./parallel.ts spreads the same
+ * Imports ./config, ./precision, ./report (cycles for `mxuMatmul`), and the two pass
+ * implementations. Synchronous and single-threaded; ./parallel.ts spreads the same
  * passes over worker threads.
  */
 import { MxuConfigError, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
 import { jsPass } from './kernel-js.ts';
 import { matmulWithPrecision } from './precision.ts';
+import { mxuReport, type MxuReport } from './report.ts';
 import { wasmKernel } from './wasm-loader.ts';
 
 /** Which implementation runs the passes: WASM SIMD (default, fast) or plain JS (fallback). */
@@ -56,4 +57,27 @@ export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape,
           return out;
         };
   return matmulWithPrecision(a, b, options.precision ?? 'default', config.subnormals, pass);
+}
+
+/** Values and timing of one matmul on the MXU. */
+export interface MxuMatmulResult {
+  /** c: [M, N], the MXU's bits (as `matmulFast`). */
+  readonly c: Float32Array;
+  /** Cycles, MACs, utilisation, SCALE-Sim counters, simulated time (closed form = stepped). */
+  readonly report: MxuReport;
+}
+
+/**
+ * A matmul with real values and exact cycles: `matmulFast` for C and the closed-form report
+ * (`mxuReport`, proven equal to the stepped array's count) for the timing.
+ * @example mxuMatmul(a, b, { m: 1024, k: 1024, n: 1024 }, { config: DEFAULT_MXU_CONFIG }).report.cycles // 65917
+ */
+export function mxuMatmul(
+  a: Float32Array,
+  b: Float32Array,
+  shape: MatmulShape,
+  options: FastMatmulOptions & { readonly config: MxuConfig },
+): MxuMatmulResult {
+  const c = matmulFast(a, b, shape, options);
+  return { c, report: mxuReport(shape, options.config, options.precision ?? 'default') };
 }

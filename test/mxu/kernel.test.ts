@@ -4,7 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matmulFast } from '../../src/mxu/kernel.ts';
+import { mxuConfig } from '../../src/mxu/config.ts';
+import { mxuCycles } from '../../src/mxu/cycles.ts';
+import { matmulFast, mxuMatmul } from '../../src/mxu/kernel.ts';
+import { mxuReport } from '../../src/mxu/report.ts';
 import { CANONICAL_NAN_BITS, referenceMatmul } from '../../src/mxu/reference.ts';
 import { WasmKernelError, loadKernelModule } from '../../src/mxu/wasm-loader.ts';
 import { bits, caseOperands, firstBitDifference, matmulCase, randomOperand } from './kernel-operands.ts';
@@ -72,5 +75,18 @@ describe('matmulFast, default precision', () => {
   it('says how to rebuild a missing kernel file', () => {
     expect(() => loadKernelModule('/nonexistent/mxu-kernel.wasm')).toThrow(WasmKernelError);
     expect(() => loadKernelModule('/nonexistent/mxu-kernel.wasm')).toThrow(/npm run build:wasm/);
+  });
+});
+
+describe('mxuMatmul', () => {
+  it('returns matmulFast values with the closed-form report', () => {
+    const shape = { m: 300, k: 200, n: 130 };
+    const config = mxuConfig({ rows: 64, cols: 32 });
+    const a = randomOperand(shape.m * shape.k, 5);
+    const b = randomOperand(shape.k * shape.n, 6);
+    const { c, report } = mxuMatmul(a, b, shape, { config, precision: 'high' });
+    expect(firstBitDifference(c, matmulFast(a, b, shape, { config, precision: 'high' }))).toBe(-1);
+    expect(report).toEqual(mxuReport(shape, config, 'high'));
+    expect(report.cycles).toBe(mxuCycles(shape, config, 'high'));
   });
 });
