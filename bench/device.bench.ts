@@ -31,6 +31,7 @@ const b = new Float32Array(N).map((_, i) => Math.cos(i));
 const out = new Float32Array(N);
 const vpuRows = [
   { name: 'vpu add (binary)', ms: time(() => binary('add', a, b)) },
+  { name: 'vpu add into a preallocated out', ms: time(() => binary('add', a, b, { out })) },
   { name: 'peer: plain JS loop f32 add', ms: time(() => { for (let i = 0; i < N; i++) out[i] = Math.fround(a[i]! + b[i]!); }) },
   { name: 'vpu exp (unary)', ms: time(() => unary('exp', a)) },
   { name: 'peer: plain JS loop f32 exp', ms: time(() => { for (let i = 0; i < N; i++) out[i] = Math.fround(Math.exp(a[i]!)); }) },
@@ -40,8 +41,10 @@ const vpuRows = [
 const link = DEFAULT_LINK_CONFIG;
 const cases = [
   { name: '8-core ring, 4 MB, data', dims: [8], values: 1e6, data: true },
+  { name: '8-core ring, 4 MB, data, bidirectional', dims: [8], values: 1e6, data: true, bidirectional: true },
   { name: '8-core ring, 4 MB, timing only', dims: [8], values: 1e6, data: false },
   { name: '16x16 torus (512 cores), 4 MB, timing only', dims: [32, 16], values: 1e6, data: false },
+  { name: '16x16 torus (512 cores), 4 MB, timing, bidirectional', dims: [32, 16], values: 1e6, data: false, bidirectional: true },
   { name: '16x16 torus (512 cores), 64 KB, data', dims: [32, 16], values: 16384, data: true },
   { name: '16x16 torus (512 cores), 100 MB, timing only', dims: [32, 16], values: 25e6, data: false },
 ];
@@ -50,7 +53,8 @@ const allReduceRows = cases.map((c) => {
   const bufs = c.data ? Array.from({ length: nodes }, (_, i) => new Float32Array(c.values).fill(i)) : [];
   let simulatedSeconds = 0;
   const ms = time(() => {
-    simulatedSeconds = (c.data ? allReduce(bufs, c.dims, link) : allReduceTiming(c.values, c.dims, link)).seconds;
+    const options = { bidirectional: c.bidirectional ?? false };
+    simulatedSeconds = (c.data ? allReduce(bufs, c.dims, link, options) : allReduceTiming(c.values, c.dims, link, options)).seconds;
   }, 3);
   return { name: c.name, bytes: 4 * c.values, cores: nodes, simulatedMicroseconds: simulatedSeconds * 1e6, hostMs: ms };
 });

@@ -92,18 +92,20 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
       core.data(instr.out).set(core.engine.run(core.data(instr.a), core.data(instr.b), instr.shape, instr.precision ?? 'default'));
       return;
     case 'vpu-unary':
-      core.data(instr.out).set(unary(instr.op, core.data(instr.x), vpu).out);
+      unary(instr.op, core.data(instr.x), { config: vpu, out: core.data(instr.out) }); // in place is safe: elementwise
       return;
     case 'vpu-binary':
-      core.data(instr.out).set(binary(instr.op, operand(core, instr.a), operand(core, instr.b), vpu).out);
+      binary(instr.op, operand(core, instr.a), operand(core, instr.b), { config: vpu, out: core.data(instr.out) });
       return;
     case 'vpu-compare':
       // masks are stored in vector memory as f32 1 / 0
-      core.data(instr.out).set(compare(instr.op, operand(core, instr.a), operand(core, instr.b), vpu).out);
+      core.data(instr.out).set(compare(instr.op, operand(core, instr.a), operand(core, instr.b), { config: vpu }).out);
       return;
     case 'vpu-select': {
-      const mask = core.data(instr.mask).map((v) => (v !== 0 ? 1 : 0));
-      core.data(instr.out).set(select(Uint8Array.from(mask), operand(core, instr.a), operand(core, instr.b), vpu).out);
+      const maskF32 = core.data(instr.mask);
+      const mask = new Uint8Array(maskF32.length);
+      for (let i = 0; i < mask.length; i++) mask[i] = maskF32[i] !== 0 ? 1 : 0;
+      select(mask, operand(core, instr.a), operand(core, instr.b), { config: vpu, out: core.data(instr.out) });
       return;
     }
     case 'vpu-reduce':
@@ -116,7 +118,7 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
       core.data(instr.out).set(broadcastCols(core.data(instr.x), instr.cols, vpu).out);
       return;
     case 'vpu-transpose':
-      core.data(instr.out).set(transpose(core.data(instr.x), instr.rows, instr.cols, vpu).out);
+      core.data(instr.out).set(transpose(core.data(instr.x), { rows: instr.rows, cols: instr.cols, config: vpu }).out);
       return;
     case 'all-reduce':
       return; // done by the board

@@ -31,6 +31,17 @@ export interface VpuResult<T> {
 /** An operand: an array, or a scalar broadcast from the scalar unit (free, like the hardware's vector-scalar forms). */
 export type Operand = Float32Array | number;
 
+/** Options of a whole-array op. */
+export interface VpuOptions {
+  /** The vector unit. Default: TPU v2. */
+  readonly config?: VpuConfig;
+  /**
+   * Where to write the result (elementwise ops only; may be one of the inputs: each value is
+   * read before it is written). Default: a fresh array.
+   */
+  readonly out?: Float32Array;
+}
+
 /** Bad operands: names the op and both sizes. */
 export class VpuShapeError extends Error {
   override readonly name = 'VpuShapeError';
@@ -60,6 +71,13 @@ function lengthOf(op: string, operands: readonly Operand[]): number {
   return length;
 }
 
+/** The result array: `out` if given (checked), else a fresh one. */
+function output(op: string, out: Float32Array | undefined, n: number): Float32Array {
+  if (!out) return new Float32Array(n);
+  if (out.length !== n) throw new VpuShapeError(`vpu ${op}: out has ${out.length} values, operands have ${n}`);
+  return out;
+}
+
 const at = (x: Operand, i: number): number => (typeof x === 'number' ? x : x[i]!);
 
 /** A scalar operand rounded to f32 once (through bfloat16's named bit functions). */
@@ -71,8 +89,9 @@ function toF32(x: Operand): Operand {
  * Applies a unary op to every value.
  * @example unary('exp', new Float32Array([0, 1])).out // [1, 2.7182817459106445]
  */
-export function unary(op: UnaryOp, x: Float32Array, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
-  const out = new Float32Array(x.length);
+export function unary(op: UnaryOp, x: Float32Array, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
+  const out = output(op, options.out, x.length);
   UNARY_KERNELS[op](x, out);
   return { out, cycles: arrayCycles(op, x.length, config) };
 }
@@ -86,9 +105,10 @@ function asArray(x: Operand, n: number): Float32Array {
  * Applies a binary op elementwise; either operand may be a scalar.
  * @example binary('add', new Float32Array([1, 2]), 0.5).out // [1.5, 2.5]
  */
-export function binary(op: BinaryOp, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+export function binary(op: BinaryOp, a: Operand, b: Operand, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
   const n = lengthOf(op, [a, b]);
-  const out = new Float32Array(n);
+  const out = output(op, options.out, n);
   BINARY_KERNELS[op](asArray(a, n), asArray(b, n), out);
   return { out, cycles: arrayCycles(op, n, config) };
 }
@@ -97,7 +117,8 @@ export function binary(op: BinaryOp, a: Operand, b: Operand, config: VpuConfig =
  * Compares elementwise; the mask holds 1 where the comparison is true.
  * @example compare('gt', new Float32Array([1, 3]), 2).out // Uint8Array [0, 1]
  */
-export function compare(op: CompareOp, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Uint8Array> {
+export function compare(op: CompareOp, a: Operand, b: Operand, options: Pick<VpuOptions, 'config'> = {}): VpuResult<Uint8Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
   const n = lengthOf(op, [a, b]);
   a = toF32(a);
   b = toF32(b);
@@ -111,12 +132,13 @@ export function compare(op: CompareOp, a: Operand, b: Operand, config: VpuConfig
  * Picks `a` where the mask is set, else `b` (relu = select(x > 0, x, 0)).
  * @example select(new Uint8Array([1, 0]), new Float32Array([5, 6]), 0).out // [5, 0]
  */
-export function select(mask: Uint8Array, a: Operand, b: Operand, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+export function select(mask: Uint8Array, a: Operand, b: Operand, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
   const n = lengthOf('select', [a, b]);
   if (mask.length !== n) throw new VpuShapeError(`vpu select: mask has ${mask.length} values, operands have ${n}`);
   a = toF32(a);
   b = toF32(b);
-  const out = new Float32Array(n);
+  const out = output('select', options.out, n);
   for (let i = 0; i < n; i++) out[i] = mask[i] !== 0 ? at(a, i) : at(b, i);
   return { out, cycles: arrayCycles('select', n, config) };
 }
@@ -171,9 +193,14 @@ export function transposeCycles(rows: number, cols: number, config: VpuConfig = 
 
 /**
  * Transposes x[R, C] to out[C, R] (exact: values are only moved).
- * @example transpose(new Float32Array([1, 2, 3, 4, 5, 6]), 2, 3).out // [1, 4, 2, 5, 3, 6]
+ * @example transpose(new Float32Array([1, 2, 3, 4, 5, 6]), { rows: 2, cols: 3 }).out // [1, 4, 2, 5, 3, 6]
  */
-export function transpose(x: Float32Array, rows: number, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+export function transpose(
+  x: Float32Array, // x: [R, C]
+  shape: { readonly rows: number; readonly cols: number; readonly config?: VpuConfig },
+): VpuResult<Float32Array> {
+  const { rows, cols } = shape;
+  const config = shape.config ?? DEFAULT_VPU_CONFIG;
   if (x.length !== rows * cols) throw new VpuShapeError(`vpu transpose: array has ${x.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`);
   const out = new Float32Array(x.length);
   for (let r = 0; r < rows; r++) {

@@ -36,6 +36,7 @@ export {
   unary,
   vregCount,
   type Operand,
+  type VpuOptions,
   type VpuResult,
 } from './array.ts';
 export { REDUCE_FNS, REDUCE_IDENTITY, reduce, reduceCycles, treeReduce, type ReduceAxis, type ReduceKind, type ReduceResult } from './reduce.ts';

@@ -89,6 +89,16 @@ describe('array ops equal the register-level unit tile by tile (any length, tail
     );
   });
 
+  it('writes into `out` when given, also in place', () => {
+    const x = new Float32Array([1, 4, 9]);
+    const r = unary('sqrt', x, { out: x });
+    expect(r.out).toBe(x);
+    expect(Array.from(x)).toEqual([1, 2, 3]);
+    binary('mul', x, x, { out: x });
+    expect(Array.from(x)).toEqual([1, 4, 9]);
+    expect(() => binary('add', x, 1, { out: new Float32Array(2) })).toThrow(/vpu add: out has 2 values, operands have 3/);
+  });
+
   it('compare + select (relu) and scalars', () => {
     fc.assert(
       fc.property(array(), (x) => {
@@ -130,10 +140,10 @@ describe('transpose and column broadcast', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 300 }), (rows, cols) => {
         const x = Float32Array.from({ length: rows * cols }, (_, i) => i);
-        const t = transpose(x, rows, cols);
+        const t = transpose(x, { rows, cols });
         expect(t.out[(cols - 1) * rows + (rows - 1)]).toBe(rows * cols - 1);
         expect(t.out[rows > 1 ? 1 : 0]).toBe(rows > 1 ? cols : 0);
-        expect(transpose(t.out, cols, rows).out).toEqual(x);
+        expect(transpose(t.out, { rows: cols, cols: rows }).out).toEqual(x);
         expect(t.cycles).toBe(transposeCycles(rows, cols));
       }),
       { seed: 15, numRuns: 50 },
