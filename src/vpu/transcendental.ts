@@ -10,9 +10,10 @@
  *   innocuous for / and sqrt (53 >= 2 * 24 + 2 bits), so both are correctly rounded:
  *   IEEE-exact, error <= 0.5 ulp, bit-identical to a hardware f32 divide / sqrt.
  * - `expF32`, `logF32`, `tanhF32`: f64 `Math.exp` / `Math.log` / `Math.tanh` (V8's fdlibm
- *   ports, error < 1 f64 ulp) rounded to f32. Correctly rounded in almost all cases (all
- *   but inputs whose exact result lies within about 2^-29 f32 ulp of a rounding midpoint);
- *   error <= 1 ulp in every case.
+ *   ports, accurate to a couple of f64 ulps) rounded to f32. An f64 ulp is 2^-29 of an f32
+ *   ulp, so this is correctly rounded in almost all cases (all but inputs whose exact result
+ *   lies within a few 2^-29 f32 ulps of a rounding midpoint), and the error is <= 1 ulp in
+ *   every case (0.5 ulp + a few 2^-29 ulp).
  * - `rsqrtF32`: f32(1 / sqrt(x)) computed in f64 (two f64 roundings, then one to f32):
  *   correctly rounded in almost all cases, error <= 1 ulp.
  * NOTE: the real v2 VPU approximates transcendentals on its EUP with a hardware seed plus
