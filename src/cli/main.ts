@@ -9,6 +9,7 @@ import { registerDevice } from './device.ts';
 import { isUserFacing } from './errors.ts';
 import { registerMatmul } from './matmul.ts';
 import { registerNumerics } from './numerics.ts';
+import { registerSummary } from './summary.ts';
 import { registerRecords } from './records.ts';
 import { registerFlowers } from './flowers.ts';
 import { registerSystolic } from './systolic.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerNumerics(program);
+  registerSummary(program);
   registerRecords(program);
   registerFlowers(program);
   registerMatmul(program);

@@ -1,0 +1,20 @@
+/**
+ * @module layers
+ * Public surface of the Keras-style runtime: layers and their factories, functional and
+ * sequential models, summaries, presets, and (./training.ts) compile/fit/evaluate/predict.
+ * A plain list of export lines.
+ */
+export { ACTIVATIONS, type ActivationName } from './activations.ts';
+export { LayerConfigError, LayerShapeError, NaNLossError, UnknownNameError } from './errors.ts';
+export { INITIALIZERS, glorotUniform, ones, zeros, type Initializer } from './initializers.ts';
+export { Layer, LayerWeight, SymbolicTensor, type CallContext, type LayerArgs, type Node } from './layer.ts';
+export { ActivationLayer, Dense, Dropout, Flatten, InputLayer, input, type ActivationArgs, type DenseArgs, type DropoutArgs, type InputArgs } from './core.ts';
+export { Conv2D, type Conv2DArgs, type Padding } from './conv.ts';
+export { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.ts';
+export { Concatenate, type ConcatenateArgs } from './merge.ts';
+export { BatchNormalization, type BatchNormalizationArgs } from './normalization.ts';
+export { activation, averagePooling2d, batchNormalization, concatenate, conv2d, dense, dropout, flatten, globalAveragePooling2d, maxPooling2d } from './factories.ts';
+export { Model, model, sequential, type ModelArgs, type SequentialArgs } from './model.ts';
+export { renderSummary, summarize, withCommas, type ModelSummary, type SummaryRow } from './summary.ts';
+export { PRESET_NAMES, fire, preset, type PresetName, type PresetOptions } from './presets.ts';
+export { formatShape, type LayerShape } from './shape.ts';
