@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { PRECISIONS, mxuConfig, type MatmulShape, type MxuConfig, type Precision } from '../mxu/config.ts';
-import { matmulFast } from '../mxu/kernel.ts';
+import { matmulFast, type KernelBackend } from '../mxu/kernel.ts';
 import { readNpy, writeNpy } from '../mxu/npy.ts';
 import { matmulParallel } from '../mxu/parallel.ts';
 import { formatReport, mxuReport, type MxuReport } from '../mxu/report.ts';
@@ -36,6 +36,7 @@ export interface MatmulCliOptions {
   overlap: boolean;
   stepped?: boolean;
   threads: string;
+  backend: string;
   seed: string;
   json?: boolean;
 }
@@ -44,6 +45,7 @@ export interface MatmulCliOptions {
 export interface MatmulRun {
   readonly report: MxuReport;
   readonly threads: number;
+  readonly backend: KernelBackend;
   /** Host wall time of the values (fast kernel), s, and the rate it implies. */
   readonly hostSeconds: number;
   readonly hostGflops: number;
@@ -101,6 +103,8 @@ export function parseMatmulOptions(opts: MatmulCliOptions) {
   const config = mxuConfig({ ...array, subnormals, overlap: opts.overlap });
   const precision = parseChoice<Precision>(opts.precision, '--precision', PRECISIONS);
   const threads = parsePositiveInt(opts.threads, '--threads');
+  const backend = parseChoice<KernelBackend>(opts.backend, '--backend', ['wasm', 'js']);
+  if (backend === 'js' && threads > 1) throw new UsageError('--threads > 1 runs the WASM kernel on workers; drop --backend js');
   if (!/^\d+$/.test(opts.seed.trim())) throw new UsageError(`--seed must be a non-negative integer, got '${opts.seed}'`);
   const seed = Number(opts.seed);
   const fromFiles = opts.a !== undefined || opts.b !== undefined;
@@ -109,14 +113,14 @@ export function parseMatmulOptions(opts: MatmulCliOptions) {
     if (opts.m !== undefined || opts.k !== undefined || opts.n !== undefined) {
       throw new UsageError('-m/-k/-n and --a/--b exclude each other: the shape comes from the .npy files');
     }
-    return { config, precision, threads, ...npyOperands(opts.a, opts.b) };
+    return { config, precision, threads, backend, ...npyOperands(opts.a, opts.b) };
   }
   if (opts.out !== undefined) throw new UsageError('--out needs --a and --b (it writes their product)');
   if (opts.m === undefined || opts.k === undefined || opts.n === undefined) {
     throw new UsageError('give the shape with -m, -k and -n, or operands with --a A.npy --b B.npy');
   }
   const shape = { m: parsePositiveInt(opts.m, '-m'), k: parsePositiveInt(opts.k, '-k'), n: parsePositiveInt(opts.n, '-n') };
-  return { config, precision, threads, shape, ...seededOperands(shape, seed) };
+  return { config, precision, threads, backend, shape, ...seededOperands(shape, seed) };
 }
 
 /** Error of c against an f64 matmul of a and b, on all outputs or a seeded sample. */
@@ -155,6 +159,7 @@ interface ParsedRun {
   config: MxuConfig;
   precision: Precision;
   threads: number;
+  backend: KernelBackend;
   shape: MatmulShape;
   a: Float32Array;
   b: Float32Array;
@@ -162,8 +167,8 @@ interface ParsedRun {
 
 /** Runs the matmul (values on the fast kernel, cycles in closed form, optionally stepped). */
 export async function runMatmul(p: ParsedRun, stepped: boolean, out: string | null): Promise<MatmulRun> {
-  const { config, precision, threads, shape, a, b } = p;
-  const options = { config, precision };
+  const { config, precision, threads, backend, shape, a, b } = p;
+  const options = { config, precision, backend };
   if (threads > 1) {
     const one = new Float32Array(1);
     await matmulParallel(one, one, { m: 1, k: 1, n: 1 }, { ...options, threads }); // start the workers untimed
@@ -184,6 +189,7 @@ export async function runMatmul(p: ParsedRun, stepped: boolean, out: string | nu
   return {
     report,
     threads,
+    backend,
     hostSeconds,
     hostGflops: (2 * report.macs) / hostSeconds / 1e9,
     ...errorVsF64(a, b, c, shape),
@@ -197,7 +203,7 @@ export function formatMatmulRun(r: MatmulRun): string {
   const lines = [formatReport(r.report)];
   const sampled = r.errorOutputs < r.report.shape.m * r.report.shape.n ? ` (${r.errorOutputs} sampled outputs)` : '';
   lines.push(
-    `host time         ${(r.hostSeconds * 1000).toFixed(2)} ms on ${r.threads} thread${r.threads > 1 ? 's' : ''} (${r.hostGflops.toFixed(2)} GFLOP/s, fast kernel)`,
+    `host time         ${(r.hostSeconds * 1000).toFixed(2)} ms on ${r.threads} thread${r.threads > 1 ? 's' : ''} (${r.hostGflops.toFixed(2)} GFLOP/s, ${r.backend} kernel)`,
     `max error vs f64  ${r.maxAbsError.toExponential(3)} absolute, ${r.maxRelError.toExponential(3)} relative to sum |a*b|${sampled}`,
   );
   if (r.nonFiniteOutputs > 0) lines.push(`non-finite        ${r.nonFiniteOutputs} outputs (NaN or Inf; not in the error)`);
@@ -226,6 +232,7 @@ export function registerMatmul(program: Command): void {
     .option('--no-overlap', 'run weight folds back to back (SCALE-Sim timing)')
     .option('--stepped', 'also run the cycle-level stepped array and compare its bits and cycles')
     .option('--threads <T>', 'worker threads for the values', '1')
+    .option('--backend <b>', 'kernel for the values: wasm (SIMD) | js (plain JavaScript, same bits)', 'wasm')
     .option('--seed <S>', 'seed of the random operands', '1')
     .option('--json', 'print JSON')
     .action(async (opts: MatmulCliOptions) => {
