@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAllReduce } from './allreduce.ts';
+import { registerCompile } from './compile.ts';
 import { registerDevice } from './device.ts';
 import { isUserFacing } from './errors.ts';
 import { registerMatmul } from './matmul.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerNumerics(program);
+  registerCompile(program);
   registerSummary(program);
   registerRecords(program);
   registerFlowers(program);

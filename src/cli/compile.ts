@@ -1,0 +1,105 @@
+/**
+ * @module cli/compile
+ * `tpusim compile <example | file.hlo>`: runs the compiler's standard passes and prints the
+ * HLO before and after (and after any pass asked for), the pass log, peak memory from
+ * buffer assignment, and the predicted cycles per op and per step.
+ * Imports xla and node:fs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { EXAMPLES, PASS_NAMES, compile, estimate, parse, print, type Estimate, type HloModule, type PassRecord } from '../xla/index.ts';
+import { UsageError, parsePositiveInt } from './errors.ts';
+import { emit } from './output.ts';
+
+interface CompileOptions {
+  batch: string;
+  imageSize: string;
+  dumpAfter?: string;
+  disable?: string;
+  top: string;
+  json?: boolean;
+}
+
+/** The report of one compile. */
+export interface CompileReport {
+  readonly input: string;
+  readonly before: string;
+  readonly dumps: readonly { pass: string; hlo: string }[];
+  readonly after: string;
+  readonly passes: readonly PassRecord[];
+  readonly instructionsBefore: number;
+  readonly instructionsAfter: number;
+  readonly memory: { readonly peakBytes: number; readonly arenaBytes: number; readonly naiveBytes: number } | null;
+  readonly estimate: Estimate;
+  readonly top: number;
+}
+
+function load(input: string, batch: number, imageSize: number): HloModule {
+  if (input in EXAMPLES) return EXAMPLES[input as keyof typeof EXAMPLES]({ batch, imageSize });
+  if (!existsSync(input)) throw new UsageError(`'${input}' is neither a file nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`);
+  return parse(readFileSync(input, 'utf8'));
+}
+
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MiB`;
+
+/** Text rendering of a compile report. */
+export function renderCompile(r: CompileReport): string {
+  const e = r.estimate;
+  const lines = [`=== HLO before passes (${r.instructionsBefore} instructions) ===`, r.before.trimEnd()];
+  for (const d of r.dumps) lines.push(`=== after ${d.pass} ===`, d.hlo.trimEnd());
+  lines.push(`=== HLO after passes (${r.instructionsAfter} instructions) ===`, r.after.trimEnd(), '', 'pass          changed  instructions      ms');
+  for (const p of r.passes) lines.push(`${p.pass.padEnd(13)} ${String(p.changed).padEnd(8)} ${String(p.instructions).padStart(12)} ${p.ms.toFixed(2).padStart(7)}`);
+  if (r.memory) lines.push('', `peak memory ${mib(r.memory.peakBytes)} (arena ${mib(r.memory.arenaBytes)} with reuse; ${mib(r.memory.naiveBytes)} without)`);
+  const top = [...e.ops].sort((a, b) => b.cycles - a.cycles).slice(0, r.top);
+  lines.push('', `predicted cycles per op (top ${top.length} of ${e.ops.length})`, 'op            unit       cycles   HBM bytes  name  source');
+  for (const o of top) lines.push(`${o.op.padEnd(13)} ${o.unit.padEnd(5)} ${String(o.cycles).padStart(11)} ${String(o.hbmBytes).padStart(11)}  ${o.name}  ${o.source ?? ''}`);
+  const u = e.cyclesByUnit;
+  lines.push(
+    '',
+    `per step: ${e.cycles} cycles = ${(e.seconds * 1e6).toFixed(1)} us sequential (busiest unit ${e.overlappedCycles} if units overlap); HBM traffic ${mib(e.hbmBytes)}`,
+    `by unit: mxu ${u.mxu}, vpu ${u.vpu}, dma ${u.dma}, ici ${u.ici}`,
+  );
+  return lines.join('\n');
+}
+
+/** Adds the `compile` command to the program. */
+export function registerCompile(program: Command): void {
+  program
+    .command('compile')
+    .description('compile an HLO file or a built-in example (convnet: a training step; convnet-forward) and predict its cost')
+    .argument('<input>', `an .hlo file or an example: ${Object.keys(EXAMPLES).join(', ')}`)
+    .option('--batch <n>', 'batch size of a built-in example', '8')
+    .option('--image-size <s>', 'image height = width of a built-in example', '32')
+    .option('--dump-after <pass>', `print the HLO after this pass, or 'all' (${PASS_NAMES.join(', ')})`)
+    .option('--disable <passes>', 'comma-separated passes to skip')
+    .option('--top <n>', 'ops to list by predicted cycles', '15')
+    .option('--json', 'print JSON')
+    .action((input: string, opts: CompileOptions) => {
+      const m = load(input, parsePositiveInt(opts.batch, '--batch'), parsePositiveInt(opts.imageSize, '--image-size'));
+      const dumpAfter = opts.dumpAfter;
+      if (dumpAfter !== undefined && dumpAfter !== 'all' && !PASS_NAMES.includes(dumpAfter)) throw new UsageError(`--dump-after must be 'all' or one of ${PASS_NAMES.join(', ')}; got '${dumpAfter}'`);
+      const disable = opts.disable ? opts.disable.split(',').map((s) => s.trim()) : [];
+      for (const d of disable) if (!PASS_NAMES.includes(d)) throw new UsageError(`--disable: unknown pass '${d}' (${PASS_NAMES.join(', ')})`);
+      const dumps: { pass: string; hlo: string }[] = [];
+      const result = compile(m, {
+        disable,
+        after: (pass, module) => {
+          if (dumpAfter === 'all' || dumpAfter === pass) dumps.push({ pass, hlo: print(module) });
+        },
+      });
+      const a = result.module.assignment;
+      const report: CompileReport = {
+        input,
+        before: print(m),
+        dumps,
+        after: print(result.module),
+        passes: result.log,
+        instructionsBefore: m.entry.instructions.length,
+        instructionsAfter: result.module.entry.instructions.length,
+        memory: a ? { peakBytes: a.peakBytes, arenaBytes: a.arenaBytes, naiveBytes: a.naiveBytes } : null,
+        estimate: estimate(result.module),
+        top: parsePositiveInt(opts.top, '--top'),
+      };
+      emit(report, opts.json, renderCompile);
+    });
+}
