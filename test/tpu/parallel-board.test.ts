@@ -47,6 +47,11 @@ describe('cores on worker threads: results do not depend on the thread count', (
         expect(got.profiles.map((p) => p.ops)).toEqual(want.profiles.map((p) => p.ops));
         for (let i = 0; i < 8; i++) expect(await board.read(i, 'g')).toEqual(wantOut[i]);
         expect((await board.run({ execute: false })).totalCycles).toBe(want.totalCycles);
+        // errors on a worker come back with their message and stay one-line (userFacing)
+        const huge: Program = { buffers: [{ name: 'huge', memory: 'vmem', values: 5 * 2 ** 20 }], instructions: [] };
+        const err = await board.load(huge).then(() => null, (e: unknown) => e);
+        expect(err).toMatchObject({ userFacing: true });
+        expect(String((err as Error).message)).toMatch(/vmem: buffer 'huge' needs 20971520 bytes/);
       } finally {
         await board.close();
       }
