@@ -9,6 +9,7 @@ import {
   coreConfig,
   fastEngine,
   referenceEngine,
+  renderProfile,
   type Program,
 } from '../../src/tpu/index.ts';
 import { mxuCycles } from '../../src/mxu/cycles.ts';
@@ -178,6 +179,10 @@ describe('functional execution gives the bits of the host composition', () => {
     expect(full.mxuUtilisation).toBeCloseTo((2 * m * k * n) / (128 * 128 * 2 * full.totalCycles), 12);
     expect(full.units.mxu.busyCycles).toBe(mxuCycles({ m, k, n }, config.mxu));
     expect(full.bound).toBe('compute');
+    const text = renderProfile(full);
+    expect(text).toMatch(/^total \d+ cycles = [\d.]+ us at 700 MHz; compute-bound$/m);
+    expect(text).toMatch(/^MXU utilisation [\d.]+% \([\d.]+ TFLOP\/s achieved\)$/m);
+    expect(text).toMatch(/#3 matmul 'fc'\s+mxu/);
   });
 });
 
