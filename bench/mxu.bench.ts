@@ -2,7 +2,8 @@
  * The MXU's fast functional kernel against TensorFlow.js, measured in the same run:
  * tpusim on one thread and on 2 worker threads (bit-exact TPU numerics: bf16 operands, f32
  * accumulation in the documented order), tfjs-backend-wasm (XNNPACK, f32) and
- * tfjs-backend-cpu (pure JS, f32). Medians of several runs per shape; GFLOP/s = 2*M*K*N / t.
+ * tfjs-backend-cpu (pure JS, f32). Medians of several runs per shape, contenders interleaved
+ * round-robin (the machine is shared); GFLOP/s = 2*M*K*N / t.
  * Then a fresh process runs one 1024^3 matmul with values and cycles, cold, and reports its
  * wall time and extra memory. Writes bench/results/mxu.json.
  *
@@ -13,7 +14,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededOperands } from '../src/cli/matmul.ts';
@@ -38,40 +39,63 @@ interface Timing {
   readonly maxMs: number;
   readonly runs: number;
   readonly gflops: number;
+  /** Median process CPU time per run (all threads) and GFLOP per CPU-second. */
+  readonly cpuMs: number;
+  readonly gflopsPerCpuSecond: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
-/** Times `fn` after a warm-up: at least 5 runs (3 if one run takes > 1 s), up to 25 or ~2 s. */
-async function time(shape: MatmulShape, fn: () => unknown): Promise<Timing> {
-  const t0 = performance.now();
-  await fn(); // warm-up: JIT, tier-up, buffers
-  const warmMs = performance.now() - t0;
-  const minRuns = warmMs > 1000 ? 3 : 5;
-  const samples: number[] = [];
-  const budgetEnd = performance.now() + 2000;
-  while (samples.length < minRuns || (samples.length < 25 && performance.now() < budgetEnd)) {
-    const start = performance.now();
-    await fn();
-    samples.push(performance.now() - start);
+/** A contender's run on one shape (operands prepared beforehand, outside the timing). */
+type Run = () => unknown;
+
+/**
+ * Times several contenders on one shape, interleaved round-robin so that load from other
+ * processes on this shared machine hits them all alike. Each is warmed up once (JIT,
+ * tier-up, buffers), then run 3 to 15 times (about 1.5 s each at most, at least 3 runs).
+ */
+async function timeInterleaved(shape: MatmulShape, runs: readonly Run[]): Promise<Timing[]> {
+  const targets: number[] = [];
+  for (const run of runs) {
+    const t0 = performance.now();
+    await run();
+    targets.push(Math.max(3, Math.min(15, Math.floor(1500 / (performance.now() - t0)))));
   }
-  const ms = median(samples);
-  return { ms, minMs: Math.min(...samples), maxMs: Math.max(...samples), runs: samples.length, gflops: (2 * shape.m * shape.k * shape.n) / ms / 1e6 };
+  const samples: number[][] = runs.map(() => []);
+  const cpuSamples: number[][] = runs.map(() => []);
+  for (let round = 0; round < Math.max(...targets); round++) {
+    for (let i = 0; i < runs.length; i++) {
+      if (samples[i]!.length >= targets[i]!) continue;
+      const cpu0 = process.cpuUsage();
+      const start = performance.now();
+      await runs[i]!();
+      samples[i]!.push(performance.now() - start);
+      const cpu = process.cpuUsage(cpu0);
+      cpuSamples[i]!.push((cpu.user + cpu.system) / 1000);
+    }
+  }
+  const mflop = (2 * shape.m * shape.k * shape.n) / 1e6;
+  return samples.map((xs, i) => {
+    const ms = median(xs);
+    const cpuMs = median(cpuSamples[i]!);
+    return { ms, minMs: Math.min(...xs), maxMs: Math.max(...xs), runs: xs.length, gflops: mflop / ms, cpuMs, gflopsPerCpuSecond: mflop / cpuMs };
+  });
 }
 
-async function tfjsTimer(backend: 'wasm' | 'cpu', shape: MatmulShape, a: Float32Array, b: Float32Array): Promise<Timing> {
+/** A tfjs matmul on `backend`, with its operand tensors made once (untimed). */
+async function tfjsRun(backend: 'wasm' | 'cpu', shape: MatmulShape, a: Float32Array, b: Float32Array): Promise<{ run: Run; dispose: () => void }> {
   await tf.setBackend(backend);
   await tf.ready();
   const ta = tf.tensor2d(a, [shape.m, shape.k]);
   const tb = tf.tensor2d(b, [shape.k, shape.n]);
-  const timing = await time(shape, () => {
+  const run = async () => {
+    // NOTE: tensors belong to the backend that made them; switch before each run.
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
     const c = tf.matMul(ta, tb);
     c.dataSync();
     c.dispose();
-  });
-  ta.dispose();
-  tb.dispose();
-  return timing;
+  };
+  return { run, dispose: () => tf.dispose([ta, tb]) };
 }
 
 const CONTENDERS = ['tpusim 1 thread', 'tpusim 2 workers', 'tfjs-wasm (XNNPACK)', 'tfjs-cpu'] as const;
@@ -85,12 +109,17 @@ async function measureAll(): Promise<{ shape: MatmulShape; results: Record<Conte
   const rows = [];
   for (const shape of SHAPES) {
     const { a, b } = seededOperands(shape, 7);
-    const results = {
-      'tpusim 1 thread': await time(shape, () => matmulFast(a, b, shape, { config })),
-      'tpusim 2 workers': await time(shape, () => pool.matmul(a, b, shape, { config })),
-      'tfjs-wasm (XNNPACK)': await tfjsTimer('wasm', shape, a, b),
-      'tfjs-cpu': await tfjsTimer('cpu', shape, a, b),
-    };
+    const wasm = await tfjsRun('wasm', shape, a, b);
+    const cpu = await tfjsRun('cpu', shape, a, b);
+    const timings = await timeInterleaved(shape, [
+      () => matmulFast(a, b, shape, { config }),
+      () => pool.matmul(a, b, shape, { config }),
+      wasm.run,
+      cpu.run,
+    ]);
+    wasm.dispose();
+    cpu.dispose();
+    const results = Object.fromEntries(CONTENDERS.map((c, i) => [c, timings[i]!])) as Record<Contender, Timing>;
     rows.push({ shape, results });
     process.stdout.write('.');
   }
@@ -128,20 +157,29 @@ function printTable(rows: Awaited<ReturnType<typeof measureAll>>): void {
     const cells = CONTENDERS.map((c) => `${results[c].gflops.toFixed(1).padStart(6)} GF ${results[c].ms.toFixed(2).padStart(8)} ms`.padStart(20));
     console.log([`${shape.m} x ${shape.k} x ${shape.n}`.padEnd(17), ...cells].join(' '));
   }
+  const single = CONTENDERS.filter((c) => c !== 'tpusim 2 workers');
+  console.log(`\nGFLOP per CPU-second, single-threaded contenders (less sensitive to other processes' load):`);
+  for (const { shape, results } of rows) {
+    const cells = single.map((c) => `${c} ${results[c].gflopsPerCpuSecond.toFixed(1)}`);
+    console.log(`${`${shape.m} x ${shape.k} x ${shape.n}`.padEnd(17)} ${cells.join('   ')}`);
+  }
 }
 
 if (process.argv.includes('--memory-probe')) {
   memoryProbe();
 } else {
   console.log(`MXU fast kernel vs TensorFlow.js, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; medians, GFLOP/s = 2MKN/t`);
+  const loadBefore = loadavg()[0]!;
   const rows = await measureAll();
+  const loadAfter = loadavg()[0]!;
   printTable(rows);
   const probe = runProbe();
   console.log(
     `1024^3 with values and cycles (${probe.cycles} cycles), fresh process: ${probe.coldMs.toFixed(1)} ms cold, ` +
       `${probe.warmMs.toFixed(1)} ms warm, ${(probe.extraBytes / 2 ** 20).toFixed(1)} MiB extra memory`,
   );
+  console.log(`1-minute load average: ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (2 cores; above ~1 means other processes shared them)`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const json = { bench: 'mxu', node: process.version, cpu: cpus()[0]?.model ?? null, cores: cpus().length, date: new Date().toISOString(), rows, probe1024: probe };
+  const json = { bench: 'mxu', node: process.version, cpu: cpus()[0]?.model ?? null, cores: cpus().length, date: new Date().toISOString(), loadavg: { before: loadBefore, after: loadAfter }, rows, probe1024: probe };
   writeFileSync(join(root, 'bench/results/mxu.json'), `${JSON.stringify(json, null, 2)}\n`);
 }
