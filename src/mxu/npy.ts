@@ -72,7 +72,10 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   return { shape, data };
 }
 
-/** Reads a float32 .npy file. */
+/**
+ * Reads a float32 .npy file.
+ * @example readNpy('A.npy') // { shape: [64, 300], data: Float32Array(19200) }
+ */
 export function readNpy(file: string): NpyArray {
   let bytes: Uint8Array;
   try {
@@ -101,7 +104,10 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
-/** Writes a float32 .npy file atomically (temp file + rename). */
+/**
+ * Writes a float32 .npy file atomically (temp file + rename).
+ * @example writeNpy('C.npy', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }) // np.load('C.npy') reads it
+ */
 export function writeNpy(file: string, array: NpyArray): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
