@@ -1,0 +1,186 @@
+/**
+ * @module xla/lower-emit
+ * The lowering's program writer: declares buffers, appends TensorCore instructions with
+ * their dependencies computed from the buffers they touch (read-after-write,
+ * write-after-write and write-after-read, so the program verifier never sees a race),
+ * keeps a pool of vector-memory scratch buffers, and emits the two data-movement idioms
+ * everything else is built from: strided copies (DMAs of 2-D runs) and transposes (an XLU
+ * transpose of a 2-D view, then a strided copy).
+ *
+ * Imports tpu/program (types and `accesses`), ./ops (sizes). Invariant: every buffer holds
+ * f32 values in row-major order; a value's dims are tracked by the caller.
+ */
+import { accesses, type BufferDecl, type Instruction } from '../tpu/program.ts';
+import type { MemoryKind } from '../tpu/memory.ts';
+import { sizeOf, stridesOf } from './ops/index.ts';
+
+/** An instruction before its dependencies are known. */
+export type Pending = Instruction extends infer I ? (I extends Instruction ? Omit<I, 'deps'> : never) : never;
+
+/** A lowering failure: names the HLO instruction and what the device cannot do. */
+export class LoweringError extends Error {
+  override readonly name = 'LoweringError';
+  readonly userFacing = true;
+}
+
+/** Appends instructions and buffers; computes deps. */
+export class Emitter {
+  readonly buffers: BufferDecl[] = [];
+  readonly instructions: Instruction[] = [];
+  /** Host data written into buffers before the program runs (constants, fills). */
+  readonly initial = new Map<string, Float32Array>();
+  /** HLO instruction name of every emitted instruction, by index (for the per-op profile). */
+  readonly owners: string[] = [];
+  /** The HLO instruction being lowered (labels). */
+  owner = '';
+  private readonly memoryOf = new Map<string, BufferDecl>();
+  private readonly lastWriter = new Map<string, number>();
+  private readonly readers = new Map<string, number[]>();
+  private readonly free = new Map<number, string[]>();
+  private counter = 0;
+
+  /** Declares a buffer of `values` f32 values. */
+  declare(name: string, memory: MemoryKind, values: number): string {
+    const decl = { name, memory, values: Math.max(1, values) };
+    this.buffers.push(decl);
+    this.memoryOf.set(name, decl);
+    return name;
+  }
+
+  /** Size of a declared buffer. */
+  size(name: string): number {
+    return this.memoryOf.get(name)!.values;
+  }
+
+  /** A vector-memory scratch buffer of `values` values (reused after `release`). */
+  acquire(values: number): string {
+    const list = this.free.get(values);
+    if (list && list.length > 0) return list.pop()!;
+    return this.declare(`vmem${this.counter++}_${values}`, 'vmem', values);
+  }
+
+  /** Returns scratch buffers to the pool. */
+  release(...names: string[]): void {
+    for (const n of new Set(names)) {
+      const d = this.memoryOf.get(n);
+      if (!d || d.memory !== 'vmem') continue;
+      const list = this.free.get(d.values) ?? [];
+      if (!list.includes(n)) list.push(n);
+      this.free.set(d.values, list);
+    }
+  }
+
+  /** An HBM buffer holding `data` before the run (a constant). */
+  constant(name: string, data: Float32Array): string {
+    this.declare(name, 'hbm', data.length);
+    this.initial.set(name, data);
+    return name;
+  }
+
+  /** Appends an instruction, depending on the last writer and the readers of what it touches. */
+  emit(instr: Pending): number {
+    const index = this.instructions.length;
+    const { reads, writes } = accesses(instr as Instruction);
+    const deps = new Set<number>();
+    for (const r of reads) {
+      const w = this.lastWriter.get(r);
+      if (w !== undefined) deps.add(w);
+    }
+    for (const w of writes) {
+      const last = this.lastWriter.get(w);
+      if (last !== undefined) deps.add(last);
+      for (const r of this.readers.get(w) ?? []) deps.add(r);
+    }
+    deps.delete(index);
+    const withDeps = { ...instr, label: this.owner, ...(deps.size > 0 ? { deps: [...deps].sort((a, b) => a - b) } : {}) } as Instruction;
+    this.instructions.push(withDeps);
+    this.owners.push(this.owner);
+    for (const r of reads) this.readers.set(r, [...(this.readers.get(r) ?? []), index]);
+    for (const w of writes) {
+      this.lastWriter.set(w, index);
+      this.readers.set(w, []);
+    }
+    return index;
+  }
+
+  /**
+   * Copies an index space: element idx of `dims` goes from src[srcBase + idx . srcStrides]
+   * to dst[dstBase + idx . dstStrides], as DMAs of 2-D runs (one per outer index).
+   */
+  copy(src: string, dst: string, dims: readonly number[], srcStrides: readonly number[], srcBase: number, dstStrides: readonly number[], dstBase: number): void {
+    if (sizeOf(dims) === 0) return;
+    // drop unit dims, then merge dims that are contiguous in both buffers
+    const ds: { n: number; s: number; d: number }[] = [];
+    dims.forEach((n, i) => {
+      if (n !== 1) ds.push({ n, s: srcStrides[i]!, d: dstStrides[i]! });
+    });
+    for (let i = ds.length - 2; i >= 0; i--) {
+      const [a, b] = [ds[i]!, ds[i + 1]!];
+      if (a.s === b.s * b.n && a.d === b.d * b.n) ds.splice(i, 2, { n: a.n * b.n, s: b.s, d: b.d });
+    }
+    const last = ds[ds.length - 1];
+    const unit = last !== undefined && last.s === 1 && last.d === 1;
+    const values = unit ? last.n : 1;
+    const inner = unit ? ds.slice(0, -1) : ds;
+    const rowsDim = inner.length > 0 && inner[inner.length - 1]!.s >= 0 && inner[inner.length - 1]!.d >= 0 ? inner[inner.length - 1]! : undefined;
+    const outer = rowsDim ? inner.slice(0, -1) : inner;
+    const total = sizeOf(outer.map((o) => o.n));
+    for (let k = 0; k < total; k++) {
+      let [so, dOff, rem] = [srcBase, dstBase, k];
+      for (let i = outer.length - 1; i >= 0; i--) {
+        const o = outer[i]!;
+        const idx = rem % o.n;
+        rem = Math.floor(rem / o.n);
+        so += idx * o.s;
+        dOff += idx * o.d;
+      }
+      this.emit({
+        kind: 'dma',
+        src,
+        dst,
+        srcOffset: so,
+        dstOffset: dOff,
+        values,
+        rows: rowsDim?.n ?? 1,
+        srcStride: rowsDim?.s ?? values,
+        dstStride: rowsDim?.d ?? values,
+      });
+    }
+  }
+
+  /** Copies a whole buffer (same size) with one DMA. */
+  copyAll(src: string, dst: string): void {
+    this.emit({ kind: 'dma', src, dst });
+  }
+
+  /**
+   * dst = transpose(src) where src has `dims` and out dim i = src dim perm[i].
+   * If the last dim moves, an XLU transpose of the 2-D view [dims..j | j+1..] (in vector
+   * memory) first brings src dim j = perm[last] to the end; the rest is a strided copy.
+   */
+  transpose(src: string, dims: readonly number[], perm: readonly number[], dst: string): void {
+    const n = dims.length;
+    const j = perm[n - 1]!;
+    if (j === n - 1) {
+      const s = stridesOf(dims);
+      this.copy(src, dst, perm.map((p) => dims[p]!), perm.map((p) => s[p]!), 0, stridesOf(perm.map((p) => dims[p]!)), 0);
+      return;
+    }
+    const rows = sizeOf(dims.slice(0, j + 1));
+    const cols = sizeOf(dims.slice(j + 1));
+    let x = src;
+    const scratch: string[] = [];
+    if (this.memoryOf.get(src)!.memory !== 'vmem') {
+      x = this.acquire(rows * cols);
+      scratch.push(x);
+      this.copyAll(src, x);
+    }
+    const t = this.acquire(rows * cols);
+    scratch.push(t);
+    this.emit({ kind: 'vpu-transpose', x, out: t, rows, cols });
+    const order = [...dims.keys()].slice(j + 1).concat([...dims.keys()].slice(0, j + 1)); // t's dims, as src dims
+    const curDims = order.map((d) => dims[d]!);
+    this.transpose(t, curDims, perm.map((p) => order.indexOf(p)), dst);
+    this.release(...scratch);
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * @module xla/lower
+ * Lowering: a compiled HloModule becomes a TensorCore program (tpu/program.ts) whose
+ * results are bit-identical to the reference interpreter, and whose cycles come from the
+ * device's models (MXU closed form via the core's engine, VPU per-vreg costs, DMA
+ * bandwidth and latency). `runLowered` loads it on a simulated TensorCore and runs it.
+ *
+ * Imports tpu (program types, TensorCore, profile), ./lower-emit, ./lower-kernel, ./ops,
+ * ./passes (im2col, run first when convolutions remain).
+ *
+ * Memory model: every HLO value lives in its own HBM buffer (`v<id>`; a reshape aliases its
+ * operand); kernels (fusions, elementwise ops, dots, reductions, pooling) load operands
+ * into vector memory, compute there, and store their result; data movement (slice, pad,
+ * concatenate, transpose, reverse) is DMA between HBM buffers, with an XLU transpose when
+ * the minor dim moves. Constants, iota and rng (a pure function of its seed) are
+ * compile-time data written to HBM before the run.
+ * Reductions of pooling windows: one strided load per window position, folded with VPU ops
+ * in row-major window order (the reference's order). select-and-scatter is lowered for
+ * non-overlapping windows (stride = window, no padding: max pooling as Keras builds it).
+ */
+import { TensorCore } from '../tpu/core.ts';
+import type { Profile } from '../tpu/profile.ts';
+import type { Program } from '../tpu/program.ts';
+import type { HloInstruction, HloModule, Shape } from './hlo.ts';
+import { Emitter, LoweringError } from './lower-emit.ts';
+import { kernel, materialize, type KVal } from './lower-kernel.ts';
+import { reducePlan } from './ops/reduce.ts';
+import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
+import { dce } from './passes/dce.ts';
+import { im2col } from './passes/im2col.ts';
+import { instrName } from './print.ts';
+import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
+import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
+
+export { LoweringError };
+
+/** A lowered module: the program and where its inputs, outputs and constants live. */
+export interface LoweredModule {
+  readonly program: Program;
+  /** HBM buffer of parameter i. */
+  readonly params: readonly string[];
+  /** HBM buffer of each output. */
+  readonly outputs: readonly string[];
+  /** Data written to buffers before the run. */
+  readonly initial: ReadonlyMap<string, Float32Array>;
+  /** The HLO instruction name each program instruction belongs to. */
+  readonly owners: readonly string[];
+}
+
+type Lowerer = (e: Emitter, instr: HloInstruction, ctx: LowerContext) => void;
+
+interface LowerContext {
+  readonly buf: Map<number, string>;
+  readonly shapes: Map<number, Shape>;
+  readonly fills: Map<number, number>;
+}
+
+const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext): string => {
+  const name = e.declare(`v${instr.id}`, 'hbm', sizeOf(instr.shape.dims));
+  ctx.buf.set(instr.id, name);
+  return name;
+};
+
+/** Operand as a kernel input: a fill constant becomes a scalar. */
+const input = (ctx: LowerContext, id: number): KVal => (ctx.fills.has(id) ? { scalar: ctx.fills.get(id)! } : { buf: ctx.buf.get(id)! });
+
+function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
+  const out = dst(e, instr, ctx);
+  if (instr.op === 'fusion') {
+    const c = instr.attrs.computation;
+    const params = c.instructions.filter((i) => i.op === 'parameter');
+    const inputs = new Map(params.map((p) => [p.id, input(ctx, instr.operands[p.op === 'parameter' ? p.attrs.index : 0]!)]));
+    const shapes = new Map(params.map((p) => [p.id, p.shape]));
+    kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out);
+    return;
+  }
+  const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
+  kernel(e, [instr], inputs, ctx.shapes, instr.id, out);
+}
+
+function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 'reduce' }>, ctx: LowerContext): void {
+  const out = dst(e, instr, ctx);
+  const xs = ctx.shapes.get(instr.operands[0]!)!;
+  const n = sizeOf(xs.dims);
+  const x = e.acquire(n);
+  e.copyAll(ctx.buf.get(instr.operands[0]!)!, x);
+  if (instr.attrs.dimensions.length === 0) return e.copyAll(x, out);
+  const plan = reducePlan(xs.dims, instr.attrs.dimensions);
+  let src = x;
+  if (plan.axis === 1 && plan.permutation.some((p, i) => p !== i)) {
+    src = e.acquire(n);
+    e.transpose(x, xs.dims, plan.permutation, src);
+  }
+  const r = e.acquire(sizeOf(instr.shape.dims));
+  e.emit({ kind: 'vpu-reduce', op: instr.attrs.kind, x: src, out: r, rows: plan.rows, cols: plan.cols, axis: plan.axis });
+  e.copyAll(r, out);
+  e.release(x, src, r);
+}
+
+/** HBM buffer of x padded with `value` (low/high/interior per dim); x itself when no padding. */
+function padded(e: Emitter, x: string, dims: readonly number[], low: readonly number[], high: readonly number[], interior: readonly number[], value: number, name: string): { buf: string; dims: number[] } {
+  const out = dims.map((d, i) => low[i]! + high[i]! + d + Math.max(0, d - 1) * interior[i]!);
+  if ([...low, ...high, ...interior].every((v) => v === 0)) return { buf: x, dims: [...dims] };
+  const n = sizeOf(out);
+  const fill = e.constant(`${name}_fill`, new Float32Array(n).fill(value));
+  const buf = e.declare(name, 'hbm', n);
+  e.copyAll(fill, buf);
+  const os = stridesOf(out);
+  e.copy(x, buf, dims, stridesOf(dims), 0, os.map((s, i) => s * (interior[i]! + 1)), low.reduce((a, l, i) => a + l * os[i]!, 0));
+  return { buf, dims: out };
+}
+
+/** Offsets of every window position (row-major window order) into a buffer of `dims`. */
+function windowOffsets(window: readonly number[], dims: readonly number[]): number[] {
+  const s = stridesOf(dims);
+  const ws = stridesOf(window);
+  return Array.from({ length: sizeOf(window) }, (_, w) => window.reduce((acc, size, d) => acc + (Math.floor(w / ws[d]!) % size) * s[d]!, 0));
+}
+
+function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { op: 'reduce-window' }>, ctx: LowerContext): void {
+  const out = dst(e, instr, ctx);
+  const a = instr.attrs;
+  const xs = ctx.shapes.get(instr.operands[0]!)!.dims;
+  const id = REDUCE_IDENTITY[a.kind];
+  const p = padded(e, ctx.buf.get(instr.operands[0]!)!, xs, a.padding.map((q) => q[0]), a.padding.map((q) => q[1]), xs.map(() => 0), id, `v${instr.id}_pad`);
+  const od = instr.shape.dims;
+  const n = sizeOf(od);
+  const ps = stridesOf(p.dims);
+  const op = a.kind === 'sum' ? 'add' : 'max';
+  let acc: string | null = null;
+  for (const off of windowOffsets(a.window, p.dims)) {
+    const s = e.acquire(n);
+    e.copy(p.buf, s, od, ps.map((v, i) => v * a.strides[i]!), off, stridesOf(od), 0);
+    const next = e.acquire(n);
+    e.emit({ kind: 'vpu-binary', op, a: acc ?? s, b: acc ? s : id, out: next });
+    e.release(s, ...(acc ? [acc] : []));
+    acc = next;
+  }
+  e.copyAll(acc!, out);
+  e.release(acc!);
+}
+
+function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx: LowerContext): void {
+  const a = instr.attrs;
+  if (a.window.some((w, i) => w !== a.strides[i]) || a.padding.some(([lo, hi]) => lo !== 0 || hi !== 0)) {
+    throw new LoweringError(`${instrName(instr)}: select-and-scatter is lowered for non-overlapping windows without padding only`);
+  }
+  const out = dst(e, instr, ctx);
+  const xd = instr.shape.dims;
+  const [x, source] = instr.operands.map((o) => ctx.buf.get(o)!) as [string, string];
+  const sd = ctx.shapes.get(instr.operands[1]!)!.dims;
+  const n = sizeOf(sd);
+  const xsStrides = stridesOf(xd).map((v, i) => v * a.strides[i]!);
+  const offsets = windowOffsets(a.window, xd);
+  const zero = e.constant(`v${instr.id}_zero`, new Float32Array(sizeOf(xd)));
+  e.copyAll(zero, out);
+  const load = (off: number): string => {
+    const b = e.acquire(n);
+    e.copy(x, b, sd, xsStrides, off, stridesOf(sd), 0);
+    return b;
+  };
+  // first maximum wins: best = index of the first window position holding the maximum
+  let m = load(offsets[0]!);
+  let best = materialize(e, { scalar: 0 }, n);
+  for (let w = 1; w < offsets.length; w++) {
+    const xw = load(offsets[w]!);
+    const gt = e.acquire(n);
+    e.emit({ kind: 'vpu-compare', op: 'gt', a: xw, b: m, out: gt });
+    const [m2, b2] = [e.acquire(n), e.acquire(n)];
+    e.emit({ kind: 'vpu-select', mask: gt, a: xw, b: m, out: m2 });
+    e.emit({ kind: 'vpu-select', mask: gt, a: w, b: best, out: b2 });
+    e.release(xw, gt, m, best);
+    [m, best] = [m2, b2];
+  }
+  const src = e.acquire(n);
+  e.copyAll(source, src);
+  offsets.forEach((off, w) => {
+    const [hit, picked, sum] = [e.acquire(n), e.acquire(n), e.acquire(n)];
+    e.emit({ kind: 'vpu-compare', op: 'eq', a: best, b: w, out: hit });
+    e.emit({ kind: 'vpu-select', mask: hit, a: src, b: 0, out: picked });
+    // +0 + v: the reference adds into a zeroed array, which turns -0 into +0
+    e.emit({ kind: 'vpu-binary', op: 'add', a: picked, b: 0, out: sum });
+    e.copy(sum, out, sd, stridesOf(sd), 0, xsStrides, off);
+    e.release(hit, picked, sum);
+  });
+  e.release(m, best, src);
+}
+
+function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
+  const x = ctx.buf.get(instr.operands[0]!)!;
+  const xd = ctx.shapes.get(instr.operands[0]!)?.dims ?? [];
+  const od = instr.shape.dims;
+  switch (instr.op) {
+    case 'transpose':
+      return e.transpose(x, xd, instr.attrs.permutation, dst(e, instr, ctx));
+    case 'slice': {
+      const s = stridesOf(xd);
+      const base = instr.attrs.start.reduce((acc, st, i) => acc + st * s[i]!, 0);
+      return e.copy(x, dst(e, instr, ctx), od, s.map((v, i) => v * instr.attrs.strides[i]!), base, stridesOf(od), 0);
+    }
+    case 'reverse': {
+      const s = stridesOf(xd);
+      const rev = instr.attrs.dimensions;
+      const base = rev.reduce((acc, d) => acc + (xd[d]! - 1) * s[d]!, 0);
+      return e.copy(x, dst(e, instr, ctx), od, s.map((v, i) => (rev.includes(i) ? -v : v)), base, stridesOf(od), 0);
+    }
+    case 'pad': {
+      const a = instr.attrs;
+      const p = padded(e, x, xd, a.low, a.high, a.interior, a.value, `v${instr.id}`);
+      if (p.buf === x) e.copyAll(x, dst(e, instr, ctx));
+      else ctx.buf.set(instr.id, p.buf);
+      return;
+    }
+    case 'concatenate': {
+      const out = dst(e, instr, ctx);
+      const os = stridesOf(od);
+      let offset = 0;
+      for (const o of instr.operands) {
+        const d = ctx.shapes.get(o)!.dims;
+        e.copy(ctx.buf.get(o)!, out, d, stridesOf(d), 0, os, offset * os[instr.attrs.dimension]!);
+        offset += d[instr.attrs.dimension]!;
+      }
+      return;
+    }
+    case 'all-reduce': {
+      const out = dst(e, instr, ctx);
+      e.copyAll(x, out);
+      e.emit({ kind: 'all-reduce', buffer: out });
+      return;
+    }
+    default:
+      throw new LoweringError(`${instrName(instr)}: no lowering for ${instr.op}`);
+  }
+}
+
+/** Compile-time data of a constant, iota or rng (pure functions of their attrs). */
+function lowerConstant(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
+  const def = opRegistry[instr.op] as OpDef<typeof instr.op>;
+  const data = def.evaluate([], instr.attrs as never, instr.shape, { mxu: DEFAULT_MXU_CONFIG, run: () => [] });
+  ctx.buf.set(instr.id, e.constant(`v${instr.id}`, data));
+  if (instr.op === 'constant' && instr.attrs.value.length === 1) ctx.fills.set(instr.id, instr.attrs.value[0]!);
+}
+
+const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
+  parameter: (e, i, ctx) => ctx.buf.set(i.id, e.declare(`p${i.op === 'parameter' ? i.attrs.index : 0}`, 'hbm', sizeOf(i.shape.dims))),
+  constant: lowerConstant,
+  iota: lowerConstant,
+  rng: lowerConstant,
+  reshape: (_e, i, ctx) => ctx.buf.set(i.id, ctx.buf.get(i.operands[0]!)!),
+  add: lowerKernelOp,
+  subtract: lowerKernelOp,
+  multiply: lowerKernelOp,
+  divide: lowerKernelOp,
+  maximum: lowerKernelOp,
+  minimum: lowerKernelOp,
+  negate: lowerKernelOp,
+  exp: lowerKernelOp,
+  log: lowerKernelOp,
+  sqrt: lowerKernelOp,
+  rsqrt: lowerKernelOp,
+  tanh: lowerKernelOp,
+  compare: lowerKernelOp,
+  select: lowerKernelOp,
+  convert: lowerKernelOp,
+  broadcast: lowerKernelOp,
+  dot: lowerKernelOp,
+  fusion: lowerKernelOp,
+  transpose: lowerMove,
+  reverse: lowerMove,
+  slice: lowerMove,
+  pad: lowerMove,
+  concatenate: lowerMove,
+  'all-reduce': lowerMove,
+  reduce: (e, i, ctx) => lowerReduce(e, i as Extract<HloInstruction, { op: 'reduce' }>, ctx),
+  'reduce-window': (e, i, ctx) => lowerReduceWindow(e, i as Extract<HloInstruction, { op: 'reduce-window' }>, ctx),
+  'select-and-scatter': (e, i, ctx) => lowerSelectAndScatter(e, i as Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx),
+  convolution: (_e, i) => {
+    throw new LoweringError(`${instrName(i)}: convolution must be rewritten by im2col first`);
+  },
+};
+
+/** Lowers a module's entry to a TensorCore program (running im2col first if a conv remains). */
+export function lower(m: HloModule): LoweredModule {
+  const module = m.entry.instructions.some((i) => i.op === 'convolution') ? dce.run(im2col.run(m)) : m;
+  const e = new Emitter();
+  const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map() };
+  const params: string[] = [];
+  for (const instr of module.entry.instructions) {
+    e.owner = `${instrName(instr)} ${instr.op}${instr.metadata?.source !== undefined ? ` ${instr.metadata.source}` : ''}`;
+    LOWERERS[instr.op](e, instr, ctx);
+    if (instr.op === 'parameter') params[instr.attrs.index] = ctx.buf.get(instr.id)!;
+  }
+  return {
+    program: { buffers: e.buffers, instructions: e.instructions },
+    params,
+    outputs: module.entry.outputs.map((o) => ctx.buf.get(o)!),
+    initial: e.initial,
+    owners: e.owners,
+  };
+}
+
+/** Cycles attributed to one HLO instruction of a run. */
+export interface HloOpProfile {
+  readonly owner: string;
+  readonly instructions: number;
+  /** Sum of its program instructions' busy cycles, all units. */
+  readonly busyCycles: number;
+  readonly dmaBytes: number;
+}
+
+/** Runs a lowered module on a simulated TensorCore: outputs, the device profile, and cycles per HLO op. */
+export function runLowered(l: LoweredModule, args: readonly ArrayLike<number>[], core: TensorCore = new TensorCore()): { outputs: Float32Array[]; profile: Profile; byOp: HloOpProfile[] } {
+  core.load(l.program);
+  for (const [name, data] of l.initial) core.write(name, data);
+  l.params.forEach((name, i) => {
+    const a = args[i];
+    if (!a) throw new LoweringError(`missing argument ${i}`);
+    core.write(name, Float32Array.from(a));
+  });
+  const profile = core.run();
+  const byOwner = new Map<string, { instructions: number; busyCycles: number; dmaBytes: number }>();
+  for (const r of profile.ops) {
+    const owner = l.owners[r.index] ?? '?';
+    const o = byOwner.get(owner) ?? { instructions: 0, busyCycles: 0, dmaBytes: 0 };
+    byOwner.set(owner, { instructions: o.instructions + 1, busyCycles: o.busyCycles + r.cycles, dmaBytes: o.dmaBytes + r.bytes });
+  }
+  const outputs = l.outputs.map((name) => core.read(name));
+  core.unload();
+  return { outputs, profile, byOp: [...byOwner].map(([owner, v]) => ({ owner, ...v })) };
+}
