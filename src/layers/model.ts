@@ -17,6 +17,10 @@ import { Layer, type CallContext, type LayerWeight, type Node, type SymbolicTens
 import { mixSeed, SeededRandom } from './random.ts';
 import type { LayerShape } from './shape.ts';
 import { renderSummary, summarize } from './summary.ts';
+import type { Precision } from '../mxu/config.ts';
+import type { BatchLike } from './batches.ts';
+import { runEvaluate, runFit } from './fit.ts';
+import { Trainer, type CompileArgs, type FitArgs, type History } from './training.ts';
 
 /** Options of `model`. */
 export interface ModelArgs {
@@ -129,6 +133,50 @@ export class Model {
     const text = renderSummary(summarize(this));
     print?.(text);
     return text;
+  }
+
+  /** The compiled state (optimizer, loss, step cache); undefined before `compile`. */
+  trainer: Trainer | undefined = undefined;
+
+  /**
+   * Chooses the optimizer, loss, metrics, precision and strategy (Keras's compile).
+   * @example m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
+   */
+  compile(args: CompileArgs): void {
+    this.trainer = new Trainer(this, args);
+  }
+
+  private compiled(what: string): Trainer {
+    if (!this.trainer) throw new LayerConfigError(`model '${this.name}': call compile() before ${what}()`);
+    return this.trainer;
+  }
+
+  /** Trains on a dataset of batches; returns the per-epoch history. */
+  fit(data: AsyncIterable<BatchLike> | Iterable<BatchLike>, args: FitArgs = {}): Promise<History> {
+    return runFit(this, this.compiled('fit'), data, args);
+  }
+
+  /** Mean loss and accuracy over a dataset (`steps` batches, default one pass). */
+  async evaluate(data: AsyncIterable<BatchLike> | Iterable<BatchLike>, args: { steps?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+    const r = await runEvaluate(this, this.compiled('evaluate'), data, args.steps);
+    return { loss: r.loss, accuracy: r.accuracy };
+  }
+
+  /** Outputs for inputs x [N, ...input] (row-major), in batches of `batchSize` (default 32). */
+  predict(x: ArrayLike<number>, args: { batchSize?: number; precision?: Precision } = {}): Float32Array {
+    const trainer = this.trainer ?? new Trainer(this, { optimizer: 'sgd', loss: 'categoricalCrossentropy', ...(args.precision ? { precision: args.precision } : {}) });
+    const per = (this.inputShape.slice(1) as number[]).reduce((a, d) => a * d, 1);
+    const n = x.length / per;
+    if (!Number.isInteger(n)) throw new LayerConfigError(`predict: ${x.length} values is not a whole number of inputs of ${per} values`);
+    const outPer = (this.outputShape.slice(1) as number[]).reduce((a, d) => a * d, 1);
+    const out = new Float32Array(n * outPer);
+    const xs = x instanceof Float32Array ? x : Float32Array.from(x);
+    const bs = args.batchSize ?? 32;
+    for (let i = 0; i < n; i += bs) {
+      const size = Math.min(bs, n - i);
+      out.set(trainer.predictBatch(xs.subarray(i * per, (i + size) * per), size), i * outPer);
+    }
+    return out;
   }
 
   /** Emits the forward pass: one HLO value per model output, from one per model input. */

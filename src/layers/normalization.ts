@@ -66,7 +66,8 @@ export class BatchNormalization extends Layer {
       const axes = dims.slice(0, -1).map((_, i) => i); // every axis but channels
       let mean: Op;
       let variance: Op;
-      if (ctx.training) {
+      // NOTE: a frozen batch norm runs in inference mode, as Keras 2 does (transfer learning).
+      if (ctx.training && this.trainable) {
         mean = b.mean(x!, axes); // [C]
         const centered = b.subtract(x!, mean);
         variance = b.mean(b.multiply(centered, centered), axes); // [C], biased

@@ -1,0 +1,99 @@
+/**
+ * @module layers/fit
+ * The epoch loop of `fit`, and `evaluate`/`predict` over datasets. Datasets are any
+ * (async) iterables of batches; with `stepsPerEpoch` the loop takes exactly that many
+ * batches per epoch, starting the dataset again when it runs out (TF.js ignores the
+ * option; Keras honours it). Losses are the mean of the step losses; accuracy the correct
+ * count over the examples seen.
+ *
+ * Imports ./training, ./batches, ./errors, ./model (type).
+ */
+import { batchOf, type Batch, type BatchLike } from './batches.ts';
+import { LayerConfigError, NaNLossError } from './errors.ts';
+import type { Model } from './model.ts';
+import type { FitArgs, History, Logs, Trainer } from './training.ts';
+
+type Source = AsyncIterable<BatchLike> | Iterable<BatchLike>;
+
+/** Pulls batches from a source, restarting it when it ends (never restarting an empty one). */
+class Feed {
+  private it: AsyncIterator<BatchLike> | Iterator<BatchLike> | undefined;
+  constructor(
+    private readonly source: Source,
+    private readonly convert: (e: BatchLike) => Batch,
+  ) {}
+  private open(): AsyncIterator<BatchLike> | Iterator<BatchLike> {
+    return Symbol.asyncIterator in this.source ? this.source[Symbol.asyncIterator]() : (this.source as Iterable<BatchLike>)[Symbol.iterator]();
+  }
+  /** The next batch; undefined at the end of a pass when `restart` is false. */
+  async next(restart: boolean): Promise<Batch | undefined> {
+    this.it ??= this.open();
+    let r = await this.it.next();
+    if (r.done) {
+      this.it = undefined;
+      if (!restart) return undefined;
+      this.it = this.open();
+      r = await this.it.next();
+      if (r.done) throw new LayerConfigError('the dataset yields no batches');
+    }
+    return this.convert(r.value);
+  }
+}
+
+function converter(m: Model, t: Trainer): (e: BatchLike) => Batch {
+  const classes = m.outputShape[m.outputShape.length - 1] as number;
+  return (e) => batchOf(e, { inputShape: m.inputShape, classes, labels: t.loss.labels });
+}
+
+/** Runs the epochs of fit. */
+export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
+  const epochs = a.epochs ?? 1;
+  const h: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [] };
+  const feed = new Feed(data, converter(m, t));
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const started = performance.now();
+    let lr: number | undefined;
+    for (const c of a.callbacks ?? []) c.onEpochBegin?.(epoch, { setLearningRate: (v) => void (lr = v) });
+    let [lossSum, correct, seen, steps, device] = [0, 0, 0, 0, 0];
+    for (;;) {
+      if (a.stepsPerEpoch !== undefined && steps >= a.stepsPerEpoch) break;
+      const batch = await feed.next(a.stepsPerEpoch !== undefined || steps === 0);
+      if (!batch) break;
+      const r = t.trainStep(batch, epoch, lr);
+      if (!Number.isFinite(r.loss)) throw new NaNLossError(epoch + 1, steps + 1, r.loss);
+      [lossSum, correct, seen, steps, device] = [lossSum + r.loss, correct + r.correct, seen + batch.size, steps + 1, device + r.deviceSeconds];
+      for (const c of a.callbacks ?? []) c.onBatchEnd?.(steps - 1, { loss: r.loss });
+    }
+    const logs: Logs = { loss: lossSum / steps, accuracy: correct / seen };
+    if (a.validationData) {
+      const v = await runEvaluate(m, t, a.validationData, a.validationSteps);
+      logs.val_loss = v.loss;
+      logs.val_accuracy = v.accuracy;
+      device += v.deviceSeconds;
+      h.history.val_loss.push(v.loss);
+      h.history.val_accuracy.push(v.accuracy);
+    }
+    h.epoch.push(epoch);
+    h.history.loss.push(logs.loss);
+    h.history.accuracy.push(logs.accuracy!);
+    h.deviceSeconds.push(device);
+    h.hostSeconds.push((performance.now() - started) / 1000);
+    h.steps.push(steps);
+    for (const c of a.callbacks ?? []) c.onEpochEnd?.(epoch, logs);
+  }
+  return h;
+}
+
+/** Mean loss and accuracy over `steps` batches (default: one pass). */
+export async function runEvaluate(m: Model, t: Trainer, data: Source, steps?: number): Promise<{ loss: number; accuracy: number; deviceSeconds: number }> {
+  const feed = new Feed(data, converter(m, t));
+  let [loss, correct, seen, n, device] = [0, 0, 0, 0, 0];
+  for (;;) {
+    if (steps !== undefined && n >= steps) break;
+    const batch = await feed.next(steps !== undefined || n === 0);
+    if (!batch) break;
+    const r = t.evalBatch(batch);
+    [loss, correct, seen, n, device] = [loss + r.loss * batch.size, correct + r.correct, seen + batch.size, n + 1, device + r.deviceSeconds];
+  }
+  return { loss: loss / seen, accuracy: correct / seen, deviceSeconds: device };
+}
