@@ -164,7 +164,8 @@ export class Model {
 
   /** Outputs for inputs x [N, ...input] (row-major), in batches of `batchSize` (default 32). */
   predict(x: ArrayLike<number>, args: { batchSize?: number; precision?: Precision } = {}): Float32Array {
-    const trainer = this.trainer ?? new Trainer(this, { optimizer: 'sgd', loss: 'categoricalCrossentropy', ...(args.precision ? { precision: args.precision } : {}) });
+    const reuse = this.trainer && (args.precision === undefined || args.precision === this.trainer.precision);
+    const trainer = reuse ? this.trainer! : new Trainer(this, { optimizer: 'sgd', loss: 'categoricalCrossentropy', ...(args.precision ? { precision: args.precision } : {}) });
     const per = (this.inputShape.slice(1) as number[]).reduce((a, d) => a * d, 1);
     const n = x.length / per;
     if (!Number.isInteger(n)) throw new LayerConfigError(`predict: ${x.length} values is not a whole number of inputs of ${per} values`);
