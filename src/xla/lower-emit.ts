@@ -11,6 +11,8 @@
  * f32 values in row-major order; a value's dims are tracked by the caller.
  */
 import { accesses, type BufferDecl, type Instruction } from '../tpu/program.ts';
+import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
+import { dmaBytesPerCycle } from '../tpu/dma.ts';
 import type { MemoryKind } from '../tpu/memory.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 
@@ -122,8 +124,14 @@ export class Emitter {
     const unit = last !== undefined && last.s === 1 && last.d === 1;
     const values = unit ? last.n : 1;
     const inner = unit ? ds.slice(0, -1) : ds;
-    const rowsDim = inner.length > 0 && inner[inner.length - 1]!.s >= 0 && inner[inner.length - 1]!.d >= 0 ? inner[inner.length - 1]! : undefined;
-    const outer = rowsDim ? inner.slice(0, -1) : inner;
+    if (unit && inner.length >= 2 && this.twoStage(src, dst, inner, values, srcBase, dstBase)) return;
+    // the longest dim with non-negative strides becomes the DMA's rows; the rest are loops
+    let rowsAt = -1;
+    inner.forEach((o, i) => {
+      if (o.s >= 0 && o.d >= 0 && (rowsAt < 0 || o.n > inner[rowsAt]!.n)) rowsAt = i;
+    });
+    const rowsDim = rowsAt >= 0 ? inner[rowsAt] : undefined;
+    const outer = inner.filter((_, i) => i !== rowsAt);
     const total = sizeOf(outer.map((o) => o.n));
     for (let k = 0; k < total; k++) {
       let [so, dOff, rem] = [srcBase, dstBase, k];
@@ -146,6 +154,34 @@ export class Emitter {
         dstStride: rowsDim?.d ?? values,
       });
     }
+  }
+
+  /**
+   * A gather of [outer..., rows, values] runs (the windows of a pooling or an im2col slice)
+   * in a few DMAs instead of one per outer index: first the contiguous span of every outer
+   * index (itself a strided copy, so this recurses) into a staging buffer whose rows have
+   * one uniform stride, then one 2-D DMA out of it. Applies when runs do not overlap, the
+   * destination is contiguous across the outer dims and rows, and there are > 2 runs.
+   */
+  private twoStage(src: string, dst: string, dims: readonly { n: number; s: number; d: number }[], values: number, srcBase: number, dstBase: number): boolean {
+    const r = dims[dims.length - 1]!;
+    const outer = dims.slice(0, -1);
+    const count = sizeOf(outer.map((o) => o.n));
+    if (count <= 2 || r.s < values || r.d < values || outer.some((o) => o.s < 0)) return false;
+    const rowStride = r.n * r.s;
+    const dstStrides = stridesOf([...outer.map((o) => o.n), r.n]).map((v) => v * r.d);
+    if (outer.some((o, i) => o.d !== dstStrides[i])) return false;
+    const span = (r.n - 1) * r.s + values;
+    // worth it only when the latency saved exceeds the extra bytes staged
+    const { dmaLatencyCycles: latency } = DEFAULT_CORE_CONFIG;
+    const valuesPerCycle = dmaBytesPerCycle(DEFAULT_CORE_CONFIG) / 4;
+    const direct = count * (latency + (r.n * values) / valuesPerCycle);
+    const staged = 3 * latency + (count * (span + r.n * values)) / valuesPerCycle;
+    if (staged >= direct) return false;
+    const tmp = this.declare(`stage${this.counter++}_${count * rowStride}`, this.memoryOf.get(src)!.memory, count * rowStride);
+    this.copy(src, tmp, [...outer.map((o) => o.n), span], [...outer.map((o) => o.s), 1], srcBase, [...stridesOf(outer.map((o) => o.n)).map((v) => v * rowStride), 1], 0);
+    this.emit({ kind: 'dma', src: tmp, dst, dstOffset: dstBase, values, rows: count * r.n, srcStride: r.s, dstStride: r.d });
+    return true;
   }
 
   /** Copies a whole buffer (same size) with one DMA. */

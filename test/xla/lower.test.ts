@@ -10,7 +10,10 @@ import { evaluate } from '../../src/xla/evaluate.ts';
 import { convNetTrainStep } from '../../src/xla/examples.ts';
 import type { HloModule } from '../../src/xla/hlo.ts';
 import { lower, runLowered } from '../../src/xla/lower.ts';
-import { randomGraph } from './random-graph.ts';
+import { Rng, randomGraph } from './random-graph.ts';
+import { TensorCore } from '../../src/tpu/core.ts';
+import { Emitter } from '../../src/xla/lower-emit.ts';
+import { f32 } from '../../src/xla/builder.ts';
 
 const bits = (xs: readonly Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
 
@@ -37,5 +40,33 @@ describe('lowering to a TensorCore program', () => {
     const params = m.entry.instructions.flatMap((i) => (i.op === 'parameter' ? [i] : [])).sort((a, b) => a.attrs.index - b.attrs.index);
     const args = params.map((p, k) => Float32Array.from({ length: p.shape.dims.reduce((a, c) => a * c, 1) }, (_, j) => (k === 1 ? (j % 5 === 0 ? 1 : 0) : Math.sin(j * 0.37 + k) * 0.5)));
     checkLowered(m, args);
+  });
+});
+
+describe('strided copies and transposes as DMAs', () => {
+  it('move exactly the elements a naive gather moves', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const r = new Rng(seed);
+        const rank = r.int(1, 4);
+        const dims = Array.from({ length: rank }, () => r.int(1, 5));
+        const perm = [...dims.keys()].sort(() => r.next() - 0.5);
+        const n = dims.reduce((a, b) => a * b, 1);
+        const e = new Emitter();
+        const src = e.constant('src', Float32Array.from({ length: n }, (_, i) => i + 1));
+        const out = e.declare('out', 'hbm', n);
+        e.transpose(src, dims, perm, out);
+        const core = new TensorCore();
+        core.load({ buffers: e.buffers, instructions: e.instructions });
+        for (const [name, data] of e.initial) core.write(name, data);
+        core.run();
+        const expected = evaluate(
+          { name: 't', entry: { name: 't', instructions: [{ id: 0, op: 'parameter', operands: [], shape: f32(dims), attrs: { index: 0, shape: f32(dims) } }, { id: 1, op: 'transpose', operands: [0], shape: f32(perm.map((p) => dims[p]!)), attrs: { permutation: perm } }], outputs: [1] } },
+          [Float32Array.from({ length: n }, (_, i) => i + 1)],
+        )[0]!.data;
+        expect(Array.from(core.read('out'))).toEqual(Array.from(expected));
+      }),
+      { seed: 13, numRuns: 60 },
+    );
   });
 });
