@@ -25,3 +25,5 @@ export { defaultStrategy, tpuStrategy, type Strategy, type TpuStrategyArgs } fro
 export { interpreterEngine, predictedSeconds, type Engine, type EngineRun } from './engine.ts';
 export { Trainer, learningRateScheduler, type Callback, type CompileArgs, type FitArgs, type History, type Logs } from './training.ts';
 export type { Batch, BatchLike } from './batches.ts';
+export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec } from './tfjs-format.ts';
+export { loadWeights, saveModel, writeAtomic } from './io.ts';
