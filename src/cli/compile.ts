@@ -2,12 +2,13 @@
  * @module cli/compile
  * `tpusim compile <example | file.hlo>`: runs the compiler's standard passes and prints the
  * HLO before and after (and after any pass asked for), the pass log, peak memory from
- * buffer assignment, and the predicted cycles per op and per step.
+ * buffer assignment, and the predicted cycles per op and per step; with --simulate, the
+ * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step.
  * Imports xla and node:fs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EXAMPLES, PASS_NAMES, compile, estimate, parse, print, type Estimate, type HloModule, type PassRecord } from '../xla/index.ts';
+import { EXAMPLES, PASS_NAMES, compile, estimate, lower, parse, print, runLowered, type Estimate, type HloModule, type HloOpProfile, type PassRecord } from '../xla/index.ts';
 import { UsageError, parsePositiveInt } from './errors.ts';
 import { emit } from './output.ts';
 
@@ -17,7 +18,19 @@ interface CompileOptions {
   dumpAfter?: string;
   disable?: string;
   top: string;
+  simulate?: boolean;
   json?: boolean;
+}
+
+/** What the simulated TensorCore measured running the lowered program (timing only). */
+export interface SimulatedRun {
+  readonly instructions: number;
+  readonly totalCycles: number;
+  readonly microseconds: number;
+  readonly busyCycles: { readonly mxu: number; readonly vpu: number; readonly dma: number; readonly ici: number };
+  readonly dmaBytes: number;
+  readonly bound: string;
+  readonly byOp: readonly HloOpProfile[];
 }
 
 /** The report of one compile. */
@@ -31,7 +44,24 @@ export interface CompileReport {
   readonly instructionsAfter: number;
   readonly memory: { readonly peakBytes: number; readonly arenaBytes: number; readonly naiveBytes: number } | null;
   readonly estimate: Estimate;
+  readonly simulated: SimulatedRun | null;
   readonly top: number;
+}
+
+function simulate(m: HloModule): SimulatedRun {
+  const l = lower(m);
+  const zeros = l.params.map((p) => new Float32Array(l.program.buffers.find((b) => b.name === p)!.values));
+  const r = runLowered(l, zeros, { execute: false });
+  const u = r.profile.units;
+  return {
+    instructions: l.program.instructions.length,
+    totalCycles: r.profile.totalCycles,
+    microseconds: r.profile.seconds * 1e6,
+    busyCycles: { mxu: u.mxu.busyCycles, vpu: u.vpu.busyCycles, dma: u.dma.busyCycles, ici: u.ici.busyCycles },
+    dmaBytes: r.profile.ops.reduce((a, o) => a + o.bytes, 0),
+    bound: r.profile.bound,
+    byOp: [...r.byOp].sort((a, b) => b.busyCycles - a.busyCycles),
+  };
 }
 
 function load(input: string, batch: number, imageSize: number): HloModule {
@@ -59,6 +89,16 @@ export function renderCompile(r: CompileReport): string {
     `per step: ${e.cycles} cycles = ${(e.seconds * 1e6).toFixed(1)} us sequential (busiest unit ${e.overlappedCycles} if units overlap); HBM traffic ${mib(e.hbmBytes)}`,
     `by unit: mxu ${u.mxu}, vpu ${u.vpu}, dma ${u.dma}, ici ${u.ici}`,
   );
+  const sim = r.simulated;
+  if (sim) {
+    lines.push(
+      '',
+      `simulated on a TensorCore: ${sim.instructions} program instructions, ${sim.totalCycles} cycles = ${sim.microseconds.toFixed(1)} us (${sim.bound}-bound); DMA ${mib(sim.dmaBytes)}`,
+      `busy cycles: mxu ${sim.busyCycles.mxu}, vpu ${sim.busyCycles.vpu}, dma ${sim.busyCycles.dma}, ici ${sim.busyCycles.ici}`,
+      `simulated busy cycles per HLO op (top ${Math.min(r.top, sim.byOp.length)} of ${sim.byOp.length})`,
+      ...sim.byOp.slice(0, r.top).map((o) => `${String(o.busyCycles).padStart(11)} ${String(o.instructions).padStart(5)} instr  ${o.owner}`),
+    );
+  }
   return lines.join('\n');
 }
 
@@ -73,6 +113,7 @@ export function registerCompile(program: Command): void {
     .option('--dump-after <pass>', `print the HLO after this pass, or 'all' (${PASS_NAMES.join(', ')})`)
     .option('--disable <passes>', 'comma-separated passes to skip')
     .option('--top <n>', 'ops to list by predicted cycles', '15')
+    .option('--simulate', 'also lower to a TensorCore program and run it on the simulated core (timing only)')
     .option('--json', 'print JSON')
     .action((input: string, opts: CompileOptions) => {
       const m = load(input, parsePositiveInt(opts.batch, '--batch'), parsePositiveInt(opts.imageSize, '--image-size'));
@@ -98,6 +139,7 @@ export function registerCompile(program: Command): void {
         instructionsAfter: result.module.entry.instructions.length,
         memory: a ? { peakBytes: a.peakBytes, arenaBytes: a.arenaBytes, naiveBytes: a.naiveBytes } : null,
         estimate: estimate(result.module),
+        simulated: opts.simulate ? simulate(result.module) : null,
         top: parsePositiveInt(opts.top, '--top'),
       };
       emit(report, opts.json, renderCompile);

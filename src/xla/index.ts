@@ -23,4 +23,4 @@ export { convAsDot, im2col } from './passes/im2col.ts';
 export { fusion, fusionDecisions, type FusionDecision, type FusionRecord } from './passes/fusion.ts';
 export { layout, layoutPass, tiledBytes } from './passes/layout.ts';
 export { assignBuffers, dfsOrder, schedule } from './passes/schedule.ts';
-export { LoweringError, lower, runLowered, type HloOpProfile, type LoweredModule } from './lower.ts';
+export { LoweredRunner, LoweringError, lower, runLowered, type HloOpProfile, type LoweredModule, type LoweredRun } from './lower.ts';

@@ -308,23 +308,55 @@ export interface HloOpProfile {
   readonly dmaBytes: number;
 }
 
-/** Runs a lowered module on a simulated TensorCore: outputs, the device profile, and cycles per HLO op. */
-export function runLowered(l: LoweredModule, args: readonly ArrayLike<number>[], core: TensorCore = new TensorCore()): { outputs: Float32Array[]; profile: Profile; byOp: HloOpProfile[] } {
-  core.load(l.program);
-  for (const [name, data] of l.initial) core.write(name, data);
-  l.params.forEach((name, i) => {
-    const a = args[i];
-    if (!a) throw new LoweringError(`missing argument ${i}`);
-    core.write(name, Float32Array.from(a));
-  });
-  const profile = core.run();
-  const byOwner = new Map<string, { instructions: number; busyCycles: number; dmaBytes: number }>();
-  for (const r of profile.ops) {
-    const owner = l.owners[r.index] ?? '?';
-    const o = byOwner.get(owner) ?? { instructions: 0, busyCycles: 0, dmaBytes: 0 };
-    byOwner.set(owner, { instructions: o.instructions + 1, busyCycles: o.busyCycles + r.cycles, dmaBytes: o.dmaBytes + r.bytes });
+/** The result of one run of a lowered module. */
+export interface LoweredRun {
+  readonly outputs: Float32Array[];
+  readonly profile: Profile;
+  /** Cycles per HLO instruction (busy cycles of its program instructions, all units). */
+  readonly byOp: HloOpProfile[];
+}
+
+/**
+ * A lowered module loaded once on a core, run many times (a training loop: only the
+ * arguments change between steps). `execute: false` runs timing only (no data).
+ */
+export class LoweredRunner {
+  constructor(
+    readonly lowered: LoweredModule,
+    readonly core: TensorCore = new TensorCore(),
+  ) {
+    core.load(lowered.program);
+    for (const [name, data] of lowered.initial) core.write(name, data);
   }
-  const outputs = l.outputs.map((name) => core.read(name));
-  core.unload();
-  return { outputs, profile, byOp: [...byOwner].map(([owner, v]) => ({ owner, ...v })) };
+
+  /** Writes the arguments, runs the program, reads the outputs. */
+  run(args: readonly ArrayLike<number>[], options: { readonly execute?: boolean } = {}): LoweredRun {
+    const l = this.lowered;
+    if (args.length !== l.params.length) throw new LoweringError(`the program takes ${l.params.length} arguments, got ${args.length}`);
+    l.params.forEach((name, i) => this.core.write(name, Float32Array.from(args[i]!)));
+    const profile = this.core.run(options);
+    const byOwner = new Map<string, { instructions: number; busyCycles: number; dmaBytes: number }>();
+    for (const r of profile.ops) {
+      const owner = l.owners[r.index] ?? '?';
+      const o = byOwner.get(owner) ?? { instructions: 0, busyCycles: 0, dmaBytes: 0 };
+      byOwner.set(owner, { instructions: o.instructions + 1, busyCycles: o.busyCycles + r.cycles, dmaBytes: o.dmaBytes + r.bytes });
+    }
+    const outputs = l.outputs.map((name) => this.core.read(name));
+    return { outputs, profile, byOp: [...byOwner].map(([owner, v]) => ({ owner, ...v })) };
+  }
+
+  /** Frees the core's buffers. */
+  close(): void {
+    this.core.unload();
+  }
+}
+
+/** Runs a lowered module once on a fresh simulated TensorCore. */
+export function runLowered(l: LoweredModule, args: readonly ArrayLike<number>[], options: { readonly execute?: boolean; readonly core?: TensorCore } = {}): LoweredRun {
+  const runner = new LoweredRunner(l, options.core);
+  try {
+    return runner.run(args, options.execute === undefined ? {} : { execute: options.execute });
+  } finally {
+    runner.close();
+  }
 }

@@ -25,14 +25,17 @@ ENTRY %mlp {
 }
 `,
     );
-    const r = spawnSync('node', [bin, 'compile', file, '--json', '--dump-after', 'fusion'], { encoding: 'utf8' });
+    const r = spawnSync('node', [bin, 'compile', file, '--json', '--dump-after', 'fusion', '--simulate'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { after: string; dumps: { pass: string }[]; memory: { peakBytes: number }; estimate: { cycles: number; ops: { op: string }[] } };
+    const out = JSON.parse(r.stdout) as { after: string; dumps: { pass: string }[]; memory: { peakBytes: number }; estimate: { cycles: number; ops: { op: string }[] }; simulated: { totalCycles: number; busyCycles: { mxu: number }; byOp: { owner: string }[] } };
     expect(out.dumps.map((d) => d.pass)).toEqual(['fusion']);
     expect(out.estimate.ops.map((o) => o.op)).toEqual(['fusion:output']);
     expect(out.after).toContain('kind=output');
     expect(out.memory.peakBytes).toBe(32 * 128 * 4);
     expect(out.estimate.cycles).toBeGreaterThan(0);
+    expect(out.simulated.busyCycles.mxu).toBeGreaterThan(0);
+    expect(out.simulated.totalCycles).toBeGreaterThanOrEqual(out.simulated.busyCycles.mxu);
+    expect(out.simulated.byOp[0]!.owner).toMatch(/fusion/);
   });
 
   it('rejects an unknown input with one line and exit code 2', () => {
