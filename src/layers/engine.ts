@@ -3,18 +3,17 @@
  * Where a compiled step runs. An `Engine` takes an HLO module and its arguments and returns
  * the outputs plus the time the device spends on it.
  *
- * Today's engine is the compiler's reference interpreter (xla/evaluate): every dot and
- * convolution with the MXU's numerics (bf16 operands, f32 accumulation in the documented
- * order, the model's precision), every other op with the VPU's f32 functions. Its time is the
- * compiler's per-op cost model (MXU formula, VPU and HBM costs), summed without overlap:
- * a *predicted* time, not a simulated one. NOTE: the lowering to TensorCore programs
- * (xla/lower.ts) had not landed when this was written; a `tpu` engine that runs the lowered
- * program on src/tpu's TensorCore plugs in here, behind the same interface.
+ * - `tpuEngine` (the default): the compiler's standard passes (im2col, fusion, layout,
+ *   scheduling), lowering to a TensorCore program, and a run on src/tpu's simulated
+ *   TensorCore: every FLOP on the simulated MXU or VPU, time = simulated cycles / clock.
+ *   Compiled and lowered once per module (the step cache keeps the module).
+ * - `interpreterEngine`: the reference interpreter (xla/evaluate), same numerics contract,
+ *   time from the per-op cost model (predicted, not simulated). The oracle in tests.
  *
- * Imports xla, tpu (core config for costs).
+ * Imports xla (compile, lower, evaluate), tpu (TensorCore, core config).
  */
-import { DEFAULT_CORE_CONFIG, type TensorCoreConfig } from '../tpu/index.ts';
-import { evaluate, opRegistry, type HloModule, type OpDef } from '../xla/index.ts';
+import { DEFAULT_CORE_CONFIG, TensorCore, type TensorCoreConfig } from '../tpu/index.ts';
+import { LoweredRunner, compile, evaluate, lower, opRegistry, type HloModule, type OpDef } from '../xla/index.ts';
 
 /** Result of running one module. */
 export interface EngineRun {
@@ -54,6 +53,26 @@ export function interpreterEngine(core: TensorCoreConfig = DEFAULT_CORE_CONFIG):
         seconds.set(m, s);
       }
       return { outputs: out.map((l) => l.data), deviceSeconds: s };
+    },
+  };
+}
+
+/**
+ * The simulated TensorCore as an engine: compile (standard passes), lower, load once on a
+ * TensorCore, then run it for every step (only the arguments change).
+ */
+export function tpuEngine(): Engine {
+  const runners = new WeakMap<HloModule, LoweredRunner>();
+  return {
+    name: 'tpu',
+    run(m, args) {
+      let r = runners.get(m);
+      if (!r) {
+        r = new LoweredRunner(lower(compile(m).module), new TensorCore());
+        runners.set(m, r);
+      }
+      const run = r.run(args);
+      return { outputs: run.outputs, deviceSeconds: run.profile.seconds };
     },
   };
 }

@@ -22,7 +22,7 @@ export { EPSILON, LOSSES, categoricalCrossentropy, sparseCategoricalCrossentropy
 export { OPTIMIZERS, adam, momentum, rmsprop, sgd, type AdamArgs, type Optimizer, type RmspropArgs, type SgdArgs } from './optimizers.ts';
 export { exponentialDecay, perEpoch, rampUpDecay, type ExponentialDecayArgs, type Schedule } from './schedules.ts';
 export { defaultStrategy, tpuStrategy, type Strategy, type TpuStrategyArgs } from './strategy.ts';
-export { interpreterEngine, predictedSeconds, type Engine, type EngineRun } from './engine.ts';
+export { interpreterEngine, predictedSeconds, tpuEngine, type Engine, type EngineRun } from './engine.ts';
 export { Trainer, learningRateScheduler, type Callback, type CompileArgs, type FitArgs, type History, type Logs } from './training.ts';
 export type { Batch, BatchLike } from './batches.ts';
 export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec } from './tfjs-format.ts';

@@ -12,7 +12,7 @@
  */
 import type { Precision } from '../mxu/config.ts';
 import type { HloModule } from '../xla/index.ts';
-import { interpreterEngine, type Engine } from './engine.ts';
+import { tpuEngine, type Engine } from './engine.ts';
 import { LayerConfigError, UnknownNameError } from './errors.ts';
 import type { LayerWeight } from './layer.ts';
 import { lossOf, type Loss } from './losses.ts';
@@ -101,7 +101,7 @@ export class Trainer {
     }
     this.precision = args.precision ?? 'default';
     this.strategy = args.strategy ?? defaultStrategy();
-    this.engine = args.engine ?? interpreterEngine();
+    this.engine = args.engine ?? tpuEngine();
   }
 
   private cached<T extends TrainStep | HloModule>(key: string, make: () => T): T {
