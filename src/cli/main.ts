@@ -11,6 +11,7 @@ import { isUserFacing } from './errors.ts';
 import { registerMatmul } from './matmul.ts';
 import { registerNumerics } from './numerics.ts';
 import { registerSummary } from './summary.ts';
+import { registerTrain } from './train.ts';
 import { registerRecords } from './records.ts';
 import { registerFlowers } from './flowers.ts';
 import { registerSystolic } from './systolic.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerNumerics(program);
   registerCompile(program);
   registerSummary(program);
+  registerTrain(program);
   registerRecords(program);
   registerFlowers(program);
   registerMatmul(program);

@@ -79,7 +79,7 @@ export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Pr
     h.deviceSeconds.push(device);
     h.hostSeconds.push((performance.now() - started) / 1000);
     h.steps.push(steps);
-    for (const c of a.callbacks ?? []) c.onEpochEnd?.(epoch, logs);
+    for (const c of a.callbacks ?? []) c.onEpochEnd?.(epoch, logs, h);
   }
   return h;
 }

@@ -46,7 +46,8 @@ export interface Logs {
 /** Hooks called during fit; `control.setLearningRate` overrides the schedule for the epoch. */
 export interface Callback {
   onEpochBegin?(epoch: number, control: { setLearningRate(lr: number): void }): void;
-  onEpochEnd?(epoch: number, logs: Logs): void;
+  /** `history` holds every finished epoch so far, this one included (timings too). */
+  onEpochEnd?(epoch: number, logs: Logs, history: History): void;
   onBatchEnd?(step: number, logs: { loss: number }): void;
 }
 
@@ -185,11 +186,20 @@ export class Trainer {
     return { loss, correct, deviceSeconds };
   }
 
-  /** Loss and correct count on a batch, inference mode, one core. */
+  /** Loss and correct count on a batch, inference mode, split over the replicas when it divides evenly. */
   evalBatch(batch: Batch): { loss: number; correct: number; deviceSeconds: number } {
-    const m = this.cached(this.key('eval', batch.size), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: batch.size }));
-    const run = this.engine.run(m, [batch.x, batch.y, ...this.model.weights.map((w) => w.value!)]);
-    return { loss: run.outputs[0]![0]!, correct: run.outputs[1]![0]!, deviceSeconds: run.deviceSeconds };
+    const R = batch.size % this.strategy.replicas === 0 ? this.strategy.replicas : 1;
+    const per = batch.size / R;
+    const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per }));
+    let [loss, correct, seconds] = [0, 0, 0];
+    for (let r = 0; r < R; r++) {
+      const shard = batch.shard(r, R);
+      const run = this.engine.run(m, [shard.x, shard.y, ...this.model.weights.map((w) => w.value!)]);
+      loss += run.outputs[0]![0]! / R;
+      correct += run.outputs[1]![0]!;
+      seconds = Math.max(seconds, run.deviceSeconds); // the cores run their shards at once
+    }
+    return { loss, correct, deviceSeconds: seconds };
   }
 
   /** Model outputs for x [B, ...input], inference mode. */

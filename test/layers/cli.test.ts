@@ -24,3 +24,34 @@ describe('tpusim summary', () => {
     expect(r.stderr).toMatch(/dense, convnet, little-squeeze, squeeze-dense, squeeze-fast, squeezenet-bn/);
   });
 });
+
+describe('tpusim train', () => {
+  it('trains a preset on synthetic flowers over 2 cores and reports per-epoch history as JSON', async () => {
+    const { mkdtemp, readdir, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'tpusim-train-'));
+    try {
+      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '8', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--save', join(dir, 'm'), '--json'];
+      const out = JSON.parse(execFileSync('node', args, { encoding: 'utf8' })) as {
+        params: number;
+        cores: number;
+        history: { steps: number[]; history: { loss: number[]; val_accuracy: number[] }; deviceSeconds: number[]; hostSeconds: number[] };
+      };
+      expect(out.cores).toBe(2);
+      expect(out.history.steps).toEqual([3, 3]);
+      expect(out.history.history.loss).toHaveLength(2);
+      expect(out.history.history.val_accuracy).toHaveLength(2);
+      expect(out.history.deviceSeconds[0]!).toBeGreaterThan(0);
+      expect((await readdir(join(dir, 'm'))).sort()).toEqual(['model.json', 'weights.bin']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a batch that does not split over the cores with one line, exit 2', () => {
+    const r = spawnSync('node', [bin, 'train', '--model', 'dense', '--batch', '6', '--cores', '4'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--batch 6 must be a multiple of --cores 4/);
+  });
+});
