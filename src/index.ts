@@ -8,3 +8,4 @@ export * as mxu from './mxu/index.ts';
 export * as vpu from './vpu/index.ts';
 export * as tpu from './tpu/index.ts';
 export * as xla from './xla/index.ts';
+export * as layers from './layers/index.ts';
