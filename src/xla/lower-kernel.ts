@@ -15,6 +15,8 @@ import { Emitter, LoweringError } from './lower-emit.ts';
 import { VPU_BINARY, VPU_COMPARE, VPU_UNARY } from './ops/elementwise.ts';
 import { dotPlan } from './ops/linalg.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
+import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
+import { chunkShape, planChunks, type ChunkPlan } from './lower-chunk.ts';
 import { instrName } from './print.ts';
 
 /** A value inside a kernel: a vector-memory buffer, or a scalar from the scalar unit. */
@@ -152,26 +154,117 @@ export function bodyOp(e: Emitter, instr: HloInstruction, get: (id: number) => K
   }
 }
 
+/** Vector-memory values one kernel may hold at once before it is chunked (1 MiB of f32). */
+export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;
+
 /**
  * Lowers a kernel: `inputs` are the HBM buffers (or scalars) of the body's free operands,
- * `body` runs in order, the value of `root` is stored to `dst` in HBM.
+ * `body` runs in order, the value of `root` is stored to `dst` in HBM. A kernel whose values
+ * exceed the budget runs in chunks (./lower-chunk.ts) when its body allows it.
  */
-export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string): void {
+export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, budget = KERNEL_BUDGET_VALUES): void {
+  const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
+  const working = [...inputs].reduce((acc, [id, v]) => acc + ('buf' in v ? sizeOf(shapeOf(id).dims) : 0), 0) + body.reduce((acc, i) => acc + sizeOf(i.shape.dims), 0);
+  const plan = working > budget ? planChunks(body, root, shapeOf) : null;
+  if (plan) return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan, budget });
   const values = new Map<number, KVal>();
   const loaded: string[] = [];
   for (const [id, v] of inputs) {
     if ('scalar' in v) values.set(id, v);
     else {
-      const b = e.acquire(sizeOf(shapes.get(id)!.dims));
+      const b = e.acquire(sizeOf(shapeOf(id).dims));
       e.copyAll(v.buf, b);
       loaded.push(b);
       values.set(id, { buf: b });
     }
   }
-  const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
   for (const instr of body) values.set(instr.id, bodyOp(e, instr, (id) => values.get(id)!, shapeOf));
   const out = materialize(e, values.get(root)!, sizeOf(shapeOf(root).dims));
   e.copyAll(out, dst);
   // NOTE: every scratch buffer is returned to the pool; deps keep reuse race-free.
   e.release(...loaded, ...e.buffers.filter((b) => b.memory === 'vmem').map((b) => b.name));
+}
+
+interface ChunkJob {
+  readonly body: readonly HloInstruction[];
+  readonly inputs: ReadonlyMap<number, KVal>;
+  readonly shapeOf: (id: number) => Shape;
+  readonly root: number;
+  readonly dst: string;
+  readonly plan: ChunkPlan;
+  readonly budget: number;
+}
+
+/** The instruction as it runs on a chunk of `len` of the root's `n` elements, with its operands' chunk shapes. */
+function forChunk(instr: HloInstruction, job: ChunkJob, len: number, n: number): { instr: HloInstruction; shapeOf: (id: number) => Shape } {
+  const full = job.shapeOf;
+  const chunked = (id: number): Shape => (job.plan.mode.get(id) === 'whole' ? full(id) : chunkShape(full(id), len, n));
+  const cnt = (sizeOf(instr.shape.dims) * len) / n;
+  const dtype = instr.shape.dtype;
+  if (instr.op === 'broadcast') {
+    const s = sizeOf(full(instr.operands[0]!).dims);
+    const trailing = job.plan.mode.get(instr.operands[0]!) === 'whole';
+    const dims = trailing ? [cnt / s, s] : [(cnt * s) / sizeOf(instr.shape.dims), sizeOf(instr.shape.dims) / s];
+    const op = { ...instr, shape: { dims, dtype }, attrs: { dims, dimensions: [trailing ? 1 : 0] } };
+    return { instr: op, shapeOf: (id) => (trailing ? { dims: [s], dtype: full(id).dtype } : chunked(id)) };
+  }
+  if (instr.op === 'dot') {
+    const p = dotPlan(full(instr.operands[0]!).dims, full(instr.operands[1]!).dims, instr.attrs);
+    const rows = cnt / p.n;
+    const op = { ...instr, shape: { dims: [rows, p.n], dtype }, attrs: { ...instr.attrs, lhsContracting: [1], rhsContracting: [0], lhsBatch: [], rhsBatch: [] } };
+    return { instr: op, shapeOf: (id) => ({ dims: id === instr.operands[0] ? [rows, p.k] : [p.k, p.n], dtype: full(id).dtype }) };
+  }
+  return { instr: { ...instr, shape: { dims: [cnt], dtype } } as HloInstruction, shapeOf: chunked };
+}
+
+/** A kernel computed range by range of its root (see ./lower-chunk.ts). */
+function chunkedKernel(e: Emitter, job: ChunkJob): void {
+  const { plan, shapeOf, root } = job;
+  const n = sizeOf(shapeOf(root).dims);
+  const whole = new Map<number, KVal>();
+  const keep = new Set<string>();
+  let wholeValues = 0;
+  let perRoot = 0;
+  for (const [id, v] of job.inputs) {
+    if ('scalar' in v) whole.set(id, v);
+    else if (plan.mode.get(id) === 'whole') {
+      const b = e.acquire(sizeOf(shapeOf(id).dims));
+      e.copyAll(v.buf, b);
+      whole.set(id, { buf: b });
+      keep.add(b);
+      wholeValues += sizeOf(shapeOf(id).dims);
+    } else perRoot += sizeOf(shapeOf(id).dims) / n;
+  }
+  for (const instr of job.body) {
+    if (plan.mode.get(instr.id) !== 'whole') {
+      perRoot += sizeOf(instr.shape.dims) / n;
+      continue;
+    }
+    const v = bodyOp(e, instr, (id) => whole.get(id)!, shapeOf);
+    whole.set(instr.id, v);
+    if ('buf' in v) keep.add(v.buf);
+    wholeValues += sizeOf(instr.shape.dims);
+  }
+  const g = plan.alignment;
+  const len = g * Math.max(1, Math.floor((job.budget - wholeValues) / (g * Math.max(perRoot, 1e-9))));
+  for (let a = 0; a < n; a += len) {
+    const l = Math.min(len, n - a);
+    const values = new Map(whole);
+    for (const [id, v] of job.inputs) {
+      if (values.has(id) || 'scalar' in v) continue;
+      const size = sizeOf(shapeOf(id).dims);
+      const b = e.acquire((size * l) / n);
+      e.emit({ kind: 'dma', src: v.buf, dst: b, srcOffset: (size * a) / n, values: (size * l) / n });
+      values.set(id, { buf: b });
+    }
+    for (const instr of job.body) {
+      if (plan.mode.get(instr.id) !== 'chunked') continue;
+      const c = forChunk(instr, job, l, n);
+      values.set(instr.id, bodyOp(e, c.instr, (id) => values.get(id)!, c.shapeOf));
+    }
+    const out = materialize(e, values.get(root)!, l);
+    e.emit({ kind: 'dma', src: out, dst: job.dst, dstOffset: a, values: l });
+    e.release(...e.buffers.filter((b) => b.memory === 'vmem' && !keep.has(b.name)).map((b) => b.name));
+  }
+  e.release(...keep);
 }

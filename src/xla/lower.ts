@@ -23,13 +23,14 @@ import type { Profile } from '../tpu/profile.ts';
 import type { Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { kernel, materialize, type KVal } from './lower-kernel.ts';
+import { KERNEL_BUDGET_VALUES, kernel, materialize, type KVal } from './lower-kernel.ts';
 import { reducePlan } from './ops/reduce.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
 import { dce } from './passes/dce.ts';
 import { im2col } from './passes/im2col.ts';
 import { instrName } from './print.ts';
 import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
+import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
 import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
 
 export { LoweringError };
@@ -53,6 +54,31 @@ interface LowerContext {
   readonly buf: Map<number, string>;
   readonly shapes: Map<number, Shape>;
   readonly fills: Map<number, number>;
+  /** Vector-memory values a kernel may hold before it is chunked. */
+  readonly budget: number;
+}
+
+/** Options of the lowering. */
+export interface LowerOptions {
+  /** Values of vector memory one kernel may use before it runs in chunks. Default 1 Mi values / 4 (1 MiB). */
+  readonly kernelBudgetValues?: number;
+  /** Vector memory of the core the program will run on (bytes). Default: TPU v2, 16 MiB. */
+  readonly vmemBytes?: number;
+}
+
+/** Throws a LoweringError naming the HLO ops with the largest scratch when vector memory overflows. */
+function checkVmem(e: Emitter, capacity: number): void {
+  const vmem = e.buffers.filter((b) => b.memory === 'vmem');
+  const total = vmem.reduce((a, b) => a + b.values * 4, 0);
+  if (total <= capacity) return;
+  const firstUse = new Map<string, string>();
+  e.instructions.forEach((instr, i) => {
+    for (const name of Object.values(instr)) if (typeof name === 'string' && !firstUse.has(name)) firstUse.set(name, e.owners[i] ?? '?');
+  });
+  const byOwner = new Map<string, number>();
+  for (const b of vmem) byOwner.set(firstUse.get(b.name) ?? '?', (byOwner.get(firstUse.get(b.name) ?? '?') ?? 0) + b.values * 4);
+  const top = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([o, bytes]) => `${o} (${(bytes / 2 ** 20).toFixed(1)} MiB)`);
+  throw new LoweringError(`the program needs ${(total / 2 ** 20).toFixed(1)} MiB of vector memory, the core has ${(capacity / 2 ** 20).toFixed(1)} MiB; largest: ${top.join(', ')} (use a smaller batch or image size)`);
 }
 
 const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext): string => {
@@ -71,11 +97,11 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     const params = c.instructions.filter((i) => i.op === 'parameter');
     const inputs = new Map(params.map((p) => [p.id, input(ctx, instr.operands[p.op === 'parameter' ? p.attrs.index : 0]!)]));
     const shapes = new Map(params.map((p) => [p.id, p.shape]));
-    kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out);
+    kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out, ctx.budget);
     return;
   }
   const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
-  kernel(e, [instr], inputs, ctx.shapes, instr.id, out);
+  kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx.budget);
 }
 
 function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 'reduce' }>, ctx: LowerContext): void {
@@ -280,16 +306,17 @@ const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
 };
 
 /** Lowers a module's entry to a TensorCore program (running im2col first if a conv remains). */
-export function lower(m: HloModule): LoweredModule {
+export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
   const module = m.entry.instructions.some((i) => i.op === 'convolution') ? dce.run(im2col.run(m)) : m;
   const e = new Emitter();
-  const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map() };
+  const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map(), budget: options.kernelBudgetValues ?? KERNEL_BUDGET_VALUES };
   const params: string[] = [];
   for (const instr of module.entry.instructions) {
     e.owner = `${instrName(instr)} ${instr.op}${instr.metadata?.source !== undefined ? ` ${instr.metadata.source}` : ''}`;
     LOWERERS[instr.op](e, instr, ctx);
     if (instr.op === 'parameter') params[instr.attrs.index] = ctx.buf.get(instr.id)!;
   }
+  checkVmem(e, options.vmemBytes ?? DEFAULT_CORE_CONFIG.vmemBytes);
   return {
     program: { buffers: e.buffers, instructions: e.instructions },
     params,

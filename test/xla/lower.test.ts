@@ -17,9 +17,9 @@ import { f32 } from '../../src/xla/builder.ts';
 
 const bits = (xs: readonly Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
 
-function checkLowered(m: HloModule, args: readonly Float32Array[]): void {
+function checkLowered(m: HloModule, args: readonly Float32Array[], kernelBudgetValues?: number): void {
   const expected = evaluate(m, args).map((l) => l.data);
-  const { outputs } = runLowered(lower(m), args);
+  const { outputs } = runLowered(lower(m, kernelBudgetValues === undefined ? {} : { kernelBudgetValues }), args);
   expect(bits(outputs)).toEqual(bits(expected));
 }
 
@@ -30,6 +30,7 @@ describe('lowering to a TensorCore program', () => {
         const { module, args } = randomGraph(s, 10);
         checkLowered(module, args);
         checkLowered(compile(module).module, args);
+        checkLowered(compile(module).module, args, 7); // every kernel cut into tiny chunks
       }),
       { seed: 9, numRuns: 40 },
     );
@@ -40,6 +41,7 @@ describe('lowering to a TensorCore program', () => {
     const params = m.entry.instructions.flatMap((i) => (i.op === 'parameter' ? [i] : [])).sort((a, b) => a.attrs.index - b.attrs.index);
     const args = params.map((p, k) => Float32Array.from({ length: p.shape.dims.reduce((a, c) => a * c, 1) }, (_, j) => (k === 1 ? (j % 5 === 0 ? 1 : 0) : Math.sin(j * 0.37 + k) * 0.5)));
     checkLowered(m, args);
+    checkLowered(m, args, 300);
   });
 });
 
