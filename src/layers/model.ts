@@ -135,6 +135,9 @@ export class Model {
     return text;
   }
 
+  /** Prediction-only compiled states per precision (for models never compiled). */
+  private readonly predictors = new Map<Precision, Trainer>();
+
   /** The compiled state (optimizer, loss, step cache); undefined before `compile`. */
   trainer: Trainer | undefined = undefined;
 
@@ -165,7 +168,12 @@ export class Model {
   /** Outputs for inputs x [N, ...input] (row-major), in batches of `batchSize` (default 32). */
   predict(x: ArrayLike<number>, args: { batchSize?: number; precision?: Precision } = {}): Float32Array {
     const reuse = this.trainer && (args.precision === undefined || args.precision === this.trainer.precision);
-    const trainer = reuse ? this.trainer! : new Trainer(this, { optimizer: 'sgd', loss: 'categoricalCrossentropy', ...(args.precision ? { precision: args.precision } : {}) });
+    const precision = args.precision ?? 'default';
+    let trainer = reuse ? this.trainer! : this.predictors.get(precision);
+    if (!trainer) {
+      trainer = new Trainer(this, { optimizer: 'sgd', loss: 'categoricalCrossentropy', precision });
+      this.predictors.set(precision, trainer);
+    }
     const per = (this.inputShape.slice(1) as number[]).reduce((a, d) => a * d, 1);
     const n = x.length / per;
     if (!Number.isInteger(n)) throw new LayerConfigError(`predict: ${x.length} values is not a whole number of inputs of ${per} values`);
