@@ -16,10 +16,10 @@
  * const y = b.withSource('dense_1', () => b.relu(b.dot(x, w)));
  * const m = b.build(y); // HloModule; print(m) shows it as text
  */
-import type { Precision } from '../mxu/config.ts';
-import type { ConvAttrs, DType, HloComputation, HloInstruction, HloModule, Metadata, OpAttrs, OpName, PadPair, Shape, WindowAttrs } from './hlo.ts';
+import type { ConvAttrs, DType, HloComputation, HloInstruction, HloModule, Metadata, OpAttrs, OpName, Shape, WindowAttrs } from './hlo.ts';
 import * as compose from './compose.ts';
 import { ShapeError, ShapeRuleError, opRegistry, shapeText, sizeOf } from './ops/index.ts';
+import { bf16, broadcastDims, f32, pred, s32, samePadding, type ConvOptions, type DotOptions, type WindowOptions } from './shapes.ts';
 
 /** A handle to an instruction being built: its id and inferred shape. */
 export interface Op {
@@ -29,47 +29,6 @@ export interface Op {
 
 /** An operand: an Op, or a number (becomes a constant of the other operand's shape). */
 export type OpLike = Op | number;
-
-/** f32 shape. @example f32([32, 784]) */
-export const f32 = (dims: readonly number[]): Shape => ({ dims, dtype: 'f32' });
-/** bf16 shape. */
-export const bf16 = (dims: readonly number[]): Shape => ({ dims, dtype: 'bf16' });
-/** s32 shape. */
-export const s32 = (dims: readonly number[]): Shape => ({ dims, dtype: 's32' });
-/** pred shape. */
-export const pred = (dims: readonly number[]): Shape => ({ dims, dtype: 'pred' });
-
-/** Options of `dot` (all default to a plain matmul: lhs last dim x rhs first dim). */
-export interface DotOptions {
-  readonly lhsContracting?: readonly number[];
-  readonly rhsContracting?: readonly number[];
-  readonly lhsBatch?: readonly number[];
-  readonly rhsBatch?: readonly number[];
-  readonly precision?: Precision;
-}
-
-/** Options of `convolution`; padding may be 'same' / 'valid' (TensorFlow's rules). */
-export interface ConvOptions {
-  readonly strides?: readonly [number, number];
-  readonly padding?: 'same' | 'valid' | ConvAttrs['padding'];
-  readonly lhsDilation?: readonly [number, number];
-  readonly rhsDilation?: readonly [number, number];
-  readonly precision?: Precision;
-}
-
-/** A window over every dim; strides default to 1 and padding to none. */
-export interface WindowOptions {
-  readonly window: readonly number[];
-  readonly strides?: readonly number[];
-  readonly padding?: readonly PadPair[];
-}
-
-/** 'same' padding of one spatial dim (TensorFlow: the extra pixel goes after). */
-export function samePadding(size: number, k: number, stride: number, dilation = 1): PadPair {
-  const out = Math.ceil(size / stride);
-  const total = Math.max(0, (out - 1) * stride + (k - 1) * dilation + 1 - size);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
 
 /** Builds one HLO computation, instruction by instruction. */
 export class XlaBuilder {
@@ -463,18 +422,5 @@ function windowAttrs(x: Op, o: WindowOptions): WindowAttrs {
   };
 }
 
-/** NumPy's broadcast of two dim lists; throws a ShapeError when they do not agree. */
-export function broadcastDims(a: readonly number[], b: readonly number[], where: () => string = () => ''): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new ShapeError(`broadcast${where()}: [${a.join(',')}] and [${b.join(',')}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-/** Element count of a shape (re-exported for users of the builder). */
-export { sizeOf };
+/** Re-exported for users of the builder: element count and the shape helpers. */
+export { bf16, broadcastDims, f32, pred, s32, samePadding, sizeOf, type ConvOptions, type DotOptions, type WindowOptions };
