@@ -69,16 +69,16 @@ function optimizerFrom(name: string, lr: number | undefined): Optimizer {
 
 async function datasets(o: TrainOpts, size: number, batch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike> }> {
   const seed = parsePositiveInt(o.seed, '--seed');
-  const asBatches = (d: Dataset<Flower>) => d.batch(batch, { dropRemainder: true }) as unknown as Dataset<BatchLike>;
+  const asBatches = (d: Dataset<Flower>, dropRemainder = true) => d.batch(batch, { dropRemainder }) as unknown as Dataset<BatchLike>;
   if (o.data === 'synthetic') {
     const count = parsePositiveInt(o.count, '--count');
     return {
       train: asBatches(synthFlowers({ count, size, seed }).shuffle(Math.min(count, 256), { seed }).cache()),
-      validation: asBatches(synthFlowers({ count: Math.max(batch, Math.floor(count / 4)), size, seed: seed + 1000 }).cache()),
+      validation: asBatches(synthFlowers({ count: Math.max(batch, Math.floor(count / 4)), size, seed: seed + 1000 }).cache(), false),
     };
   }
   const [train, validation] = await Promise.all([loadFlowers({ src: o.data, split: 'train', size }), loadFlowers({ src: o.data, split: 'validation', size })]);
-  return { train: asBatches(train.dataset.shuffle(256, { seed })), validation: asBatches(validation.dataset) };
+  return { train: asBatches(train.dataset.shuffle(256, { seed })), validation: asBatches(validation.dataset, false) };
 }
 
 function renderEpoch(h: History, e: number): string {
@@ -94,7 +94,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--model <preset>', `model: ${PRESET_NAMES.join(' | ')}`)
     .option('--data <src>', "'synthetic' or a flowers folder (TFRecord shards or class folders)", 'synthetic')
     .option('--image-size <pixels>', 'input height = width', '16')
-    .option('--batch <n>', 'global batch size (split over the cores)', '16')
+    .option('--batch <n>', 'global batch size (split over the cores; the lowering keeps every activation in 16 MiB of vector memory, so keep the per-core batch small)', '8')
     .option('--epochs <n>', 'epochs', '2')
     .option('--steps-per-epoch <n>', 'optimizer steps per epoch (default: one pass over the data)')
     .option('--validation-steps <n>', 'validation batches per epoch (default: one pass)')

@@ -21,6 +21,8 @@ class Feed {
   constructor(
     private readonly source: Source,
     private readonly convert: (e: BatchLike) => Batch,
+    /** What the data is, for errors: 'training data' or 'validation data'. */
+    private readonly what: string,
   ) {}
   private open(): AsyncIterator<BatchLike> | Iterator<BatchLike> {
     return Symbol.asyncIterator in this.source ? this.source[Symbol.asyncIterator]() : (this.source as Iterable<BatchLike>)[Symbol.iterator]();
@@ -34,7 +36,7 @@ class Feed {
       if (!restart) return undefined;
       this.it = this.open();
       r = await this.it.next();
-      if (r.done) throw new LayerConfigError('the dataset yields no batches');
+      if (r.done) throw new LayerConfigError(`the ${this.what} yields no batches (fewer examples than one batch?)`);
     }
     return this.convert(r.value);
   }
@@ -49,7 +51,7 @@ function converter(m: Model, t: Trainer): (e: BatchLike) => Batch {
 export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
   const epochs = a.epochs ?? 1;
   const h: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [] };
-  const feed = new Feed(data, converter(m, t));
+  const feed = new Feed(data, converter(m, t), 'training data');
   for (let epoch = 0; epoch < epochs; epoch++) {
     const started = performance.now();
     let lr: number | undefined;
@@ -66,7 +68,7 @@ export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Pr
     }
     const logs: Logs = { loss: lossSum / steps, accuracy: correct / seen };
     if (a.validationData) {
-      const v = await runEvaluate(m, t, a.validationData, a.validationSteps);
+      const v = await runEvaluate(m, t, a.validationData, a.validationSteps, 'validation data');
       logs.val_loss = v.loss;
       logs.val_accuracy = v.accuracy;
       device += v.deviceSeconds;
@@ -85,8 +87,8 @@ export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Pr
 }
 
 /** Mean loss and accuracy over `steps` batches (default: one pass). */
-export async function runEvaluate(m: Model, t: Trainer, data: Source, steps?: number): Promise<{ loss: number; accuracy: number; deviceSeconds: number }> {
-  const feed = new Feed(data, converter(m, t));
+export async function runEvaluate(m: Model, t: Trainer, data: Source, steps?: number, what = 'evaluation data'): Promise<{ loss: number; accuracy: number; deviceSeconds: number }> {
+  const feed = new Feed(data, converter(m, t), what);
   let [loss, correct, seen, n, device] = [0, 0, 0, 0, 0];
   for (;;) {
     if (steps !== undefined && n >= steps) break;
