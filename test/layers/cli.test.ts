@@ -49,6 +49,23 @@ describe('tpusim train', () => {
     }
   });
 
+  it('trains from a folder of TFRecord shards (the codelab split: 13 train, 3 validation)', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'tpusim-shards-'));
+    try {
+      execFileSync('node', [bin, 'flowers', 'synth', '--out', dir, '--count', '64', '--size', '8', '--shards', '16', '--workers', '0', '--json'], { encoding: 'utf8' });
+      const out = JSON.parse(execFileSync('node', [bin, 'train', '--model', 'little-squeeze', '--data', dir, '--image-size', '8', '--batch', '4', '--epochs', '1', '--json'], { encoding: 'utf8' })) as {
+        history: { steps: number[]; history: { val_loss: number[] } };
+      };
+      expect(out.history.steps[0]).toBe(13); // 13 shards x 4 images, batches of 4
+      expect(out.history.history.val_loss[0]).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a batch that does not split over the cores with one line, exit 2', () => {
     const r = spawnSync('node', [bin, 'train', '--model', 'dense', '--batch', '6', '--cores', '4'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
