@@ -169,3 +169,51 @@ describe('loss and gradient conformance with tfjs-core', () => {
     });
   });
 });
+
+describe('training-mode gradients through batch norm and max pooling', () => {
+  it("match tf.grads within 1e-5 relative in 'highest' (sparse labels)", async () => {
+    const { tf } = await tfjs();
+    const { compileTrainStep } = await import('../../src/layers/step.ts');
+    const { sparseCategoricalCrossentropy, sgd } = await import('../../src/layers/index.ts');
+    const { evaluate } = await import('../../src/xla/index.ts');
+    const x = input({ shape: [6, 6, 2] });
+    const c = conv2d({ filters: 3, kernelSize: 3, padding: 'valid', activation: 'relu' }).apply(x); // [B, 4, 4, 3]
+    const n = batchNormalization({ momentum: 0.9 }).apply(c);
+    const p = maxPooling2d({ poolSize: 2 }).apply(n); // [B, 2, 2, 3]
+    const y = dense({ units: 3, activation: 'softmax' }).apply(flatten().apply(p));
+    const ours = model({ inputs: x, outputs: y });
+    randomize(ours, 33);
+    const batch = 4;
+    const r = new SeededRandom(8);
+    const data = Float32Array.from({ length: batch * 72 }, () => r.next());
+    const labels = new Float32Array([2, 0, 1, 2]);
+    const step = compileTrainStep({ model: ours, loss: sparseCategoricalCrossentropy(), optimizer: sgd(), precision: 'highest', batch, replicas: 1 });
+    const out = evaluate(step.grad, [data, labels, [0], ...step.trainable.map((w) => w.value!), ...step.frozen.map((w) => w.value!)]).map((l) => l.data);
+    const T = (w: (typeof ours.weights)[number]) => tf.tensor(w.value!, [...w.shape]);
+    const [k, kb, gamma, beta, , , w, wb] = ours.weights.map(T);
+    type Tn = ReturnType<typeof tf.tensor>;
+    const f = (k: Tn, kb: Tn, gamma: Tn, beta: Tn, w: Tn, wb: Tn) => {
+      const h = tf.relu(tf.add(tf.conv2d(tf.tensor4d(data, [batch, 6, 6, 2]), k as never, 1, 'valid'), kb));
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      const bn = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-3))), gamma), beta);
+      const pooled = tf.maxPool(bn as never, 2, 2, 'valid');
+      const probs = tf.softmax(tf.add(tf.matMul(tf.reshape(pooled, [batch, 12]), w as never), wb));
+      const clipped = tf.clipByValue(tf.div(probs, tf.sum(probs, -1, true)), 1e-7, 1 - 1e-7);
+      return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.tensor1d([2, 0, 1, 2], 'int32'), 3), tf.log(clipped)), -1)));
+    };
+    const { value, grads } = tf.valueAndGrads((...a: Tn[]) => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!))([k!, kb!, gamma!, beta!, w!, wb!]);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.abs(b) + 1e-6;
+    expect(close(out[0]![0]!, value.dataSync()[0]!)).toBe(true);
+    grads.forEach((g, i) => {
+      const want = g.dataSync();
+      out[2 + i]!.forEach((v, j) => {
+        if (!close(v, want[j]!)) expect.fail(`gradient ${i} value ${j}: ${v} vs tfjs ${want[j]}`);
+      });
+    });
+    // The moving statistics are updated with the batch's (biased) moments.
+    const { mean } = tf.moments(tf.relu(tf.add(tf.conv2d(tf.tensor4d(data, [batch, 6, 6, 2]), k as never, 1, 'valid'), kb!)), [0, 1, 2]);
+    const movingMean = out[2 + 6]!;
+    const m0 = ours.weights[4]!.value!;
+    Array.from(mean.dataSync()).forEach((v, j) => expect(close(movingMean[j]!, 0.9 * m0[j]! + 0.1 * v)).toBe(true));
+  });
+});
