@@ -42,8 +42,9 @@ export function registerFlowers(program: Command): void {
     .option('--size <px>', 'side of the square images', '192')
     .option('--shards <n>', 'number of shards', '16')
     .option('--workers <n>', 'worker threads (0 = main thread)', '2')
+    .option('--limit <n>', 'only this many images (of the shuffled order)')
     .option('--json', 'print JSON')
-    .action(async (opts: { src: string; out: string; size: string; shards: string; workers: string; json?: boolean }) => {
+    .action(async (opts: { src: string; out: string; size: string; shards: string; workers: string; limit?: string; json?: boolean }) => {
       const bar = progress('prepare');
       const t0 = performance.now();
       const result = await prepareFlowers({
@@ -52,6 +53,7 @@ export function registerFlowers(program: Command): void {
         size: parsePositiveInt(opts.size, '--size'),
         shards: parsePositiveInt(opts.shards, '--shards'),
         workers: parseWorkers(opts.workers),
+        ...(opts.limit !== undefined ? { limit: parsePositiveInt(opts.limit, '--limit') } : {}),
         onProgress: bar.onProgress,
       }).finally(bar.stop);
       const seconds = (performance.now() - t0) / 1000;

@@ -110,7 +110,9 @@ export class Dataset<T> implements AsyncIterable<T> {
     });
   }
 
-  /** Keeps the elements for which `pred` holds. */
+  /** Keeps the elements for which `pred` holds (a type guard narrows the element type). */
+  filter<S extends T>(pred: (x: T) => x is S): Dataset<S>;
+  filter(pred: (x: T) => boolean | Promise<boolean>): Dataset<T>;
   filter(pred: (x: T) => boolean | Promise<boolean>): Dataset<T> {
     return this.wrap((s) => t.filter(s, pred));
   }

@@ -108,6 +108,8 @@ export interface PrepareOptions {
   readonly quality?: number;
   /** Worker threads (0 = the main thread; default up to 2). */
   readonly workers?: number;
+  /** Only the first `limit` images of the shuffled order (default: all). */
+  readonly limit?: number;
   /** Called after each image. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -148,7 +150,7 @@ export async function prepareFlowers(opts: PrepareOptions): Promise<PrepareResul
   const { classes, files } = await listClassFolders(opts.src);
   const size = opts.size ?? 192;
   const shards = opts.shards ?? 16;
-  const items = new Rng(opts.seed ?? 42).shuffle([...files]);
+  const items = new Rng(opts.seed ?? 42).shuffle([...files]).slice(0, opts.limit ?? files.length);
   const arg = { size, quality: opts.quality ?? 90, classes };
   const workers = opts.workers ?? defaultWorkers();
   const ds = Dataset.from(items);
@@ -223,7 +225,7 @@ export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
     const records = Dataset.tfrecord(files, { numParallelReads: opts.numParallelReads ?? 4, ...(opts.skipCorrupt ? { skipCorrupt: true } : {}) });
     const arg = { size, split: filter };
     const decoded = workers > 0 ? records.map(workerTransform<Uint8Array, Flower | null>(TRANSFORMS, 'decodeFlowerRecord', arg), { workers }) : records.map((r) => decodeFlowerRecord(r, arg));
-    return { dataset: decoded.filter((x): x is Flower => x !== null) as Dataset<Flower>, form: 'tfrecord', classes: FLOWER_CLASSES, sources: files };
+    return { dataset: decoded.filter((x): x is Flower => x !== null), form: 'tfrecord', classes: FLOWER_CLASSES, sources: files };
   }
   const { classes, files } = await listClassFolders(opts.src);
   const chosen = files.filter((f) => (validation !== undefined ? inSplit(f.name, { want: split, validation }) : split === 'all' || (hashName(f.name) % 100 < 19) === (split === 'validation')));
