@@ -1,14 +1,17 @@
 /**
  * @module cli/compile
- * `tpusim compile <example | file.hlo>`: runs the compiler's standard passes and prints the
+ * `tpusim compile <preset | example | file.hlo>`: runs the compiler's standard passes and prints the
  * HLO before and after (and after any pass asked for), the pass log, peak memory from
  * buffer assignment, and the predicted cycles per op and per step; with --simulate, the
  * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step.
- * Imports xla and node:fs.
+ * Imports xla, layers (presets and their training step) and node:fs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXAMPLES, PASS_NAMES, compile, estimate, lower, parse, print, runLowered, type Estimate, type HloModule, type HloOpProfile, type PassRecord } from '../xla/index.ts';
+import { LOSSES, PRESET_NAMES, preset, sgd } from '../layers/index.ts';
+// NOTE: compileTrainStep is not on layers' public surface yet; the CLI reaches in for it.
+import { compileTrainStep } from '../layers/step.ts';
 import { UsageError, parsePositiveInt } from './errors.ts';
 import { emit } from './output.ts';
 
@@ -64,9 +67,16 @@ function simulate(m: HloModule): SimulatedRun {
   };
 }
 
+/** The gradient step of a layers preset (the optimizer update is a separate small module). */
+function presetStep(name: string, batch: number, imageSize: number): HloModule {
+  const model = preset(name, { imageSize });
+  return compileTrainStep({ model, loss: LOSSES.categoricalCrossentropy, optimizer: sgd(), precision: 'default', batch, replicas: 1 }).grad;
+}
+
 function load(input: string, batch: number, imageSize: number): HloModule {
   if (input in EXAMPLES) return EXAMPLES[input as keyof typeof EXAMPLES]({ batch, imageSize });
-  if (!existsSync(input)) throw new UsageError(`'${input}' is neither a file nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`);
+  if ((PRESET_NAMES as readonly string[]).includes(input)) return presetStep(input, batch, imageSize);
+  if (!existsSync(input)) throw new UsageError(`'${input}' is neither a file, a model preset (${PRESET_NAMES.join(', ')}) nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`);
   return parse(readFileSync(input, 'utf8'));
 }
 
@@ -106,8 +116,8 @@ export function renderCompile(r: CompileReport): string {
 export function registerCompile(program: Command): void {
   program
     .command('compile')
-    .description('compile an HLO file or a built-in example (convnet: a training step; convnet-forward) and predict its cost')
-    .argument('<input>', `an .hlo file or an example: ${Object.keys(EXAMPLES).join(', ')}`)
+    .description('compile a model preset\'s training step, an HLO file or a built-in example, and predict its cost')
+    .argument('<input>', `a model preset (${PRESET_NAMES.join(', ')}: its gradient step), an .hlo file, or an example: ${Object.keys(EXAMPLES).join(', ')}`)
     .option('--batch <n>', 'batch size of a built-in example', '8')
     .option('--image-size <s>', 'image height = width of a built-in example', '32')
     .option('--dump-after <pass>', `print the HLO after this pass, or 'all' (${PASS_NAMES.join(', ')})`)

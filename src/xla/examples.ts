@@ -85,6 +85,6 @@ export function convNetTrainStep(o: ConvNetOptions = {}): HloModule {
 
 /** The names of the built-in examples, for the CLI. */
 export const EXAMPLES = {
-  convnet: convNetTrainStep,
-  'convnet-forward': convNetLoss,
+  'example-convnet': convNetTrainStep,
+  'example-convnet-forward': convNetLoss,
 } as const satisfies Record<string, (o: ConvNetOptions) => HloModule>;

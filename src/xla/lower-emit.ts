@@ -16,6 +16,9 @@ import { dmaBytesPerCycle } from '../tpu/dma.ts';
 import type { MemoryKind } from '../tpu/memory.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 
+/** Values above which an HBM transpose goes through vector memory a block of rows at a time. */
+export const TRANSPOSE_CHUNK_VALUES = 2 ** 15;
+
 /** An instruction before its dependencies are known. */
 export type Pending = Instruction extends infer I ? (I extends Instruction ? Omit<I, 'deps'> : never) : never;
 
@@ -204,19 +207,42 @@ export class Emitter {
     }
     const rows = sizeOf(dims.slice(0, j + 1));
     const cols = sizeOf(dims.slice(j + 1));
-    let x = src;
-    const scratch: string[] = [];
-    if (this.memoryOf.get(src)!.memory !== 'vmem') {
-      x = this.acquire(rows * cols);
-      scratch.push(x);
-      this.copyAll(src, x);
-    }
-    const t = this.acquire(rows * cols);
-    scratch.push(t);
-    this.emit({ kind: 'vpu-transpose', x, out: t, rows, cols });
+    const t = rows * cols > TRANSPOSE_CHUNK_VALUES && this.memoryOf.get(src)!.memory === 'hbm' ? this.transposeByBlocks(src, rows, cols) : this.transposeWhole(src, rows, cols);
     const order = [...dims.keys()].slice(j + 1).concat([...dims.keys()].slice(0, j + 1)); // t's dims, as src dims
     const curDims = order.map((d) => dims[d]!);
     this.transpose(t, curDims, perm.map((p) => order.indexOf(p)), dst);
-    this.release(...scratch);
+    this.release(t);
+  }
+
+  /** x[R, C] -> [C, R] with one XLU transpose in vector memory. */
+  private transposeWhole(src: string, rows: number, cols: number): string {
+    let x = src;
+    if (this.memoryOf.get(src)!.memory !== 'vmem') {
+      x = this.acquire(rows * cols);
+      this.copyAll(src, x);
+    }
+    const t = this.acquire(rows * cols);
+    this.emit({ kind: 'vpu-transpose', x, out: t, rows, cols });
+    if (x !== src) this.release(x);
+    return t;
+  }
+
+  /**
+   * x[R, C] (in HBM) -> [C, R] in HBM, a block of rows at a time through vector memory.
+   * Every block has the same size (the last one overlaps its neighbour and rewrites
+   * identical values), so all blocks share two scratch buffers.
+   */
+  private transposeByBlocks(src: string, rows: number, cols: number): string {
+    const t = this.declare(`transposed${this.counter++}_${rows * cols}`, 'hbm', rows * cols);
+    const rb = Math.min(rows, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / cols)));
+    for (let r = 0; r < rows; r += rb) {
+      const r0 = Math.min(r, rows - rb);
+      const [x, y] = [this.acquire(rb * cols), this.acquire(rb * cols)];
+      this.emit({ kind: 'dma', src, dst: x, srcOffset: r0 * cols, values: rb * cols });
+      this.emit({ kind: 'vpu-transpose', x, out: y, rows: rb, cols });
+      this.emit({ kind: 'dma', src: y, dst: t, dstOffset: r0, values: rb, rows: cols, srcStride: rb, dstStride: rows });
+      this.release(x, y);
+    }
+    return t;
   }
 }

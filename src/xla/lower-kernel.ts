@@ -154,6 +154,9 @@ export function bodyOp(e: Emitter, instr: HloInstruction, get: (id: number) => K
   }
 }
 
+/** Root elements per chunk of a chunked kernel (a power of two: 128 KiB of f32). */
+export const CHUNK_VALUES = 2 ** 15;
+
 /** Vector-memory values one kernel may hold at once before it is chunked (1 MiB of f32). */
 export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;
 
@@ -246,8 +249,15 @@ function chunkedKernel(e: Emitter, job: ChunkJob): void {
     wholeValues += sizeOf(instr.shape.dims);
   }
   const g = plan.alignment;
-  const len = g * Math.max(1, Math.floor((job.budget - wholeValues) / (g * Math.max(perRoot, 1e-9))));
-  for (let a = 0; a < n; a += len) {
+  // One chunk length for every kernel (a power of two when the alignment allows), so
+  // kernels share their scratch buffers; the budget only caps it.
+  const cap = Math.max(1, Math.floor((job.budget - wholeValues) / Math.max(perRoot, 1e-9)));
+  const len = g * Math.max(1, Math.floor(Math.min(CHUNK_VALUES, cap) / g));
+  // NOTE: the last chunk overlaps the one before (recomputing identical values) so that it
+  // has the same length: no odd-sized buffers.
+  const starts: number[] = [];
+  for (let a = 0; a < n; a += len) starts.push(a + len > n && n >= len && (n - len) % g === 0 ? n - len : a);
+  for (const a of starts) {
     const l = Math.min(len, n - a);
     const values = new Map(whole);
     for (const [id, v] of job.inputs) {

@@ -38,10 +38,18 @@ ENTRY %mlp {
     expect(out.simulated.byOp[0]!.owner).toMatch(/fusion/);
   });
 
+  it('compiles the gradient step of a layers model preset', () => {
+    const r = spawnSync('node', [bin, 'compile', 'dense', '--batch', '4', '--image-size', '8', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { instructionsAfter: number; estimate: { cycles: number } };
+    expect(out.instructionsAfter).toBeGreaterThan(0);
+    expect(out.estimate.cycles).toBeGreaterThan(0);
+  });
+
   it('rejects an unknown input with one line and exit code 2', () => {
     const r = spawnSync('node', [bin, 'compile', 'no-such-model'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/neither a file nor a built-in example \(convnet, convnet-forward\)/);
+    expect(r.stderr).toMatch(/neither a file, a model preset \(.*\) nor a built-in example \(example-convnet, example-convnet-forward\)/);
   });
 });
