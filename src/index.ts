@@ -9,3 +9,4 @@ export * as vpu from './vpu/index.ts';
 export * as tpu from './tpu/index.ts';
 export * as xla from './xla/index.ts';
 export * as layers from './layers/index.ts';
+export * as data from './data/index.ts';

@@ -2,7 +2,7 @@
  * @module cli/flowers
  * `tpusim flowers prepare|synth|info`: make the flowers' TFRecord shards from a folder of
  * class folders, or synthetic ones from nothing, and look at a flowers folder. A progress bar
- * is drawn on stderr only when it is a terminal.
+ * is drawn on stderr only when stdout and stderr are terminals (never in pipes or tests).
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -10,9 +10,9 @@ import { loadFlowers, prepareFlowers, writeSynthFlowers } from '../data/index.ts
 import { parsePositiveInt, UsageError } from './errors.ts';
 import { emit } from './output.ts';
 
-/** A progress callback that draws a bar on a TTY stderr, and nothing otherwise. */
+/** A progress callback that draws a bar on stderr when stdout and stderr are terminals, else nothing. */
 function progress(label: string): { onProgress: (done: number, total: number) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { onProgress: () => {}, stop: () => {} };
+  if (!process.stdout.isTTY || !process.stderr.isTTY) return { onProgress: () => {}, stop: () => {} };
   const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} images`, stream: process.stderr, hideCursor: true });
   let started = false;
   return {

@@ -15,7 +15,7 @@ import { DataError } from './errors.ts';
 import { glob } from './glob.ts';
 import { interleave, type InterleaveOptions } from './interleave.ts';
 import { Rng } from './random.ts';
-import { readTFRecordFile, type ReadOptions } from './tfrecord.ts';
+import { readTFRecordFile, type ReadOptions, type RecordInfo } from './tfrecord.ts';
 import * as t from './transforms.ts';
 import { isWorkerTransform, WorkerPool, type WorkerTransform } from './workers.ts';
 
@@ -25,6 +25,11 @@ export interface MapOptions {
   readonly numParallelCalls?: number;
   /** Worker threads for a WorkerTransform (default 1). */
   readonly workers?: number;
+}
+
+/** A record with where it came from. */
+export interface LocatedRecord extends RecordInfo {
+  readonly file: string;
 }
 
 /** Options of {@link Dataset.tfrecord}. */
@@ -85,6 +90,11 @@ export class Dataset<T> implements AsyncIterable<T> {
 
   /** The raw records of TFRecord files; with numParallelReads > 1, files are interleaved. */
   static tfrecord(files: readonly string[] | Dataset<string>, opts: TFRecordOptions = {}): Dataset<Uint8Array> {
+    return Dataset.tfrecordLocated(files, opts).map((r) => r.data);
+  }
+
+  /** Like {@link Dataset.tfrecord}, with each record's file, index and byte offset (for error messages). */
+  static tfrecordLocated(files: readonly string[] | Dataset<string>, opts: TFRecordOptions = {}): Dataset<LocatedRecord> {
     const list = Array.isArray(files) ? Dataset.from(files as readonly string[]) : (files as Dataset<string>);
     const cycleLength = opts.numParallelReads ?? 1;
     return list.interleave((f) => Dataset.fromGenerator(() => records(f, opts)), { cycleLength, readAhead: cycleLength > 1 ? 8 : 0 });
@@ -175,6 +185,6 @@ export class Dataset<T> implements AsyncIterable<T> {
   }
 }
 
-async function* records(file: string, opts: TFRecordOptions): AsyncGenerator<Uint8Array> {
-  for await (const r of readTFRecordFile(file, opts)) yield r.data;
+async function* records(file: string, opts: TFRecordOptions): AsyncGenerator<LocatedRecord> {
+  for await (const r of readTFRecordFile(file, opts)) yield { ...r, file };
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { bytesFeature, encodeExample, floatFeature, int64Feature, type Example } from './example.ts';
-import { ExampleParseError } from './errors.ts';
+import { DataError, ExampleParseError } from './errors.ts';
 import { fixedLenFeature, parseSingleExample, varLenFeature } from './features.ts';
 import { decodeToSquare, recompressSquare } from './image.ts';
 import { FLOWER_CLASSES, synthFlowerJpeg } from './synth.ts';
@@ -73,16 +73,28 @@ export function inSplit(filename: string, filter: SplitFilter): boolean {
   return set.has(filename) === (filter.want === 'validation');
 }
 
-/** A serialized flower record -> decoded flower (null when the split filter drops it). */
-export function decodeFlowerRecord(record: Uint8Array, arg: { size: number; split?: SplitFilter }): Flower | null {
-  const p = parseSingleExample(record, FLOWER_SPEC);
+/** A record's bytes, optionally with where it was read (named in error messages). */
+export type FlowerRecordInput = Uint8Array | { readonly data: Uint8Array; readonly file: string; readonly recordIndex: number; readonly byteOffset: number };
+
+/**
+ * A serialized flower record -> decoded flower (null when the split filter drops it).
+ * @throws ExampleParseError naming the file, record and byte offset when they are given
+ */
+export function decodeFlowerRecord(record: FlowerRecordInput, arg: { size: number; split?: SplitFilter }): Flower | null {
+  const bytes = record instanceof Uint8Array ? record : record.data;
+  const where = record instanceof Uint8Array ? {} : { file: record.file, recordIndex: record.recordIndex, byteOffset: record.byteOffset };
+  const p = parseSingleExample(bytes, FLOWER_SPEC, where);
   if (arg.split?.validation !== undefined) {
     const name = new TextDecoder().decode(p.filename[0]);
-    if (name === '') throw new ExampleParseError('is empty: records need file names to be split by a split file', { feature: 'filename' });
+    if (name === '') throw new ExampleParseError('is empty: records need file names to be split by a split file', { ...where, feature: 'filename' });
     if (!inSplit(name, arg.split)) return null;
   }
-  const image = decodeToSquare(p.image[0]!, arg.size);
-  return { image: image.data, label: Number(p.class[0]) };
+  try {
+    return { image: decodeToSquare(p.image[0]!, arg.size).data, label: Number(p.class[0]) };
+  } catch (err) {
+    if (err instanceof DataError) throw new ExampleParseError(`image: ${err.message}`, where);
+    throw err;
+  }
 }
 
 /** One image file of a class folder. */

@@ -22,6 +22,7 @@ import {
   synthFlowerRecord,
   type Flower,
   type FlowerFile,
+  type FlowerRecordInput,
   type SplitFilter,
 } from './flower-transforms.ts';
 import { Rng } from './random.ts';
@@ -222,9 +223,9 @@ export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
   if (shards.length > 0) {
     const filter: SplitFilter = validation !== undefined ? { want: split, validation } : { want: 'all' };
     const files = validation !== undefined || split === 'all' ? shards : splitShards(shards)[split];
-    const records = Dataset.tfrecord(files, { numParallelReads: opts.numParallelReads ?? 4, ...(opts.skipCorrupt ? { skipCorrupt: true } : {}) });
+    const records = Dataset.tfrecordLocated(files, { numParallelReads: opts.numParallelReads ?? 4, ...(opts.skipCorrupt ? { skipCorrupt: true } : {}) });
     const arg = { size, split: filter };
-    const decoded = workers > 0 ? records.map(workerTransform<Uint8Array, Flower | null>(TRANSFORMS, 'decodeFlowerRecord', arg), { workers }) : records.map((r) => decodeFlowerRecord(r, arg));
+    const decoded = workers > 0 ? records.map(workerTransform<FlowerRecordInput, Flower | null>(TRANSFORMS, 'decodeFlowerRecord', arg), { workers }) : records.map((r) => decodeFlowerRecord(r, arg));
     return { dataset: decoded.filter((x): x is Flower => x !== null), form: 'tfrecord', classes: FLOWER_CLASSES, sources: files };
   }
   const { classes, files } = await listClassFolders(opts.src);

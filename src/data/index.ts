@@ -9,7 +9,7 @@ export { DataError, ExampleParseError, TFRecordError, type RecordLocation } from
 export { encodeRecord, encodeRecords, readTFRecordBuffer, readTFRecordFile, writeTFRecordFile, type ReadOptions, type RecordInfo } from './tfrecord.ts';
 export { bytesFeature, decodeExample, encodeExample, exampleToJson, floatFeature, formatExample, int64Feature, type Example, type Feature } from './example.ts';
 export { fixedLenFeature, parseSingleExample, varLenFeature, type DType, type FeatureSpec, type FixedLenFeature, type Parsed, type SparseValue, type VarLenFeature } from './features.ts';
-export { Dataset, type MapOptions, type TFRecordOptions } from './dataset.ts';
+export { Dataset, type LocatedRecord, type MapOptions, type TFRecordOptions } from './dataset.ts';
 export { collate, type Batched } from './collate.ts';
 export { glob } from './glob.ts';
 export { Rng } from './random.ts';

@@ -7,6 +7,9 @@ import { Dataset } from '../../src/data/dataset.ts';
 import { fixedLenFeature, parseSingleExample, varLenFeature } from '../../src/data/features.ts';
 import { loadFlowers, parseSplitFile, prepareFlowers, shardName, splitShards, writeSynthFlowers } from '../../src/data/flowers.ts';
 import { decodeJpeg } from '../../src/data/image.ts';
+import { encodeExample, int64Feature } from '../../src/data/example.ts';
+import { flowerExample } from '../../src/data/flower-transforms.ts';
+import { encodeRecords } from '../../src/data/tfrecord.ts';
 import { synthFlowerJpeg, FLOWER_CLASSES } from '../../src/data/synth.ts';
 
 /** The codelab's reading spec (what its notebook parses). */
@@ -95,6 +98,18 @@ describe('flowers loaders', () => {
     expect(parseSplitFile('daisy/a.jpg\r\n  roses\\b.jpg \n# c\n')).toEqual(['daisy/a.jpg', 'roses/b.jpg']);
     expect(() => parseSplitFile('ok/a.jpg\nnot-a-path\n', 'S.txt')).toThrow(/S\.txt:2: expected 'class\/file\.jpg'/);
     await expect(loadFlowers({ src: join(photos, 'nope') })).rejects.toThrow(DataError);
+  });
+
+  it('a malformed record fails with file, record index and byte offset (even from a worker)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tpusim-badflowers-'));
+    const good = encodeExample(flowerExample({ jpeg: synthFlowerJpeg(0, 1, 8).jpeg, classIndex: 0, height: 8, width: 8, filename: 'daisy/a.jpg' }));
+    const noImage = encodeExample({ class: int64Feature([1]) });
+    writeFileSync(join(dir, 'flowers00-2.tfrec'), encodeRecords([good, noImage]));
+    const where = new RegExp(`flowers00-2\\.tfrec, record 1, byte ${good.length + 16}: feature 'image': is missing`);
+    for (const workers of [0, 1]) {
+      const set = await loadFlowers({ src: dir, size: 8, workers });
+      await expect(set.dataset.toArray()).rejects.toThrow(where);
+    }
   });
 
   it('write synthetic shards in the same schema', async () => {
