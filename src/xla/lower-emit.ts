@@ -181,7 +181,8 @@ export class Emitter {
     const direct = count * (latency + (r.n * values) / valuesPerCycle);
     const staged = 3 * latency + (count * (span + r.n * values)) / valuesPerCycle;
     if (staged >= direct) return false;
-    const tmp = this.declare(`stage${this.counter++}_${count * rowStride}`, this.memoryOf.get(src)!.memory, count * rowStride);
+    // NOTE: staging lives in HBM: it can be much larger than the data (it keeps the gaps).
+    const tmp = this.declare(`stage${this.counter++}_${count * rowStride}`, 'hbm', count * rowStride);
     this.copy(src, tmp, [...outer.map((o) => o.n), span], [...outer.map((o) => o.s), 1], srcBase, [...stridesOf(outer.map((o) => o.n)).map((v) => v * rowStride), 1], 0);
     this.emit({ kind: 'dma', src: tmp, dst, dstOffset: dstBase, values, rows: count * r.n, srcStride: r.s, dstStride: r.d });
     return true;

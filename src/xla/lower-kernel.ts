@@ -168,7 +168,7 @@ export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;
 export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, budget = KERNEL_BUDGET_VALUES): void {
   const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
   const working = [...inputs].reduce((acc, [id, v]) => acc + ('buf' in v ? sizeOf(shapeOf(id).dims) : 0), 0) + body.reduce((acc, i) => acc + sizeOf(i.shape.dims), 0);
-  const plan = working > budget ? planChunks(body, root, shapeOf) : null;
+  const plan = working > Math.min(budget, 2 * CHUNK_VALUES) ? planChunks(body, root, shapeOf) : null;
   if (plan) return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan, budget });
   const values = new Map<number, KVal>();
   const loaded: string[] = [];

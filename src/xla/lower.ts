@@ -21,17 +21,16 @@
 import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
 import type { Program } from '../tpu/program.ts';
-import type { HloInstruction, HloModule, Shape } from './hlo.ts';
+import type { HloInstruction, HloModule } from './hlo.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { KERNEL_BUDGET_VALUES, kernel, materialize, type KVal } from './lower-kernel.ts';
-import { reducePlan } from './ops/reduce.ts';
+import { dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
+import { KERNEL_BUDGET_VALUES, kernel, type KVal } from './lower-kernel.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
 import { dce } from './passes/dce.ts';
 import { im2col } from './passes/im2col.ts';
 import { instrName } from './print.ts';
 import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
 import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
-import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
 
 export { LoweringError };
 
@@ -50,13 +49,6 @@ export interface LoweredModule {
 
 type Lowerer = (e: Emitter, instr: HloInstruction, ctx: LowerContext) => void;
 
-interface LowerContext {
-  readonly buf: Map<number, string>;
-  readonly shapes: Map<number, Shape>;
-  readonly fills: Map<number, number>;
-  /** Vector-memory values a kernel may hold before it is chunked. */
-  readonly budget: number;
-}
 
 /** Options of the lowering. */
 export interface LowerOptions {
@@ -81,11 +73,6 @@ function checkVmem(e: Emitter, capacity: number): void {
   throw new LoweringError(`the program needs ${(total / 2 ** 20).toFixed(1)} MiB of vector memory, the core has ${(capacity / 2 ** 20).toFixed(1)} MiB; largest: ${top.join(', ')} (use a smaller batch or image size)`);
 }
 
-const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext): string => {
-  const name = e.declare(`v${instr.id}`, 'hbm', sizeOf(instr.shape.dims));
-  ctx.buf.set(instr.id, name);
-  return name;
-};
 
 /** Operand as a kernel input: a fill constant becomes a scalar. */
 const input = (ctx: LowerContext, id: number): KVal => (ctx.fills.has(id) ? { scalar: ctx.fills.get(id)! } : { buf: ctx.buf.get(id)! });
@@ -104,113 +91,10 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
   kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx.budget);
 }
 
-function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 'reduce' }>, ctx: LowerContext): void {
-  const out = dst(e, instr, ctx);
-  const xs = ctx.shapes.get(instr.operands[0]!)!;
-  const n = sizeOf(xs.dims);
-  const x = e.acquire(n);
-  e.copyAll(ctx.buf.get(instr.operands[0]!)!, x);
-  if (instr.attrs.dimensions.length === 0) return e.copyAll(x, out);
-  const plan = reducePlan(xs.dims, instr.attrs.dimensions);
-  let src = x;
-  if (plan.axis === 1 && plan.permutation.some((p, i) => p !== i)) {
-    src = e.acquire(n);
-    e.transpose(x, xs.dims, plan.permutation, src);
-  }
-  const r = e.acquire(sizeOf(instr.shape.dims));
-  e.emit({ kind: 'vpu-reduce', op: instr.attrs.kind, x: src, out: r, rows: plan.rows, cols: plan.cols, axis: plan.axis });
-  e.copyAll(r, out);
-  e.release(x, src, r);
-}
 
-/** HBM buffer of x padded with `value` (low/high/interior per dim); x itself when no padding. */
-function padded(e: Emitter, x: string, dims: readonly number[], low: readonly number[], high: readonly number[], interior: readonly number[], value: number, name: string): { buf: string; dims: number[] } {
-  const out = dims.map((d, i) => low[i]! + high[i]! + d + Math.max(0, d - 1) * interior[i]!);
-  if ([...low, ...high, ...interior].every((v) => v === 0)) return { buf: x, dims: [...dims] };
-  const n = sizeOf(out);
-  const fill = e.constant(`${name}_fill`, new Float32Array(n).fill(value));
-  const buf = e.declare(name, 'hbm', n);
-  e.copyAll(fill, buf);
-  const os = stridesOf(out);
-  e.copy(x, buf, dims, stridesOf(dims), 0, os.map((s, i) => s * (interior[i]! + 1)), low.reduce((a, l, i) => a + l * os[i]!, 0));
-  return { buf, dims: out };
-}
 
-/** Offsets of every window position (row-major window order) into a buffer of `dims`. */
-function windowOffsets(window: readonly number[], dims: readonly number[]): number[] {
-  const s = stridesOf(dims);
-  const ws = stridesOf(window);
-  return Array.from({ length: sizeOf(window) }, (_, w) => window.reduce((acc, size, d) => acc + (Math.floor(w / ws[d]!) % size) * s[d]!, 0));
-}
 
-function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { op: 'reduce-window' }>, ctx: LowerContext): void {
-  const out = dst(e, instr, ctx);
-  const a = instr.attrs;
-  const xs = ctx.shapes.get(instr.operands[0]!)!.dims;
-  const id = REDUCE_IDENTITY[a.kind];
-  const p = padded(e, ctx.buf.get(instr.operands[0]!)!, xs, a.padding.map((q) => q[0]), a.padding.map((q) => q[1]), xs.map(() => 0), id, `v${instr.id}_pad`);
-  const od = instr.shape.dims;
-  const n = sizeOf(od);
-  const ps = stridesOf(p.dims);
-  const op = a.kind === 'sum' ? 'add' : 'max';
-  let acc: string | null = null;
-  for (const off of windowOffsets(a.window, p.dims)) {
-    const s = e.acquire(n);
-    e.copy(p.buf, s, od, ps.map((v, i) => v * a.strides[i]!), off, stridesOf(od), 0);
-    const next = e.acquire(n);
-    e.emit({ kind: 'vpu-binary', op, a: acc ?? s, b: acc ? s : id, out: next });
-    e.release(s, ...(acc ? [acc] : []));
-    acc = next;
-  }
-  e.copyAll(acc!, out);
-  e.release(acc!);
-}
 
-function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx: LowerContext): void {
-  const a = instr.attrs;
-  if (a.window.some((w, i) => w !== a.strides[i]) || a.padding.some(([lo, hi]) => lo !== 0 || hi !== 0)) {
-    throw new LoweringError(`${instrName(instr)}: select-and-scatter is lowered for non-overlapping windows without padding only`);
-  }
-  const out = dst(e, instr, ctx);
-  const xd = instr.shape.dims;
-  const [x, source] = instr.operands.map((o) => ctx.buf.get(o)!) as [string, string];
-  const sd = ctx.shapes.get(instr.operands[1]!)!.dims;
-  const n = sizeOf(sd);
-  const xsStrides = stridesOf(xd).map((v, i) => v * a.strides[i]!);
-  const offsets = windowOffsets(a.window, xd);
-  const zero = e.constant(`v${instr.id}_zero`, new Float32Array(sizeOf(xd)));
-  e.copyAll(zero, out);
-  const load = (off: number): string => {
-    const b = e.acquire(n);
-    e.copy(x, b, sd, xsStrides, off, stridesOf(sd), 0);
-    return b;
-  };
-  // first maximum wins: best = index of the first window position holding the maximum
-  let m = load(offsets[0]!);
-  let best = materialize(e, { scalar: 0 }, n);
-  for (let w = 1; w < offsets.length; w++) {
-    const xw = load(offsets[w]!);
-    const gt = e.acquire(n);
-    e.emit({ kind: 'vpu-compare', op: 'gt', a: xw, b: m, out: gt });
-    const [m2, b2] = [e.acquire(n), e.acquire(n)];
-    e.emit({ kind: 'vpu-select', mask: gt, a: xw, b: m, out: m2 });
-    e.emit({ kind: 'vpu-select', mask: gt, a: w, b: best, out: b2 });
-    e.release(xw, gt, m, best);
-    [m, best] = [m2, b2];
-  }
-  const src = e.acquire(n);
-  e.copyAll(source, src);
-  offsets.forEach((off, w) => {
-    const [hit, picked, sum] = [e.acquire(n), e.acquire(n), e.acquire(n)];
-    e.emit({ kind: 'vpu-compare', op: 'eq', a: best, b: w, out: hit });
-    e.emit({ kind: 'vpu-select', mask: hit, a: src, b: 0, out: picked });
-    // +0 + v: the reference adds into a zeroed array, which turns -0 into +0
-    e.emit({ kind: 'vpu-binary', op: 'add', a: picked, b: 0, out: sum });
-    e.copy(sum, out, sd, stridesOf(sd), 0, xsStrides, off);
-    e.release(hit, picked, sum);
-  });
-  e.release(m, best, src);
-}
 
 function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
   const x = ctx.buf.get(instr.operands[0]!)!;

@@ -13,7 +13,7 @@ import { lower, runLowered } from '../../src/xla/lower.ts';
 import { Rng, randomGraph } from './random-graph.ts';
 import { TensorCore } from '../../src/tpu/core.ts';
 import { Emitter } from '../../src/xla/lower-emit.ts';
-import { f32 } from '../../src/xla/builder.ts';
+import { XlaBuilder, f32 } from '../../src/xla/builder.ts';
 
 const bits = (xs: readonly Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
 
@@ -87,5 +87,20 @@ describe('strided copies and transposes as DMAs', () => {
   it('transpose big arrays a block of rows at a time (last block overlapping)', () => {
     checkTranspose([300, 7, 40], [2, 0, 1]);
     checkTranspose([3, 50000], [1, 0]);
+  });
+});
+
+describe('blocked reductions and pooling', () => {
+  it('reduce, max pooling and its gradient on arrays larger than a block keep every bit', () => {
+    const b = new XlaBuilder('big');
+    const x = b.parameter(0, f32([3000, 20]), 'x');
+    const y = b.parameter(1, f32([40, 30, 50]), 'y');
+    const img = b.parameter(2, f32([3, 130, 130, 4]), 'img');
+    const pooled = b.maxPool(img, { size: [2, 2] });
+    const avg = b.avgPool(img, { size: [2, 2] });
+    const grad = b.selectAndScatter(img, b.multiply(pooled, avg), { window: [1, 2, 2, 1], strides: [1, 2, 2, 1] });
+    const m = b.build([b.sum(x, [0]), b.max(x, [1]), b.sum(y, [0, 2]), b.sum(x), grad]);
+    const r = new Rng(5);
+    checkLowered(m, [r.array(60000), r.array(60000), r.array(3 * 130 * 130 * 4)]);
   });
 });
