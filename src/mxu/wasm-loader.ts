@@ -155,13 +155,22 @@ export function loadKernelModule(path: string): WasmModule {
   // NOTE: V8 first compiles WASM with its baseline tier (Liftoff) and swaps in optimised
   // code only on a later call: a single big matmul would run entirely on baseline code, 2-4x
   // slower. So the kernel is compiled with the optimising tier straight away.
-  setFlagsFromString('--no-liftoff --no-wasm-lazy-compilation');
+  setV8Flags('--no-liftoff --no-wasm-lazy-compilation');
   try {
     return new wasmApi.Module(readFileSync(path));
   } catch (err) {
     throw new WasmKernelError(`${path} is not a valid kernel (${(err as Error).message}): run \`npm run build:wasm\``);
   } finally {
-    setFlagsFromString('--liftoff --wasm-lazy-compilation');
+    setV8Flags('--liftoff --wasm-lazy-compilation');
+  }
+}
+
+/** Sets V8 flags if this runtime still allows it (a speed hint only: never fatal). */
+function setV8Flags(flags: string): void {
+  try {
+    setFlagsFromString(flags);
+  } catch {
+    // NOTE: some runtimes freeze V8 flags after start-up; the kernel is then compiled lazily.
   }
 }
 
