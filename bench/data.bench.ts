@@ -12,7 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset } from '../src/data/dataset.ts';
-import { decodeFlowerRecord, type Flower } from '../src/data/flower-transforms.ts';
+import { parseSingleExample } from '../src/data/features.ts';
+import { decodeFlowerRecord, FLOWER_SPEC, type Flower } from '../src/data/flower-transforms.ts';
+import { centralSquare, decodeJpeg, resizeBilinear } from '../src/data/image.ts';
 import { prepareFlowers, writeSynthFlowers } from '../src/data/flowers.ts';
 import { workerTransform } from '../src/data/workers.ts';
 
@@ -56,10 +58,32 @@ async function measure(files: string[], workers: number): Promise<number> {
   return images / ((performance.now() - t0) / 1000);
 }
 
+/** CPU time per image of each stage on the main thread (less noisy than throughput). */
+async function stages(files: string[]): Promise<{ parseMs: number; decodeMs: number; resizeMs: number }> {
+  const records = (await Dataset.tfrecord(files).toArray()).slice(0, 200);
+  const best = (f: () => void) => {
+    const times: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      f();
+      times.push((performance.now() - t0) / records.length);
+    }
+    return Math.min(...times);
+  };
+  const parsed = records.map((r) => parseSingleExample(r, FLOWER_SPEC).image[0]!);
+  const imgs = parsed.map((j) => decodeJpeg(j));
+  return {
+    parseMs: best(() => records.forEach((r) => parseSingleExample(r, FLOWER_SPEC))),
+    decodeMs: best(() => parsed.forEach((j) => decodeJpeg(j))),
+    resizeMs: best(() => imgs.forEach((im) => resizeBilinear(im, SIZE, SIZE, { crop: centralSquare(im.height, im.width), scale: 1 / 255 }))),
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'tpusim-bench-data-'));
 try {
   const { files, source } = await makeShards(dir);
   const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  const perImage = await stages(files);
   const rows: Row[] = [];
   for (const [name, workers] of [['main thread (no workers)', 0], ['1 worker', 1], ['2 workers', 2]] as const) {
     const runs: number[] = [];
@@ -70,8 +94,10 @@ try {
   console.log(`data pipeline: ${source}; ${files.length} shards, ${(bytes / 1e6).toFixed(1)} MB; ${SIZE}x${SIZE}, batch ${BATCH}`);
   console.log('config                      images/s (median of 3)   runs');
   for (const r of rows) console.log(`${r.name.padEnd(28)}${r.imagesPerSecond.toFixed(0).padStart(10)}               ${r.runs.map((x) => x.toFixed(0)).join(' / ')}`);
+  const cpu = perImage.parseMs + perImage.decodeMs + perImage.resizeMs;
+  console.log(`CPU per image (main thread, best of 3): parse ${perImage.parseMs.toFixed(2)} ms, JPEG decode ${perImage.decodeMs.toFixed(2)} ms, crop+resize+f32 ${perImage.resizeMs.toFixed(2)} ms -> ${(1000 / cpu).toFixed(0)} images/s per free core`);
   mkdirSync(new URL('./results', import.meta.url).pathname, { recursive: true });
-  const out = { bench: 'data', node: process.version, cores: availableParallelism(), source, shards: files.length, shardBytes: bytes, imageSize: SIZE, batch: BATCH, rows };
+  const out = { bench: 'data', node: process.version, cores: availableParallelism(), source, shards: files.length, shardBytes: bytes, imageSize: SIZE, batch: BATCH, perImageMs: perImage, imagesPerSecondPerFreeCore: 1000 / cpu, rows };
   writeFileSync(new URL('./results/data.json', import.meta.url).pathname, `${JSON.stringify(out, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -112,14 +112,21 @@ export function resizeBilinear(src: Image, outHeight: number, outWidth: number, 
   const ys = axisTable(outHeight, crop.top, crop.height);
   const xs = axisTable(outWidth, crop.left, crop.width);
   const out = new Float32Array(outHeight * outWidth * c);
-  const d = src.data;
-  const rowStride = src.width * c;
+  if (c === 3) resizeRows3(src.data, src.width * 3, ys, xs, out, scale);
+  else resizeRowsAny(src.data, src.width * c, c, ys, xs, out, scale);
+  return { height: outHeight, width: outWidth, channels: c, data: out };
+}
+
+type AxisTable = ReturnType<typeof axisTable>;
+
+/** The general loop: any channel count. */
+function resizeRowsAny(d: Uint8Array | Float32Array, rowStride: number, c: number, ys: AxisTable, xs: AxisTable, out: Float32Array, scale: number): void {
   let o = 0;
-  for (let y = 0; y < outHeight; y++) {
+  for (let y = 0; y < ys.f.length; y++) {
     const r0 = ys.i0[y]! * rowStride;
     const r1 = ys.i1[y]! * rowStride;
     const fy = ys.f[y]!;
-    for (let x = 0; x < outWidth; x++) {
+    for (let x = 0; x < xs.f.length; x++) {
       const c0 = xs.i0[x]! * c;
       const c1 = xs.i1[x]! * c;
       const fx = xs.f[x]!;
@@ -130,7 +137,31 @@ export function resizeBilinear(src: Image, outHeight: number, outWidth: number, 
       }
     }
   }
-  return { height: outHeight, width: outWidth, channels: c, data: out };
+}
+
+/** The RGB fast path: the same arithmetic as resizeRowsAny, with the channel loop unrolled. */
+function resizeRows3(d: Uint8Array | Float32Array, rowStride: number, ys: AxisTable, xs: AxisTable, out: Float32Array, scale: number): void {
+  const w = xs.f.length;
+  const c0s = Int32Array.from(xs.i0, (i) => i * 3);
+  const c1s = Int32Array.from(xs.i1, (i) => i * 3);
+  let o = 0;
+  for (let y = 0; y < ys.f.length; y++) {
+    const r0 = ys.i0[y]! * rowStride;
+    const r1 = ys.i1[y]! * rowStride;
+    const fy = ys.f[y]!;
+    for (let x = 0; x < w; x++) {
+      const a = r0 + c0s[x]!;
+      const b = r0 + c1s[x]!;
+      const e = r1 + c0s[x]!;
+      const g = r1 + c1s[x]!;
+      const fx = xs.f[x]!;
+      for (let k = 0; k < 3; k++) {
+        const top = d[a + k]! + (d[b + k]! - d[a + k]!) * fx;
+        const bottom = d[e + k]! + (d[g + k]! - d[e + k]!) * fx;
+        out[o++] = (top + (bottom - top) * fy) * scale;
+      }
+    }
+  }
 }
 
 /** Converts a uint8 image to f32 in [0, 1] (x / 255), like `tf.image.convert_image_dtype`. */
