@@ -17,8 +17,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { existsSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { mixSeeds, Rng } from './random.ts';
 import { encodeRecord, readTFRecordFile } from './tfrecord.ts';
 
@@ -201,7 +200,7 @@ export function cacheInFile<T>(src: Source<T>, path: string): Source<T> {
       } finally {
         await fh.close();
         if (complete) await rename(tmp, path);
-        else await import('node:fs/promises').then((fs) => fs.rm(tmp, { force: true }));
+        else await rm(tmp, { force: true }); // a partial pass is not a cache
       }
     },
   };
