@@ -17,6 +17,7 @@ import { dotPlan } from './ops/linalg.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
 import { chunkShape, planChunks, type ChunkPlan } from './lower-chunk.ts';
+import { streamDot, streamable } from './lower-stream.ts';
 import { instrName } from './print.ts';
 
 /** A value inside a kernel: a vector-memory buffer, or a scalar from the scalar unit. */
@@ -168,11 +169,15 @@ export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;
 export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, budget = KERNEL_BUDGET_VALUES): void {
   const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
   const working = [...inputs].reduce((acc, [id, v]) => acc + ('buf' in v ? sizeOf(shapeOf(id).dims) : 0), 0) + body.reduce((acc, i) => acc + sizeOf(i.shape.dims), 0);
-  const plan = working > Math.min(budget, 2 * CHUNK_VALUES) ? planChunks(body, root, shapeOf) : null;
+  // a dot whose operands dwarf its result streams its contraction; else cut the root in chunks
+  const bigDot = body.some((i) => i.op === 'dot' && sizeOf(i.shape.dims) <= CHUNK_VALUES && i.operands.reduce((acc, o) => acc + sizeOf(shapeOf(o).dims), 0) > Math.max(2 * CHUNK_VALUES, 4 * sizeOf(i.shape.dims)));
+  const plan = working > Math.min(budget, 2 * CHUNK_VALUES) && !bigDot ? planChunks(body, root, shapeOf) : null;
   if (plan) return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan, budget });
   const values = new Map<number, KVal>();
   const loaded: string[] = [];
+  const streamed = bigDot && working > Math.min(budget, 2 * CHUNK_VALUES) ? streamDots(e, body, inputs, shapeOf, values) : new Set<number>();
   for (const [id, v] of inputs) {
+    if (streamed.has(id)) continue;
     if ('scalar' in v) values.set(id, v);
     else {
       const b = e.acquire(sizeOf(shapeOf(id).dims));
@@ -181,11 +186,29 @@ export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: Read
       values.set(id, { buf: b });
     }
   }
-  for (const instr of body) values.set(instr.id, bodyOp(e, instr, (id) => values.get(id)!, shapeOf));
+  for (const instr of body) if (!values.has(instr.id)) values.set(instr.id, bodyOp(e, instr, (id) => values.get(id)!, shapeOf));
   const out = materialize(e, values.get(root)!, sizeOf(shapeOf(root).dims));
   e.copyAll(out, dst);
   // NOTE: every scratch buffer is returned to the pool; deps keep reuse race-free.
   e.release(...loaded, ...e.buffers.filter((b) => b.memory === 'vmem').map((b) => b.name));
+}
+
+/**
+ * Streams every dot whose two operands are kernel inputs used by nothing else (./lower-stream.ts),
+ * storing its result in `values`; returns the inputs it consumed.
+ */
+function streamDots(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapeOf: (id: number) => Shape, values: Map<number, KVal>): Set<number> {
+  const consumed = new Set<number>();
+  for (const instr of body) {
+    if (instr.op !== 'dot') continue;
+    const [l, r] = instr.operands as [number, number];
+    const [lv, rv] = [inputs.get(l), inputs.get(r)];
+    const usedElsewhere = body.some((i) => i !== instr && (i.operands.includes(l) || i.operands.includes(r)));
+    if (!lv || !rv || !('buf' in lv) || !('buf' in rv) || l === r || usedElsewhere || !streamable(instr, shapeOf(l), shapeOf(r))) continue;
+    values.set(instr.id, { buf: streamDot(e, instr, { buf: lv.buf, shape: shapeOf(l) }, { buf: rv.buf, shape: shapeOf(r) }) });
+    consumed.add(l).add(r);
+  }
+  return consumed;
 }
 
 interface ChunkJob {

@@ -104,3 +104,19 @@ describe('blocked reductions and pooling', () => {
     checkLowered(m, [r.array(60000), r.array(60000), r.array(3 * 130 * 130 * 4)]);
   });
 });
+
+describe('streamed dots', () => {
+  it('a dot too big for vector memory streams its contraction fold by fold, bit-exactly', () => {
+    const b = new XlaBuilder('grad');
+    const x = b.parameter(0, f32([700, 30]), 'x'); // [K, M]: contracted over its first dim
+    const g = b.parameter(1, f32([700, 9]), 'g'); // [K, N]
+    const w = b.parameter(2, f32([40, 700]), 'w'); // [N, K] for the second dot
+    const dw = b.dot(x, g, { lhsContracting: [0], rhsContracting: [0] });
+    const dx = b.dot(b.transpose(x, [1, 0]), w, { lhsContracting: [1], rhsContracting: [1] });
+    const m = b.build([b.subtract(dw, b.multiply(dw, 0.1)), dx]);
+    const r = new Rng(8);
+    const args = [r.array(21000), r.array(6300), r.array(28000)];
+    checkLowered(m, args, 1000);
+    checkLowered(compile(m).module, args, 1000);
+  });
+});
