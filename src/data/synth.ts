@@ -59,7 +59,7 @@ function drawParams(cls: number, rng: Rng): Params {
 
 /** The flower's colour at (x, y) in flower units (centre 0, radius 1), or undefined for background. */
 function paint(cls: number, p: Params, x: number, y: number): Rgb | undefined {
-  const r = Math.hypot(x, y);
+  const r = Math.sqrt(x * x + y * y);
   const th = Math.atan2(y, x) + p.angle;
   const wave = Math.abs(Math.cos((p.petals / 2) * th));
   switch (cls) {
@@ -138,4 +138,9 @@ export function synthFlowerF32(seed: number, index: number, size: number): { ima
 export function synthFlowerJpeg(seed: number, index: number, size: number, quality = 90): { jpeg: Uint8Array; label: number } {
   const { label, imageSeed } = synthItem(seed, index);
   return { jpeg: encodeJpeg(drawFlower(label, size, imageSeed), quality), label };
+}
+
+/** {@link synthFlowerF32} as a worker transform: `(index, { seed, size })`. */
+export function synthFlowerIndexed(index: number, arg: { seed: number; size: number }): { image: Float32Array; label: number } {
+  return synthFlowerF32(arg.seed, index, arg.size);
 }

@@ -38,6 +38,12 @@ describe('synthetic flowers', () => {
     expect(FLOWER_CLASSES).toEqual(['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']);
   });
 
+  it('are the same drawn on a worker thread as on the main thread', async () => {
+    const here = await synthFlowers({ count: 6, size: 12, seed: 3 }).toArray();
+    const there = await synthFlowers({ count: 6, size: 12, seed: 3, workers: 1 }).toArray();
+    expect(there).toEqual(here);
+  });
+
   it('are learnable: a nearest-centroid classifier on coarse colour beats 70 % on unseen images', async () => {
     const train = await synthFlowers({ count: 100, size: S, seed: 1 }).toArray();
     const test = await synthFlowers({ count: 50, size: S, seed: 2 }).toArray();
