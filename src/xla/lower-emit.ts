@@ -17,7 +17,7 @@ import type { MemoryKind } from '../tpu/memory.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 
 /** Values above which an HBM transpose goes through vector memory a block of rows at a time. */
-export const TRANSPOSE_CHUNK_VALUES = 2 ** 15;
+export const TRANSPOSE_CHUNK_VALUES = 2 ** 14;
 
 /** An instruction before its dependencies are known. */
 export type Pending = Instruction extends infer I ? (I extends Instruction ? Omit<I, 'deps'> : never) : never;
@@ -229,20 +229,24 @@ export class Emitter {
   }
 
   /**
-   * x[R, C] (in HBM) -> [C, R] in HBM, a block of rows at a time through vector memory.
-   * Every block has the same size (the last one overlaps its neighbour and rewrites
-   * identical values), so all blocks share two scratch buffers.
+   * x[R, C] (in HBM) -> [C, R] in HBM, one tile of rows x columns at a time through vector
+   * memory. Every tile has the same size (the last ones overlap their neighbours and rewrite
+   * identical values), so all tiles share two scratch buffers.
    */
   private transposeByBlocks(src: string, rows: number, cols: number): string {
     const t = this.declare(`transposed${this.counter++}_${rows * cols}`, 'hbm', rows * cols);
-    const rb = Math.min(rows, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / cols)));
+    const rb = Math.min(rows, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / cols)), 256);
+    const cb = Math.min(cols, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / rb)));
     for (let r = 0; r < rows; r += rb) {
       const r0 = Math.min(r, rows - rb);
-      const [x, y] = [this.acquire(rb * cols), this.acquire(rb * cols)];
-      this.emit({ kind: 'dma', src, dst: x, srcOffset: r0 * cols, values: rb * cols });
-      this.emit({ kind: 'vpu-transpose', x, out: y, rows: rb, cols });
-      this.emit({ kind: 'dma', src: y, dst: t, dstOffset: r0, values: rb, rows: cols, srcStride: rb, dstStride: rows });
-      this.release(x, y);
+      for (let c = 0; c < cols; c += cb) {
+        const c0 = Math.min(c, cols - cb);
+        const [x, y] = [this.acquire(rb * cb), this.acquire(rb * cb)];
+        this.emit({ kind: 'dma', src, dst: x, srcOffset: r0 * cols + c0, values: cb, rows: rb, srcStride: cols, dstStride: cb });
+        this.emit({ kind: 'vpu-transpose', x, out: y, rows: rb, cols: cb });
+        this.emit({ kind: 'dma', src: y, dst: t, dstOffset: c0 * rows + r0, values: rb, rows: cb, srcStride: rb, dstStride: rows });
+        this.release(x, y);
+      }
     }
     return t;
   }

@@ -155,8 +155,8 @@ export function bodyOp(e: Emitter, instr: HloInstruction, get: (id: number) => K
   }
 }
 
-/** Root elements per chunk of a chunked kernel (a power of two: 128 KiB of f32). */
-export const CHUNK_VALUES = 2 ** 15;
+/** Root elements per chunk of a chunked kernel (a power of two: 64 KiB of f32). */
+export const CHUNK_VALUES = 2 ** 14;
 
 /** Vector-memory values one kernel may hold at once before it is chunked (1 MiB of f32). */
 export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;

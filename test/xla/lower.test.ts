@@ -87,6 +87,7 @@ describe('strided copies and transposes as DMAs', () => {
   it('transpose big arrays a block of rows at a time (last block overlapping)', () => {
     checkTranspose([300, 7, 40], [2, 0, 1]);
     checkTranspose([3, 50000], [1, 0]);
+    checkTranspose([300, 700], [1, 0]); // tiles in both dims
   });
 });
 
