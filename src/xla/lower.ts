@@ -14,9 +14,12 @@
  * concatenate, transpose, reverse) is DMA between HBM buffers, with an XLU transpose when
  * the minor dim moves. Constants, iota and rng (a pure function of its seed) are
  * compile-time data written to HBM before the run.
- * Reductions of pooling windows: one strided load per window position, folded with VPU ops
- * in row-major window order (the reference's order). select-and-scatter is lowered for
- * non-overlapping windows (stride = window, no padding: max pooling as Keras builds it).
+ * Vector memory (16 MiB) holds only scratch: a kernel too big for it runs in fixed-size
+ * chunks of its root (./lower-chunk.ts), a dot whose operands dwarf its result streams its
+ * contraction fold by fold (./lower-stream.ts), reductions, pooling and transposes go a
+ * block at a time (./lower-reduce.ts, ./lower-emit.ts); every one of these keeps the
+ * reference's bits. If the program still needs more vector memory than the core has,
+ * `lower` throws a LoweringError naming the ops that need the most.
  */
 import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
