@@ -47,6 +47,8 @@ export function checkOperandLengths(a: Float32Array, b: Float32Array, shape: Mat
 export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape, options: FastMatmulOptions): Float32Array {
   checkOperandLengths(a, b, shape);
   const { config } = options;
+  // NOTE: the fold loop never ends with R = 0; configs from mxuConfig() are checked, bare objects here.
+  if (!Number.isSafeInteger(config.rows) || config.rows < 1) throw new MxuConfigError(`mxu rows must be a positive integer, got ${config.rows}`);
   const backend = options.backend ?? 'wasm';
   const pass =
     backend === 'js'

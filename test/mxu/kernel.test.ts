@@ -70,6 +70,7 @@ describe('matmulFast, default precision', () => {
     expect(() => matmulFast(new Float32Array(5), new Float32Array(12), shape, { config: flush })).toThrow(/operand a has 5 values.*needs 6/);
     expect(() => matmulFast(new Float32Array(6), new Float32Array(11), shape, { config: flush })).toThrow(/operand b has 11 values.*needs 12/);
     expect(() => matmulFast(new Float32Array(0), new Float32Array(0), { m: 0, k: 3, n: 4 }, { config: flush })).toThrow(/matmul m must be a positive integer/);
+    expect(() => matmulFast(new Float32Array(6), new Float32Array(12), shape, { config: { rows: 0, subnormals: 'flush' } })).toThrow(/mxu rows must be a positive integer, got 0/);
   });
 
   it('says how to rebuild a missing kernel file', () => {
