@@ -84,7 +84,7 @@ interface Line {
 }
 
 function parseLine(text: string): Line {
-  const m = /^(ROOT\s+)?%([^\s=]+)\s*=\s*(\([^)]*\)|\S+)\s+([\w-]+)\((.*)$/.exec(text);
+  const m = /^(ROOT\s+)?%([^\s=]+)\s*=\s*(\((?:[^()]|\([^()]*\))*\)|\S+)\s+([\w-]+)\((.*)$/.exec(text);
   if (!m) throw new Error('expected `%name = shape op(operands), attrs`');
   const rest = m[5]!;
   let depth = 1;

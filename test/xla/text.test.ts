@@ -6,6 +6,7 @@ import { HloParseError, parse } from '../../src/xla/parse.ts';
 import { print } from '../../src/xla/print.ts';
 import { HloVerifyError } from '../../src/xla/verify.ts';
 import { randomGraph } from './random-graph.ts';
+import { compile } from '../../src/xla/compiler.ts';
 
 describe('HLO text', () => {
   it('prints a dot the XLA way, default attrs omitted, metadata kept', () => {
@@ -29,6 +30,20 @@ describe('HLO text', () => {
         a.forEach((v, i) => expect(c[i]!.data).toEqual(v.data));
       }),
       { seed: 5, numRuns: 60 },
+    );
+  });
+
+  it('round-trips compiled modules too (fusions, tiles, reordered ids)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const { module, args } = randomGraph(seed, 10);
+        const compiled = compile(module).module;
+        const text = print(compiled);
+        const back = parse(text);
+        expect(print(back)).toBe(text);
+        expect(evaluate(back, args).map((l) => Array.from(l.data))).toEqual(evaluate(compiled, args).map((l) => Array.from(l.data)));
+      }),
+      { seed: 17, numRuns: 30 },
     );
   });
 
