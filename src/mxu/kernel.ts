@@ -36,6 +36,14 @@ export function checkOperandLengths(a: Float32Array, b: Float32Array, shape: Mat
 }
 
 /**
+ * Checks the fold depth R. NOTE: the kernel's fold loop never ends with R = 0; configs made
+ * by mxuConfig() are checked already, bare objects are checked here.
+ */
+export function checkFoldDepth(rows: number): void {
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new MxuConfigError(`mxu rows must be a positive integer, got ${rows}`);
+}
+
+/**
  * C = A . B on the MXU, fast. a: [M, K], b: [K, N], row-major f32. Returns c: [M, N].
  *
  * Equivalence promised (and property-tested in test/mxu/kernel.test.ts): for every input —
@@ -47,8 +55,7 @@ export function checkOperandLengths(a: Float32Array, b: Float32Array, shape: Mat
 export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape, options: FastMatmulOptions): Float32Array {
   checkOperandLengths(a, b, shape);
   const { config } = options;
-  // NOTE: the fold loop never ends with R = 0; configs from mxuConfig() are checked, bare objects here.
-  if (!Number.isSafeInteger(config.rows) || config.rows < 1) throw new MxuConfigError(`mxu rows must be a positive integer, got ${config.rows}`);
+  checkFoldDepth(config.rows);
   const backend = options.backend ?? 'wasm';
   const pass =
     backend === 'js'

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MatmulShape, MxuConfig, Precision } from './config.ts';
-import { checkOperandLengths } from './kernel.ts';
+import { checkFoldDepth, checkOperandLengths } from './kernel.ts';
 import { combinePassResults, passOperands } from './precision.ts';
 import { WORKER_MARKER, type PassJob, type PassReply } from './worker.ts';
 
@@ -100,6 +100,7 @@ export class MatmulPool {
   async matmul(a: Float32Array, b: Float32Array, shape: MatmulShape, options: PoolMatmulOptions): Promise<Float32Array> {
     checkOperandLengths(a, b, shape);
     const { config } = options;
+    checkFoldDepth(config.rows);
     const results: Float32Array[] = [];
     for (const [x, y] of passOperands(a, b, options.precision ?? 'default', config.subnormals)) {
       results.push(await this.pass(x, y, shape, config));
