@@ -88,7 +88,7 @@ export function formatSystolicRun(run: SystolicRun): string {
     formatReport(run.report),
     `closed-form cycles    ${run.closedFormCycles} (${run.closedFormCycles === run.report.cycles ? 'equal to the stepped count' : 'DIFFERENT'})`,
     `matches reference     ${ref}`,
-    `host                  ${run.wallSeconds.toFixed(3)} s, ${(run.peUpdatesPerSecond / 1e9).toFixed(2)}e9 PE-updates/s`,
+    `host                  ${run.wallSeconds.toFixed(3)} s, ${run.peUpdatesPerSecond.toExponential(2)} PE-updates/s`,
   ].join('\n');
 }
 
