@@ -23,17 +23,10 @@
  *   utilisation; for small T (few rows streamed) each tile costs R + C - 1 cycles of load.
  */
 import { PASSES, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
+import type { MxuCounters } from './stepped.ts';
 
-/** Counters of a matmul on the MXU (what the stepped model counts), in closed form. */
-export interface ClosedFormCounters {
-  readonly cycles: number;
-  readonly weightTiles: number;
-  readonly weightRowWrites: number;
-  readonly sramIfmapReads: number;
-  readonly sramFilterReads: number;
-  readonly sramOfmapWrites: number;
-  readonly macs: number;
-}
+/** Counters of a matmul on the MXU, in closed form: the same fields the stepped model counts. */
+export type ClosedFormCounters = MxuCounters;
 
 /** Folds of a matmul on an array: K over rows, N over columns. */
 export function folds(shape: MatmulShape, config: Pick<MxuConfig, 'rows' | 'cols'>): { rowFolds: number; colFolds: number } {
