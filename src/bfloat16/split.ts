@@ -17,11 +17,11 @@
 import {
   DEFAULT_SUBNORMALS,
   bitsToF32,
+  f32BitsToBf16Bits,
   f32ToBits,
-  fromBf16Bits,
-  toBf16Bits,
   type SubnormalMode,
 } from './convert.ts';
+import { roundToBf16Array } from './buffer.ts';
 
 /** An f32 split into two bf16 values (held as numbers). */
 export interface Split3 {
@@ -41,11 +41,15 @@ export interface Split6 {
  * @example truncateToBf16(1 / 3) // 0.33203125
  */
 export function truncateToBf16(x: number, subnormals: SubnormalMode = DEFAULT_SUBNORMALS): number {
-  const bits = f32ToBits(x);
+  return bitsToF32(truncateBits(f32ToBits(x), subnormals === 'flush'));
+}
+
+/** The f32 bits of `bits` truncated to bf16: the rule of `truncateToBf16`, on bit patterns. */
+function truncateBits(bits: number, flush: boolean): number {
   const exponent = (bits >>> 23) & 0xff;
-  if (exponent === 0xff && (bits & 0x7fffff) !== 0) return fromBf16Bits(((bits >>> 16) & 0x8000) | 0x7fc0);
-  if (exponent === 0 && subnormals === 'flush') return bitsToF32(bits & 0x80000000);
-  return bitsToF32(bits & 0xffff0000);
+  if (exponent === 0xff && (bits & 0x7fffff) !== 0) return ((bits & 0x80000000) | 0x7fc00000) >>> 0;
+  if (exponent === 0 && flush) return bits & 0x80000000;
+  return bits & 0xffff0000;
 }
 
 /**
@@ -53,10 +57,8 @@ export function truncateToBf16(x: number, subnormals: SubnormalMode = DEFAULT_SU
  * @example split3(1 / 3) // { hi: 0.33203125, lo: 0.0013020833... rounded to bf16 }
  */
 export function split3(x: number, subnormals: SubnormalMode = DEFAULT_SUBNORMALS): Split3 {
-  const xf = Math.fround(x);
-  const hi = truncateToBf16(xf, subnormals);
-  const lo = fromBf16Bits(toBf16Bits(Math.fround(xf - hi), subnormals));
-  return { hi, lo };
+  const [hi, lo] = splitArray(Float32Array.of(x), 2, subnormals);
+  return { hi: hi![0]!, lo: lo![0]! };
 }
 
 /**
@@ -64,12 +66,8 @@ export function split3(x: number, subnormals: SubnormalMode = DEFAULT_SUBNORMALS
  * @example split6(1 / 3) // hi + mid + lo === Math.fround(1 / 3)
  */
 export function split6(x: number, subnormals: SubnormalMode = DEFAULT_SUBNORMALS): Split6 {
-  const xf = Math.fround(x);
-  const hi = truncateToBf16(xf, subnormals);
-  const r = Math.fround(xf - hi);
-  const mid = truncateToBf16(r, subnormals);
-  const lo = fromBf16Bits(toBf16Bits(Math.fround(r - mid), subnormals));
-  return { hi, mid, lo };
+  const [hi, mid, lo] = splitArray(Float32Array.of(x), 3, subnormals);
+  return { hi: hi![0]!, mid: mid![0]!, lo: lo![0]! };
 }
 
 /** Which pieces a precision split yields, in the order the pieces are named. */
@@ -77,7 +75,8 @@ export type SplitPiece = 'hi' | 'mid' | 'lo';
 
 /**
  * Splits a whole array into bf16 pieces (as f32 arrays), for `pieces` = 1 (hi = bf16 of x,
- * rounded: the default one-pass mode), 2 (hi, lo) or 3 (hi, mid, lo).
+ * rounded: the default one-pass mode), 2 (hi, lo) or 3 (hi, mid, lo). The one place the
+ * split formulas of the module header are written; `split3`/`split6` call it.
  * NOTE: with one piece the value is rounded to nearest, not truncated: that is the
  * `default` precision, a single bf16 pass.
  */
@@ -86,30 +85,32 @@ export function splitArray(
   pieces: 1 | 2 | 3,
   subnormals: SubnormalMode = DEFAULT_SUBNORMALS,
 ): Float32Array[] {
+  if (pieces === 1) return [roundToBf16Array(src, new Float32Array(src.length), subnormals)];
   const n = src.length;
-  if (pieces === 1) {
-    const hi = new Float32Array(n);
-    for (let i = 0; i < n; i++) hi[i] = fromBf16Bits(toBf16Bits(src[i]!, subnormals));
-    return [hi];
-  }
-  if (pieces === 2) {
-    const hi = new Float32Array(n);
-    const lo = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const s = split3(src[i]!, subnormals);
-      hi[i] = s.hi;
-      lo[i] = s.lo;
-    }
-    return [hi, lo];
-  }
+  const flush = subnormals === 'flush';
   const hi = new Float32Array(n);
-  const mid = new Float32Array(n);
   const lo = new Float32Array(n);
+  const mid = pieces === 3 ? new Float32Array(n) : undefined;
+  // NOTE: the loop works on bit patterns through Int32Array views (house style E keeps bit
+  // work in this module) and one f32 scratch for the exact subtractions, so no element
+  // allocates and no scalar helper round-trips through a shared scratch buffer.
+  const srcBits = new Int32Array(src.buffer, src.byteOffset, n);
+  const hiBits = new Int32Array(hi.buffer);
+  const loBits = new Int32Array(lo.buffer);
+  const midBits = mid === undefined ? undefined : new Int32Array(mid.buffer);
+  const scratch = new Float32Array(1);
+  const scratchBits = new Int32Array(scratch.buffer);
+  // NOTE: a local binding: under tsx an imported function is reached through a getter on
+  // every call, which costs more than the rounding itself in this loop.
+  const roundBits = f32BitsToBf16Bits;
   for (let i = 0; i < n; i++) {
-    const s = split6(src[i]!, subnormals);
-    hi[i] = s.hi;
-    mid[i] = s.mid;
-    lo[i] = s.lo;
+    hiBits[i] = truncateBits(srcBits[i]!, flush);
+    scratch[0] = src[i]! - hi[i]!; // r = x - hi, exact in f32
+    if (midBits !== undefined) {
+      midBits[i] = truncateBits(scratchBits[0]!, flush);
+      scratch[0] = scratch[0]! - mid![i]!; // r - mid, exact in f32
+    }
+    loBits[i] = roundBits(scratchBits[0]! >>> 0, subnormals) << 16;
   }
-  return [hi, mid, lo];
+  return mid === undefined ? [hi, lo] : [hi, mid, lo];
 }
