@@ -15,6 +15,9 @@ export const PRECISIONS: readonly Precision[] = ['default', 'high', 'highest'];
 /** How many full MXU passes each precision costs. */
 export const PASSES: { readonly [P in Precision]: number } = { default: 1, high: 3, highest: 6 };
 
+/** How many bf16 pieces each precision splits an operand into (hi; hi, lo; hi, mid, lo). */
+export const PIECES: { readonly [P in Precision]: 1 | 2 | 3 } = { default: 1, high: 2, highest: 3 };
+
 /** Configuration of one matrix unit. */
 export interface MxuConfig {
   /** Array rows R = depth of the contraction handled per weight tile (PEs). Default 128. */

@@ -10,7 +10,7 @@
  * and worker-thread kernels all share this one definition of the modes.
  */
 import { splitArray, type SubnormalMode } from '../bfloat16/index.ts';
-import { PASSES, type Precision } from './config.ts';
+import { PASSES, PIECES, type Precision } from './config.ts';
 import { PASS_ORDER, canonicalizeNaNs, combinePasses } from './reference.ts';
 
 /**
@@ -19,8 +19,6 @@ import { PASS_ORDER, canonicalizeNaNs, combinePasses } from './reference.ts';
  */
 export type PassFn = (a: Float32Array, b: Float32Array) => Float32Array;
 
-/** How many bf16 pieces each precision splits an operand into. */
-export const PIECES: { readonly [P in Precision]: 1 | 2 | 3 } = { default: 1, high: 2, highest: 3 };
 
 /**
  * The operand pairs of each pass at `precision`, in PASS_ORDER: [[a, b]] for default (a pass

@@ -36,7 +36,7 @@
  * Then step 5 again on the combined result.
  */
 import { addF32, mulF32, splitArray } from '../bfloat16/index.ts';
-import { PASSES, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
+import { PIECES, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
 
 /** The canonical quiet NaN every MXU output NaN is turned into. */
 export const CANONICAL_NAN_BITS = 0x7fc00000;
@@ -120,9 +120,8 @@ export function referenceMatmul(
   checkShape(shape);
   const { rows, subnormals } = options.config;
   const precision = options.precision ?? 'default';
-  const pieceCount = ({ 1: 1, 3: 2, 6: 3 } as const)[PASSES[precision] as 1 | 3 | 6];
-  const aPieces = splitArray(a, pieceCount, subnormals);
-  const bPieces = splitArray(b, pieceCount, subnormals);
+  const aPieces = splitArray(a, PIECES[precision], subnormals);
+  const bPieces = splitArray(b, PIECES[precision], subnormals);
   const passes = PASS_ORDER[precision].map(([pa, pb]) => referencePass(aPieces[pa]!, bPieces[pb]!, shape, rows));
   return canonicalizeNaNs(combinePasses(passes));
 }

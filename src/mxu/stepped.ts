@@ -28,8 +28,8 @@
  *   cycle number of its last serviced demand). Equivalently: clock edges from the one that
  *   latches the first weight row to the one that latches the last result; E + 1 steps run.
  */
-import { roundToBf16Array, splitArray } from '../bfloat16/index.ts';
-import { MxuConfigError, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
+import { splitArray } from '../bfloat16/index.ts';
+import { MxuConfigError, PIECES, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
 import { PASS_ORDER, canonicalizeNaNs, combinePasses } from './reference.ts';
 import { SystolicArray, type PeState, type SystolicArrayUnit } from './array.ts';
 import { Feeder, type Tile } from './feeder.ts';
@@ -141,12 +141,8 @@ export class SteppedMxu {
     checkOperands(a, b, shape);
     const { config } = options;
     const precision = options.precision ?? 'default';
-    const pieceCount = PASS_ORDER[precision].length === 1 ? 1 : PASS_ORDER[precision].length === 3 ? 2 : 3;
-    // One pass: plain bf16 rounding (the bulk loop; the same bits as splitArray(x, 1)).
-    const pieces = (x: Float32Array) =>
-      pieceCount === 1 ? [roundToBf16Array(x, new Float32Array(x.length), config.subnormals)] : splitArray(x, pieceCount, config.subnormals);
-    const aPieces = pieces(a);
-    const bPieces = pieces(b);
+    const aPieces = splitArray(a, PIECES[precision], config.subnormals);
+    const bPieces = splitArray(b, PIECES[precision], config.subnormals);
     ({ tiles: this.tiles, accs: this.accs } = makeTiles(aPieces, bPieces, shape, config, precision));
     this.config = config;
     this.shape = shape;
