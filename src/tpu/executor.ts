@@ -76,16 +76,28 @@ export function instructionCycles(instr: Instruction, core: CoreContext): number
 const operand = (core: CoreContext, x: string | number): Operand => (typeof x === 'number' ? x : core.data(x));
 
 /** Computes a non-collective instruction's data. */
+/** Strided row copy of a DMA; short rows copy element by element (a subarray per row costs more than the row). */
+function copyRows(src: Float32Array, dst: Float32Array, l: ReturnType<typeof dmaLayout>): void {
+  const { rows, values, srcStride, dstStride } = l;
+  if (values >= 32) {
+    for (let r = 0; r < rows; r++) {
+      const from = l.srcOffset + r * srcStride;
+      dst.set(src.subarray(from, from + values), l.dstOffset + r * dstStride);
+    }
+    return;
+  }
+  for (let r = 0, from = l.srcOffset, to = l.dstOffset; r < rows; r++, from += srcStride, to += dstStride) {
+    for (let i = 0; i < values; i++) dst[to + i] = src[from + i]!;
+  }
+}
+
 export function executeInstruction(instr: Instruction, core: CoreContext): void {
   const vpu = core.config.vpu;
   switch (instr.kind) {
     case 'dma': {
       const l = dmaLayout(instr, core.size(instr.src));
       const [src, dst] = [core.data(instr.src), core.data(instr.dst)];
-      for (let r = 0; r < l.rows; r++) {
-        const from = l.srcOffset + r * l.srcStride;
-        dst.set(src.subarray(from, from + l.values), l.dstOffset + r * l.dstStride);
-      }
+      copyRows(src, dst, l);
       return;
     }
     case 'matmul':
