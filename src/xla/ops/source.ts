@@ -3,12 +3,13 @@
  * Ops that bring values in or move them between cores: parameter, constant, rng (seeded,
  * for dropout), all-reduce. (fusion, which needs the whole registry, lives in ./index.ts.)
  *
- * Imports tpu/config (link bandwidth for all-reduce), vpu/array (costs), ./types.
+ * Imports tpu/config and tpu/collectives (the all-reduce's ring time), vpu/array (costs), ./types.
  *
  * rng: element i of an rng with seed s is u = (h(s, i) >>> 8) / 2^24, uniform in [0, 1) with
  * 24 random bits (exact in f32), where h is the 32-bit murmur3 finaliser of (s * 0x9E3779B1
  * xor i). Counter-based, so any core can compute any slice and a step is reproducible.
  */
+import { allReduceTiming } from '../../tpu/collectives.ts';
 import { DEFAULT_LINK_CONFIG } from '../../tpu/config.ts';
 import { vregCount } from '../../vpu/array.ts';
 import type { Shape } from '../hlo.ts';
@@ -92,12 +93,10 @@ export const sourceOps: { readonly [K in 'parameter' | 'constant' | 'rng' | 'all
     // is the core's own value; the multi-core executor sums real replicas in ring order.
     evaluate: ([x]) => x!.data.slice(),
     vjp: linear((b, g, a) => [b.allReduce(g, a.replicas)]),
+    // the device's own ring model (tpu/collectives), so the compiler's estimate and the board agree
     cost: ([x], shape, a, config) => {
-      const p = a.replicas;
-      const bytesPerCycle = DEFAULT_LINK_CONFIG.bytesPerSecond / config.mxu.clockHz;
-      const hops = 2 * (p - 1);
-      const cycles = p === 1 ? 0 : Math.ceil(((hops / p) * bytesOf(x!)) / bytesPerCycle + hops * DEFAULT_LINK_CONFIG.latencySeconds * config.mxu.clockHz);
-      return costOf('ici', cycles, trafficOf([x!], shape), config);
+      const seconds = a.replicas === 1 ? 0 : allReduceTiming(sizeOf(x!.dims), [a.replicas], DEFAULT_LINK_CONFIG).seconds;
+      return costOf('ici', Math.ceil(seconds * config.mxu.clockHz), trafficOf([x!], shape), config);
     },
   },
 };
