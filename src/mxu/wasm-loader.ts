@@ -1,16 +1,18 @@
 /**
  * @module mxu/wasm-loader
  * Loads build/wasm/mxu-kernel.wasm (compiled from ./wasm/kernel.ts by
- * scripts/build-wasm.mjs) and runs one MXU pass on it: round operands to bf16 (bfloat16's
- * bulk rounding), pack them, call the SIMD kernel, canonicalise NaNs, copy C out.
+ * scripts/build-wasm.mjs) and runs one MXU pass on it: copy the raw f32 operands in, round
+ * them to bf16 while packing them (in WASM, the rule of bfloat16's `roundToBf16Array`, proven
+ * equal by test/mxu/kernel-rounding.test.ts), call the SIMD kernel, canonicalise NaNs, copy
+ * C out.
  *
- * Imports bfloat16 and ./config. One instance (with its own linear memory) per thread, made
+ * Imports bfloat16 (types) and ./config. One instance (with its own linear memory) per thread, made
  * on first use; worker threads each get their own. Not re-entrant (nothing here is async).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { roundToBf16Array, type SubnormalMode } from '../bfloat16/index.ts';
+import type { SubnormalMode } from '../bfloat16/index.ts';
 import type { MatmulShape } from './config.ts';
 
 /** The compiled kernel's file, relative to the repository root. */
@@ -38,8 +40,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 interface KernelExports {
   readonly memory: WasmMemory;
   heapBase(): number;
-  packA(src: number, dst: number, m: number, k: number): void;
-  packB(src: number, dst: number, k: number, n: number): void;
+  packA(src: number, dst: number, m: number, k: number, flush: number): void;
+  packB(src: number, dst: number, k: number, n: number, flush: number): void;
   matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number): void;
   canonicalizeNaNs(ptr: number, count: number): void;
   compactRows(c: number, m: number, n: number, ldc: number): void;
@@ -108,18 +110,40 @@ export class WasmKernel {
     const { m, k, n } = shape;
     const ex = this.exports;
     const lay = layout(ex.heapBase(), shape);
-    this.reserve(lay.end);
+    this.stageAndPack(a, b, shape, lay, options.subnormals);
     const mem = ex.memory.buffer;
-    const stagingA = new Float32Array(mem, lay.staging, m * k);
-    roundToBf16Array(a, stagingA, options.subnormals);
-    ex.packA(lay.staging, lay.packedA, m, k);
-    const stagingB = new Float32Array(mem, lay.staging, k * n);
-    roundToBf16Array(b, stagingB, options.subnormals);
-    ex.packB(lay.staging, lay.packedB, k, n);
     ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows);
     ex.canonicalizeNaNs(lay.c, lay.cRows * lay.cCols);
     if (lay.cCols !== n) ex.compactRows(lay.c, m, n, lay.cCols);
     out.set(new Float32Array(mem, lay.c, m * n));
+  }
+
+  /**
+   * The packed operands of one pass (copies), as ./wasm/kernel.ts lays them out: a rounded
+   * to bf16 in blocks of 4 rows, b rounded in column panels. For tests and inspection; `pass`
+   * never calls it.
+   */
+  packOperands(a: Float32Array, b: Float32Array, shape: MatmulShape, subnormals: SubnormalMode): { a: Float32Array; b: Float32Array } {
+    const ex = this.exports;
+    const lay = layout(ex.heapBase(), shape);
+    this.stageAndPack(a, b, shape, lay, subnormals);
+    const mem = ex.memory.buffer;
+    return {
+      a: new Float32Array(mem, lay.packedA, lay.cRows * shape.k).slice(),
+      b: new Float32Array(mem, lay.packedB, shape.k * lay.cCols).slice(),
+    };
+  }
+
+  /** Copies the raw operands into linear memory and packs them (rounding to bf16 on the way). */
+  private stageAndPack(a: Float32Array, b: Float32Array, { m, k, n }: MatmulShape, lay: Layout, subnormals: SubnormalMode): void {
+    const ex = this.exports;
+    this.reserve(lay.end);
+    const mem = ex.memory.buffer;
+    const flush = subnormals === 'flush' ? 1 : 0;
+    new Float32Array(mem, lay.staging, m * k).set(a);
+    ex.packA(lay.staging, lay.packedA, m, k, flush);
+    new Float32Array(mem, lay.staging, k * n).set(b);
+    ex.packB(lay.staging, lay.packedB, k, n, flush);
   }
 
   private reserve(bytes: number): void {
