@@ -14,7 +14,7 @@
 import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
 import type { HloInstruction, Shape } from './hlo.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { CHUNK_VALUES, materialize } from './lower-kernel.ts';
+import { CHUNK_VALUES } from './lower-kernel.ts';
 import { reducePlan } from './ops/reduce.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 import { instrName } from './print.ts';
@@ -96,13 +96,50 @@ function windowOffsets(window: readonly number[], dims: readonly number[]): numb
   return Array.from({ length: sizeOf(window) }, (_, w) => window.reduce((acc, size, d) => acc + (Math.floor(w / ws[d]!) % size) * s[d]!, 0));
 }
 
-/** Batch elements per group of a pooling whose window does not cross dim 0 (else all). */
-function batchGroup(window: readonly number[], strides: readonly number[], padding: readonly (readonly [number, number])[], perElement: number, batch: number): number {
-  if (window[0] !== 1 || strides[0] !== 1 || padding[0]![0] !== 0 || padding[0]![1] !== 0) return batch;
-  return Math.min(batch, Math.max(1, Math.floor(CHUNK_VALUES / perElement)));
+/** Values of one block of a blocked pooling: the chunk size, smaller under a small kernel budget. */
+export const blockValues = (ctx: LowerContext): number => Math.max(1, Math.min(CHUNK_VALUES, Math.floor(ctx.budget / 8)));
+
+/** Blocks of an index space and the one shape they all share. */
+export interface IndexBlocks {
+  /** Shape of every block: 1 on the leading dims, a block of dim `split`, the rest whole. */
+  readonly dims: readonly number[];
+  /** Start index of every block (row-major order; the last block of `split` overlaps its neighbour). */
+  readonly starts: readonly (readonly number[])[];
 }
 
-/** A reduce-window, a group of batch elements at a time. */
+/**
+ * Cuts `dims` into blocks of at most `max` values (or one row of the innermost dims when a
+ * row alone is larger): the leading dims go one index at a time, one dim in blocks, the
+ * trailing dims whole, so every block is contiguous in a row-major buffer of `dims`.
+ */
+export function indexBlocks(dims: readonly number[], max: number): IndexBlocks {
+  if (sizeOf(dims) <= max || dims.length === 0) return { dims: [...dims], starts: [dims.map(() => 0)] };
+  let split = dims.length - 1;
+  while (split > 0 && sizeOf(dims.slice(split)) <= max) split--;
+  const inner = sizeOf(dims.slice(split + 1));
+  const block = Math.min(dims[split]!, Math.max(1, Math.floor(max / inner)));
+  const outer = dims.slice(0, split);
+  const starts: number[][] = [];
+  for (let k = 0; k < sizeOf(outer); k++) {
+    const idx = outer.map(() => 0);
+    for (let i = outer.length - 1, rem = k; i >= 0; i--) {
+      idx[i] = rem % outer[i]!;
+      rem = Math.floor(rem / outer[i]!);
+    }
+    for (const a of blockStarts(dims[split]!, block)) starts.push([...idx, a, ...dims.slice(split + 1).map(() => 0)]);
+  }
+  return { dims: [...outer.map(() => 1), block, ...dims.slice(split + 1)], starts };
+}
+
+/** Offset of index `start` scaled by `scale` (per dim) in a buffer of `strides`. */
+const offsetOf = (start: readonly number[], strides: readonly number[], scale?: readonly number[]): number => start.reduce((acc, v, i) => acc + v * (scale?.[i] ?? 1) * strides[i]!, 0);
+
+/**
+ * A reduce-window, a block of output positions at a time: per window position (row-major
+ * window order, as the reference folds) one strided load of the padded input, folded into
+ * the accumulator with a VPU op. Every output element is computed on its own, so blocks
+ * keep the bits.
+ */
 export function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { op: 'reduce-window' }>, ctx: LowerContext): void {
   const out = dst(e, instr, ctx);
   const a = instr.attrs;
@@ -113,26 +150,32 @@ export function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { o
   const ps = stridesOf(p.dims);
   const os = stridesOf(od);
   const op = a.kind === 'sum' ? 'add' : 'max';
-  const B = od[0] ?? 1;
-  const group = od.length === 0 ? 1 : batchGroup(a.window, a.strides, a.padding, os[0]!, B);
-  const gd = od.length === 0 ? [] : [group, ...od.slice(1)];
-  const n = sizeOf(gd);
-  for (const b0 of blockStarts(B, group)) {
+  const blocks = indexBlocks(od, blockValues(ctx));
+  const bs = stridesOf(blocks.dims);
+  const n = sizeOf(blocks.dims);
+  const offsets = windowOffsets(a.window, p.dims);
+  for (const start of blocks.starts) {
+    const base = offsetOf(start, ps, a.strides);
     let acc: string | null = null;
-    for (const off of windowOffsets(a.window, p.dims)) {
+    for (const off of offsets) {
       const s = e.acquire(n);
-      e.copy(p.buf, s, gd, ps.map((v, i) => v * a.strides[i]!), off + b0 * (ps[0] ?? 0), stridesOf(gd), 0);
+      e.copy(p.buf, s, blocks.dims, ps.map((v, i) => v * a.strides[i]!), base + off, bs, 0);
       const next = e.acquire(n);
       e.emit({ kind: 'vpu-binary', op, a: acc ?? s, b: acc ? s : id, out: next });
       e.release(s, ...(acc ? [acc] : []));
       acc = next;
     }
-    e.emit({ kind: 'dma', src: acc!, dst: out, dstOffset: b0 * (os[0] ?? 0), values: n });
+    e.copy(acc!, out, blocks.dims, bs, 0, os, offsetOf(start, os));
     e.release(acc!);
   }
 }
 
-/** A select-and-scatter (non-overlapping windows), a group of batch elements at a time. */
+/**
+ * A select-and-scatter (non-overlapping windows), a block of source positions at a time:
+ * the first maximum of each window gets the source value, every other position +0. Windows
+ * do not overlap, so blocks write disjoint parts of the result; positions no window covers
+ * are zeroed first (skipped when the windows tile the operand exactly).
+ */
 export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx: LowerContext): void {
   const a = instr.attrs;
   if (a.window.some((w, i) => w !== a.strides[i]) || a.padding.some(([lo, hi]) => lo !== 0 || hi !== 0)) {
@@ -143,43 +186,49 @@ export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction,
   const [x, source] = instr.operands.map((o) => ctx.buf.get(o)!) as [string, string];
   const sd = ctx.shapes.get(instr.operands[1]!)!.dims;
   const [xs, ss] = [stridesOf(xd), stridesOf(sd)];
-  const B = sd[0] ?? 1;
-  const group = sd.length === 0 ? 1 : batchGroup(a.window, a.strides, a.padding, ss[0]!, B);
-  const gd = sd.length === 0 ? [] : [group, ...sd.slice(1)];
-  const n = sizeOf(gd);
+  const blocks = indexBlocks(sd, blockValues(ctx));
+  const bs = stridesOf(blocks.dims);
+  const n = sizeOf(blocks.dims);
   const xsStrides = xs.map((v, i) => v * a.strides[i]!);
   const offsets = windowOffsets(a.window, xd);
-  e.copyAll(e.constant(`v${instr.id}_zero`, new Float32Array(sizeOf(xd))), out);
-  for (const b0 of blockStarts(B, group)) {
-    const base = b0 * (xs[0] ?? 0);
+  if (xd.some((d, i) => d !== sd[i]! * a.window[i]!)) e.copyAll(e.constant(`v${instr.id}_zero`, new Float32Array(sizeOf(xd))), out);
+  const zero = e.constant(`v${instr.id}_zero${n}`, new Float32Array(n));
+  for (const start of blocks.starts) {
+    const base = offsetOf(start, xs, a.strides);
     const load = (off: number): string => {
       const buf = e.acquire(n);
-      e.copy(x, buf, gd, xsStrides, base + off, stridesOf(gd), 0);
+      e.copy(x, buf, blocks.dims, xsStrides, base + off, bs, 0);
       return buf;
     };
-    // first maximum wins: best = index of the first window position holding the maximum
-    let m = load(offsets[0]!);
-    let best = materialize(e, { scalar: 0 }, n);
-    for (let w = 1; w < offsets.length; w++) {
-      const xw = load(offsets[w]!);
-      const [gt, m2, b2] = [e.acquire(n), e.acquire(n), e.acquire(n)];
-      e.emit({ kind: 'vpu-compare', op: 'gt', a: xw, b: m, out: gt });
-      e.emit({ kind: 'vpu-select', mask: gt, a: xw, b: m, out: m2 });
-      e.emit({ kind: 'vpu-select', mask: gt, a: w, b: best, out: b2 });
-      e.release(xw, gt, m, best);
-      [m, best] = [m2, b2];
-    }
+    const { m, best } = firstMaximum(e, (w) => load(offsets[w]!), offsets.length, zero, n);
     const src = e.acquire(n);
-    e.emit({ kind: 'dma', src: source, dst: src, srcOffset: b0 * (ss[0] ?? 0), values: n });
+    e.copy(source, src, blocks.dims, ss, offsetOf(start, ss), bs, 0);
     offsets.forEach((off, w) => {
       const [hit, picked, sum] = [e.acquire(n), e.acquire(n), e.acquire(n)];
       e.emit({ kind: 'vpu-compare', op: 'eq', a: best, b: w, out: hit });
       e.emit({ kind: 'vpu-select', mask: hit, a: src, b: 0, out: picked });
       // +0 + v: the reference adds into a zeroed array, which turns -0 into +0
       e.emit({ kind: 'vpu-binary', op: 'add', a: picked, b: 0, out: sum });
-      e.copy(sum, out, gd, stridesOf(gd), 0, xsStrides, base + off);
+      e.copy(sum, out, blocks.dims, bs, 0, xsStrides, base + off);
       e.release(hit, picked, sum);
     });
     e.release(m, best, src);
   }
+}
+
+/** Running maximum over `count` window positions and the index of its first occurrence. */
+function firstMaximum(e: Emitter, load: (w: number) => string, count: number, zero: string, n: number): { m: string; best: string } {
+  let m = load(0);
+  let best = e.acquire(n);
+  e.copyAll(zero, best);
+  for (let w = 1; w < count; w++) {
+    const xw = load(w);
+    const [gt, m2, b2] = [e.acquire(n), e.acquire(n), e.acquire(n)];
+    e.emit({ kind: 'vpu-compare', op: 'gt', a: xw, b: m, out: gt });
+    e.emit({ kind: 'vpu-select', mask: gt, a: xw, b: m, out: m2 });
+    e.emit({ kind: 'vpu-select', mask: gt, a: w, b: best, out: b2 });
+    e.release(xw, gt, m, best);
+    [m, best] = [m2, b2];
+  }
+  return { m, best };
 }

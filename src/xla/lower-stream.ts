@@ -17,10 +17,10 @@ import type { Emitter } from './lower-emit.ts';
 import { dotPlan } from './ops/linalg.ts';
 
 /** How an operand is stored relative to the [rows, K] / [K, cols] the matmul wants. */
-type Layout = 'as-is' | 'swapped';
+export type Layout = 'as-is' | 'swapped';
 
 /** 'as-is' when perm is the identity, 'swapped' when it rotates two contiguous groups, else null. */
-function layoutOf(perm: readonly number[]): Layout | null {
+export function layoutOf(perm: readonly number[]): Layout | null {
   if (perm.every((p, i) => p === i)) return 'as-is';
   const k = perm[0]!;
   return perm.every((p, i) => p === (k + i) % perm.length) ? 'swapped' : null;

@@ -24,10 +24,11 @@
 import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
 import type { Program } from '../tpu/program.ts';
-import type { HloInstruction, HloModule } from './hlo.ts';
+import type { HloInstruction, HloModule, Shape } from './hlo.ts';
+import { tileable, tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
-import { KERNEL_BUDGET_VALUES, kernel, type KVal } from './lower-kernel.ts';
+import { blockValues, dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
+import { CHUNK_VALUES, KERNEL_BUDGET_VALUES, kernel, type KVal } from './lower-kernel.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
 import { dce } from './passes/dce.ts';
 import { im2col } from './passes/im2col.ts';
@@ -90,8 +91,32 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out, ctx.budget);
     return;
   }
+  if (instr.op === 'dot' && big(instr, ctx) && instr.operands.every((o) => !ctx.fills.has(o))) {
+    const [l, r] = instr.operands.map((o) => ({ buf: ctx.buf.get(o)!, shape: ctx.shapes.get(o)! })) as [{ buf: string; shape: Shape }, { buf: string; shape: Shape }];
+    if (tileable(instr, l.shape, r.shape)) return tiledDot(e, instr, l, r, out, blockValues(ctx));
+  }
+  if (instr.op === 'broadcast' && big(instr, ctx) && !ctx.fills.has(instr.operands[0]!) && !edgeBroadcast(instr)) {
+    // a broadcast to inner dims (a pooling gradient): DMA straight from the operand, re-reading it per run
+    const from = stridesOf(ctx.shapes.get(instr.operands[0]!)!.dims);
+    const src = instr.shape.dims.map(() => 0);
+    instr.attrs.dimensions.forEach((d, i) => (src[d] = from[i]!));
+    return e.copy(ctx.buf.get(instr.operands[0]!)!, out, instr.shape.dims, src, 0, stridesOf(instr.shape.dims), 0);
+  }
   const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
   kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx.budget);
+}
+
+/** Whether an instruction's operands and result exceed what one kernel may hold. */
+function big(instr: HloInstruction, ctx: LowerContext): boolean {
+  const values = instr.operands.reduce((acc, o) => acc + sizeOf(ctx.shapes.get(o)!.dims), sizeOf(instr.shape.dims));
+  return values > Math.min(ctx.budget, 2 * CHUNK_VALUES);
+}
+
+/** Whether a broadcast maps its operand to the leading or the trailing dims (the VPU broadcasts those). */
+function edgeBroadcast(instr: Extract<HloInstruction, { op: 'broadcast' }>): boolean {
+  const map = instr.attrs.dimensions;
+  const k = map.length;
+  return map.every((d, i) => d === i) || map.every((d, i) => d === instr.shape.dims.length - k + i);
 }
 
 
