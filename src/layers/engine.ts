@@ -10,10 +10,14 @@
  * - `interpreterEngine`: the reference interpreter (xla/evaluate), same numerics contract,
  *   time from the per-op cost model (predicted, not simulated). The oracle in tests.
  *
+ * Both can hand a module to another host thread: `portable(m)` gives plain, clonable data
+ * (the lowered program, or the HLO module) and `portableRunner` rebuilds, on the worker,
+ * a runner with the same numerics and times as `run` (./replica-worker.ts).
+ *
  * Imports xla (compile, lower, evaluate), tpu (TensorCore, core config).
  */
 import { DEFAULT_CORE_CONFIG, TensorCore, type TensorCoreConfig } from '../tpu/index.ts';
-import { LoweredRunner, compile, evaluate, lower, opRegistry, type HloModule, type OpDef } from '../xla/index.ts';
+import { LoweredRunner, compile, evaluate, lower, opRegistry, type HloModule, type LoweredModule, type OpDef } from '../xla/index.ts';
 
 /** Result of running one module. */
 export interface EngineRun {
@@ -27,6 +31,26 @@ export interface Engine {
   /** Short name shown in reports, e.g. 'interpreter'. */
   readonly name: string;
   run(m: HloModule, args: readonly Float32Array[]): EngineRun;
+  /** The module as clonable data for a worker thread; absent: this engine runs on the main thread only. */
+  portable?(m: HloModule): PortableModule;
+}
+
+/** A module ready to run on another thread (structured-clonable). */
+export type PortableModule =
+  | { readonly kind: 'lowered'; readonly lowered: LoweredModule }
+  | { readonly kind: 'interpreted'; readonly module: HloModule; readonly core: TensorCoreConfig };
+
+/** Runs a portable module the way its engine's `run` does (same bits, same device time). */
+export function portableRunner(p: PortableModule): (args: readonly Float32Array[]) => EngineRun {
+  if (p.kind === 'interpreted') {
+    const engine = interpreterEngine(p.core);
+    return (args) => engine.run(p.module, args);
+  }
+  const runner = new LoweredRunner(p.lowered, new TensorCore());
+  return (args) => {
+    const run = runner.run(args);
+    return { outputs: run.outputs, deviceSeconds: run.profile.seconds };
+  };
 }
 
 /** Predicted device seconds of a module: the sum of every op's cost-model cycles / clock. */
@@ -54,6 +78,7 @@ export function interpreterEngine(core: TensorCoreConfig = DEFAULT_CORE_CONFIG):
       }
       return { outputs: out.map((l) => l.data), deviceSeconds: s };
     },
+    portable: (m) => ({ kind: 'interpreted', module: m, core }),
   };
 }
 
@@ -62,17 +87,26 @@ export function interpreterEngine(core: TensorCoreConfig = DEFAULT_CORE_CONFIG):
  * TensorCore, then run it for every step (only the arguments change).
  */
 export function tpuEngine(): Engine {
-  const runners = new WeakMap<HloModule, LoweredRunner>();
+  const lowered = new WeakMap<HloModule, LoweredModule>();
+  const runners = new WeakMap<HloModule, (args: readonly Float32Array[]) => EngineRun>();
+  const lowerOnce = (m: HloModule): LoweredModule => {
+    let l = lowered.get(m);
+    if (!l) {
+      l = lower(compile(m).module);
+      lowered.set(m, l);
+    }
+    return l;
+  };
   return {
     name: 'tpu',
     run(m, args) {
       let r = runners.get(m);
       if (!r) {
-        r = new LoweredRunner(lower(compile(m).module), new TensorCore());
+        r = portableRunner({ kind: 'lowered', lowered: lowerOnce(m) });
         runners.set(m, r);
       }
-      const run = r.run(args);
-      return { outputs: run.outputs, deviceSeconds: run.profile.seconds };
+      return r(args);
     },
+    portable: (m) => ({ kind: 'lowered', lowered: lowerOnce(m) }),
   };
 }

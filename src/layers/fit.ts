@@ -47,8 +47,28 @@ function converter(m: Model, t: Trainer): (e: BatchLike) => Batch {
   return (e) => batchOf(e, { inputShape: m.inputShape, classes, labels: t.loss.labels });
 }
 
-/** Runs the epochs of fit. */
+/**
+ * Runs the epochs of fit. The strategy's worker threads (if any) start here and stop when
+ * fit returns or throws; the model's weights come back from them at every epoch end
+ * (before validation's callbacks see them) and when fit ends.
+ */
 export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
+  await t.startThreads();
+  let ok = false;
+  try {
+    const h = await epochLoop(m, t, data, a);
+    ok = true;
+    return h;
+  } finally {
+    // NOTE: after an error the weights are still brought back when the workers can, so the
+    // model holds the same bits whatever the thread count (e.g. after a NaN loss).
+    await t.endThreads(true).catch((err: unknown) => {
+      if (ok) throw err;
+    });
+  }
+}
+
+async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
   const epochs = a.epochs ?? 1;
   const h: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [] };
   const feed = new Feed(data, converter(m, t), 'training data');
@@ -61,11 +81,12 @@ export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Pr
       if (a.stepsPerEpoch !== undefined && steps >= a.stepsPerEpoch) break;
       const batch = await feed.next(a.stepsPerEpoch !== undefined || steps === 0);
       if (!batch) break;
-      const r = t.trainStep(batch, epoch, lr);
+      const r = await t.trainStep(batch, epoch, lr);
       if (!Number.isFinite(r.loss)) throw new NaNLossError(epoch + 1, steps + 1, r.loss);
       [lossSum, correct, seen, steps, device] = [lossSum + r.loss, correct + r.correct, seen + batch.size, steps + 1, device + r.deviceSeconds];
       for (const c of a.callbacks ?? []) c.onBatchEnd?.(steps - 1, { loss: r.loss });
     }
+    await t.syncThreads();
     const logs: Logs = { loss: lossSum / steps, accuracy: correct / seen };
     if (a.validationData) {
       const v = await runEvaluate(m, t, a.validationData, a.validationSteps, 'validation data');
@@ -94,7 +115,7 @@ export async function runEvaluate(m: Model, t: Trainer, data: Source, steps?: nu
     if (steps !== undefined && n >= steps) break;
     const batch = await feed.next(steps !== undefined || n === 0);
     if (!batch) break;
-    const r = t.evalBatch(batch);
+    const r = await t.evalBatch(batch);
     [loss, correct, seen, n, device] = [loss + r.loss * batch.size, correct + r.correct, seen + batch.size, n + 1, device + r.deviceSeconds];
   }
   return { loss: loss / seen, accuracy: correct / seen, deviceSeconds: device };

@@ -4,11 +4,14 @@
  * `fit(dataset, {epochs, stepsPerEpoch, validationData, validationSteps, callbacks})`,
  * `evaluate`, `predict`. Each step runs through an Engine (./engine.ts) and, under a
  * strategy, on every replica with an all-reduce between gradient and update (./step.ts).
+ * The replicas run on the main thread, or during fit on the strategy's worker threads
+ * (./replica-pool.ts), with the same bits either way; with workers, the model's weights
+ * are brought back at the end of each epoch and of fit.
  * `stepsPerEpoch` is honoured (the dataset is re-iterated when it runs out). A NaN or
  * infinite loss stops fit with the epoch and step.
  *
  * Imports mxu/config (precision), xla (module type), ./step, ./engine, ./losses,
- * ./optimizers, ./strategy, ./errors, ./random, ./model (type).
+ * ./optimizers, ./strategy, ./replicas, ./replica-pool, ./errors, ./random, ./model (type).
  */
 import type { Precision } from '../mxu/config.ts';
 import type { HloModule } from '../xla/index.ts';
@@ -21,6 +24,8 @@ import { optimizerOf, type Optimizer } from './optimizers.ts';
 import { SeededRandom, mixSeed } from './random.ts';
 import { compileEvalStep, compilePredictStep, compileTrainStep, type TrainStep } from './step.ts';
 import { defaultStrategy, type Strategy } from './strategy.ts';
+import { LocalReplicas, ReplicaPool, type ReplicaExecutor } from './replica-pool.ts';
+import { shardsOf, type ReplicaState } from './replicas.ts';
 import type { Batch, BatchLike } from './batches.ts';
 
 /** Options of `compile`. */
@@ -87,9 +92,11 @@ export class Trainer {
   /** Optimizer steps taken so far. */
   step = 0;
   private readonly cache = new Map<string, TrainStep | HloModule>();
-  private slots = new Map<LayerWeight, Float32Array[][]>();
-  /** Per-replica copies of every weight (replica 0 is the model's own). */
-  private replicaWeights: Map<LayerWeight, Float32Array>[] = [];
+  /** Host copies of every replica's weights and slots (replica 0's weights are the model's). */
+  private host: ReplicaState[] | undefined;
+  private local: LocalReplicas | undefined;
+  /** The worker threads, while a fit holds them. */
+  private pool: ReplicaPool | undefined;
 
   constructor(
     readonly model: Model,
@@ -124,82 +131,98 @@ export class Trainer {
     return `${kind}|${batch}|${this.model.inputShape.join(',')}|${mask}|${this.precision}`;
   }
 
-  /** Weight values of replica r (copies made on first use, from the model's). */
-  replica(r: number): Map<LayerWeight, Float32Array> {
-    while (this.replicaWeights.length < this.strategy.replicas) {
-      this.replicaWeights.push(new Map(this.model.weights.map((w) => [w, this.replicaWeights.length === 0 ? w.value! : w.value!.slice()])));
-    }
-    return this.replicaWeights[r]!;
+  private hostStates(): ReplicaState[] {
+    this.host ??= Array.from({ length: this.strategy.replicas }, (_, r) => ({
+      weights: this.model.weights.map((w) => (r === 0 ? w.value! : w.value!.slice())),
+      slots: this.model.weights.map(() => []),
+    }));
+    return this.host;
   }
 
-  private slotsOf(w: LayerWeight, r: number): Float32Array[] {
-    let s = this.slots.get(w);
-    if (!s) {
-      s = Array.from({ length: this.strategy.replicas }, () => this.optimizer.slots.map(() => new Float32Array(w.size)));
-      this.slots.set(w, s);
+  private executor(): ReplicaExecutor {
+    return this.pool ?? (this.local ??= new LocalReplicas(this.hostStates(), this.engine, this.model.weights, this.optimizer.slots.length));
+  }
+
+  /** Weight values of replica r (copies made on first use, from the model's; updated at epoch ends while on worker threads). */
+  replica(r: number): Map<LayerWeight, Float32Array> {
+    const st = this.hostStates()[r]!;
+    return new Map(this.model.weights.map((w, i) => [w, st.weights[i]!]));
+  }
+
+  /** Host threads simulating the replicas now (more than 1 only inside a fit). */
+  get threads(): number {
+    return this.executor().threads;
+  }
+
+  /**
+   * Moves the replicas to worker threads when the strategy asks for more than one thread
+   * and the engine can run there (fit calls this; `endThreads` must follow).
+   */
+  async startThreads(): Promise<void> {
+    const threads = Math.min(this.strategy.threads, this.strategy.replicas);
+    if (this.pool || threads < 2 || !this.engine.portable) return;
+    const states = this.hostStates();
+    this.pool = await ReplicaPool.start({ states, threads, engine: this.engine, weights: this.model.weights, slotCount: this.optimizer.slots.length });
+  }
+
+  /** Copies the workers' weights and slots to the host and the model (no-op without workers). */
+  async syncThreads(): Promise<void> {
+    if (!this.pool) return;
+    this.host = await this.pool.states();
+    this.local = undefined;
+    this.publish();
+  }
+
+  /** Syncs (when `sync`; a failure to sync is ignored after an error) and stops the workers. */
+  async endThreads(sync: boolean): Promise<void> {
+    const pool = this.pool;
+    if (!pool) return;
+    try {
+      if (sync) await this.syncThreads();
+    } finally {
+      this.pool = undefined;
+      await pool.close();
     }
-    return s[r]!;
+  }
+
+  /** The model's weights are replica 0's. */
+  private publish(): void {
+    const w0 = this.hostStates()[0]!.weights;
+    this.model.weights.forEach((w, i) => (w.value = w0[i]!));
   }
 
   /** One optimizer step on a global batch; returns loss, correct count and device seconds. */
-  trainStep(batch: Batch, epoch: number, lrOverride?: number): { loss: number; correct: number; deviceSeconds: number } {
+  async trainStep(batch: Batch, epoch: number, lrOverride?: number): Promise<{ loss: number; correct: number; deviceSeconds: number }> {
     const R = this.strategy.replicas;
     if (batch.size % R !== 0) throw new LayerConfigError(`global batch ${batch.size} does not split evenly over ${R} cores`);
     const per = batch.size / R;
     const spec = { model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R };
     const step = this.cached(this.key('train', per), () => compileTrainStep(spec));
-    const noise = new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed));
-    const gradRuns = Array.from({ length: R }, (_, r) => {
-      const w = this.replica(r);
-      const args = [batch.shard(r, R).x, batch.shard(r, R).y, new Float32Array([noise.next()]), ...step.trainable.map((t) => w.get(t)!), ...step.frozen.map((t) => w.get(t)!)];
-      return this.engine.run(step.grad, args);
-    });
-    const nT = step.trainable.length;
-    // grad outputs: loss, correct, grads (nT), new states; the last two are summed over replicas.
-    let sums = gradRuns.map((g) => g.outputs.slice(2));
-    let deviceSeconds = Math.max(...gradRuns.map((g) => g.deviceSeconds));
-    if (R > 1) {
-      const sizes = sums[0]!.map((p) => p.length);
-      const buffers = sums.map(concat);
-      deviceSeconds += this.strategy.allReduce(buffers);
-      sums = buffers.map((buf) => split(buf, sizes));
-    }
+    const ex = this.executor();
+    const h = await ex.plan(step);
+    const noise = new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next();
+    const g = await ex.grad(h, shardsOf(batch.x, batch.y, R), noise);
+    let deviceSeconds = Math.max(...g.seconds);
+    if (R > 1) deviceSeconds += this.strategy.allReduce(h.sums);
     const rate = this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch));
-    const k = this.optimizer.slots.length;
-    for (let r = 0; r < R; r++) {
-      const w = this.replica(r);
-      const flat = sums[r]!;
-      const args = [new Float32Array([rate]), ...step.trainable.map((t) => w.get(t)!), ...flat.slice(0, nT), ...step.trainable.flatMap((t) => this.slotsOf(t, r)), ...flat.slice(nT)];
-      if (nT + step.states.length === 0) continue;
-      const run = this.engine.run(step.update, args);
-      if (r === 0) deviceSeconds += run.deviceSeconds;
-      step.trainable.forEach((t, i) => {
-        w.set(t, run.outputs[i]!);
-        this.slots.get(t)![r] = run.outputs.slice(nT + i * k, nT + (i + 1) * k);
-      });
-      step.states.forEach((t, i) => w.set(t, run.outputs[nT + nT * k + i]!));
-    }
-    for (const t of this.model.weights) t.value = this.replica(0).get(t)!;
+    const updated = await ex.update(h, rate);
+    if (step.trainable.length + step.states.length > 0) deviceSeconds += updated[0]!;
+    if (!this.pool) this.publish();
     this.step++;
-    const loss = gradRuns.reduce((a, g) => a + g.outputs[0]![0]!, 0) / R;
-    const correct = gradRuns.reduce((a, g) => a + g.outputs[1]![0]!, 0);
+    const loss = g.loss.reduce((a, l) => a + l, 0) / R;
+    const correct = g.correct.reduce((a, c) => a + c, 0);
     return { loss, correct, deviceSeconds };
   }
 
   /** Loss and correct count on a batch, inference mode, split over the replicas when it divides evenly. */
-  evalBatch(batch: Batch): { loss: number; correct: number; deviceSeconds: number } {
+  async evalBatch(batch: Batch): Promise<{ loss: number; correct: number; deviceSeconds: number }> {
     const R = batch.size % this.strategy.replicas === 0 ? this.strategy.replicas : 1;
     const per = batch.size / R;
     const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per }));
-    let [loss, correct, seconds] = [0, 0, 0];
-    for (let r = 0; r < R; r++) {
-      const shard = batch.shard(r, R);
-      const run = this.engine.run(m, [shard.x, shard.y, ...this.model.weights.map((w) => w.value!)]);
-      loss += run.outputs[0]![0]! / R;
-      correct += run.outputs[1]![0]!;
-      seconds = Math.max(seconds, run.deviceSeconds); // the cores run their shards at once
-    }
-    return { loss, correct, deviceSeconds: seconds };
+    const r = await this.executor().evaluate(m, shardsOf(batch.x, batch.y, R));
+    const loss = r.loss.reduce((a, l) => a + l / R, 0);
+    const correct = r.correct.reduce((a, c) => a + c, 0);
+    return { loss, correct, deviceSeconds: Math.max(...r.seconds) }; // the cores run their shards at once
   }
 
   /** Model outputs for x [B, ...input], inference mode. */
@@ -210,26 +233,9 @@ export class Trainer {
 
   /** Drops replica copies and slots whose weights were replaced (after loading weights). */
   resetState(): void {
-    this.replicaWeights = [];
-    this.slots = new Map();
+    this.host = undefined;
+    this.local = undefined;
   }
-}
-
-/** Concatenates a replica's values into one buffer (one collective per step). */
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Splits a buffer back into parts of `sizes`. */
-function split(buf: Float32Array, sizes: readonly number[]): Float32Array[] {
-  let o = 0;
-  return sizes.map((n) => buf.slice(o, (o += n)));
 }
 
 export type { BatchLike };

@@ -5,9 +5,10 @@
  * The main thread does the collectives, so no core ever sees another core's memory.
  *
  * Imports ./core and ./executor (types). Importing this file outside a board worker does
- * nothing but define `handleBoardRequest` (the loop only starts when workerData says so).
+ * nothing but define `handleBoardRequest` and `serveRequests` (the request loop any worker of
+ * ours runs; the board loop only starts when workerData says so).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { SystemConfig } from './config.ts';
 import { TensorCore } from './core.ts';
 import type { InstructionRecord, ProgramRun } from './executor.ts';
@@ -38,8 +39,36 @@ export interface AdvanceReply {
   readonly data: readonly Float32Array[] | null;
 }
 
-/** A reply: ok with a value, or the error's message. */
-export type BoardReply = { readonly id: number } & ({ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly userFacing: boolean });
+/** A reply of any worker served by `serveRequests`: ok with a value, or the error's message. */
+export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly userFacing: boolean });
+
+/**
+ * The request loop of a worker thread (the other end of ./parallel-board.ts's `WorkerRpc`):
+ * announces readiness, then answers every request with exactly one reply carrying its id,
+ * the handler's value (a `TransferredValue` moves its buffers) or the error's message and
+ * `userFacing` flag. Synchronous handlers only: requests are answered in arrival order.
+ */
+export function serveRequests<Req extends { readonly id: number }>(port: MessagePort, handle: (req: Req) => unknown): void {
+  port.on('message', (req: Req) => {
+    try {
+      const v = handle(req);
+      if (v instanceof TransferredValue) port.postMessage({ id: req.id, ok: true, value: v.value } satisfies WorkerReply, [...v.transfer]);
+      else port.postMessage({ id: req.id, ok: true, value: v } satisfies WorkerReply);
+    } catch (err) {
+      const userFacing = (err as { userFacing?: unknown } | null)?.userFacing === true;
+      port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err), userFacing } satisfies WorkerReply);
+    }
+  });
+  port.postMessage({ ready: true });
+}
+
+/** Wraps a reply value whose `transfer` buffers are moved to the main thread. */
+export class TransferredValue {
+  constructor(
+    readonly value: unknown,
+    readonly transfer: readonly ArrayBuffer[],
+  ) {}
+}
 
 interface State {
   cores: TensorCore[];
@@ -104,15 +133,6 @@ export function handleBoardRequest(st: State, req: BoardRequest): unknown {
 }
 
 if (workerData?.marker === BOARD_WORKER_MARKER && parentPort) {
-  const port = parentPort;
   const st: State = { cores: [], runs: [], execute: true };
-  port.on('message', (req: BoardRequest) => {
-    try {
-      port.postMessage({ id: req.id, ok: true, value: handleBoardRequest(st, req) } satisfies BoardReply);
-    } catch (err) {
-      const userFacing = (err as { userFacing?: unknown } | null)?.userFacing === true;
-      port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err), userFacing } satisfies BoardReply);
-    }
-  });
-  port.postMessage({ ready: true });
+  serveRequests<BoardRequest>(parentPort, (req) => handleBoardRequest(st, req));
 }

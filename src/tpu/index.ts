@@ -40,4 +40,5 @@ export {
   type AllReduceTiming,
 } from './collectives.ts';
 export { Board, type BoardOptions, type BoardRun } from './board.ts';
-export { ParallelBoard } from './parallel-board.ts';
+export { ParallelBoard, WorkerRpc } from './parallel-board.ts';
+export { TransferredValue, serveRequests, type WorkerReply } from './board-worker.ts';

@@ -5,6 +5,9 @@
  * collectives (./board-worker.ts), and the main thread runs every all-reduce on the gathered
  * buffers, exactly as ./board.ts does.
  *
+ * `WorkerRpc` (request/reply with one worker thread, .ts modules loaded through tsx) is
+ * exported for other folders' worker pools (src/layers runs training replicas with it).
+ *
  * Imports ./board-worker (types, marker), ./collectives, ./config, ./profile.
  * Results do not depend on the thread count: each core's instructions run in the same order
  * with the same numerics whichever thread holds it, cores share nothing between
@@ -16,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BoardRun } from './board.ts';
-import { BOARD_WORKER_MARKER, type AdvanceReply, type BoardReply, type BoardRequest } from './board-worker.ts';
+import { BOARD_WORKER_MARKER, type AdvanceReply, type BoardRequest, type WorkerReply } from './board-worker.ts';
 import { allReduce, allReduceTiming, topologyDims, type AllReduceTiming } from './collectives.ts';
 import { checkTopology, topologyCores, type SystemConfig } from './config.ts';
 import type { InstructionRecord } from './executor.ts';
@@ -24,12 +27,11 @@ import { BYTES_PER_VALUE } from './memory.ts';
 import { buildProfile } from './profile.ts';
 import type { Program } from './program.ts';
 
-/** ES module source that registers tsx in a fresh worker, then imports board-worker.ts. */
-function bootstrapSource(): string {
+/** ES module source that registers tsx in a fresh worker, then imports the module at `url`. */
+function bootstrapSource(url: URL): string {
   const require = createRequire(import.meta.url);
   const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/esm/api')), 'index.mjs')).href;
-  const workerUrl = new URL('./board-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
 }
 
 /** An error raised on a worker, re-thrown here with its message (and one-line flag). */
@@ -43,12 +45,73 @@ class WorkerError extends Error {
   }
 }
 
+/**
+ * Request/reply over one worker thread whose module answers with ./board-worker.ts's
+ * `serveRequests`: every request gets exactly one reply with its id; a worker error rejects
+ * that request (message and `userFacing` kept); a crash or unexpected exit rejects all.
+ */
+export class WorkerRpc<Req extends { readonly type: string }> {
+  private nextId = 0;
+  private closing = false;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => {
+      if (!this.closing) this.failAll(new WorkerError(`a worker thread stopped (exit code ${code})`, false));
+    });
+  }
+
+  /**
+   * Starts a worker running the module at `url` (a .ts file is loaded through tsx) with
+   * `workerData`; resolves once the module has called `serveRequests`.
+   */
+  static async start<R extends { readonly type: string }>(url: URL, workerData: unknown): Promise<WorkerRpc<R>> {
+    const worker = new Worker(bootstrapSource(url), { eval: true, workerData });
+    try {
+      await waitReady(worker);
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    return new WorkerRpc<R>(worker);
+  }
+
+  /** Sends one request (`transfer`: buffers moved, not copied) and waits for its reply. */
+  request(body: Req, transfer: readonly ArrayBuffer[] = []): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...body, id }, [...transfer]);
+    });
+  }
+
+  /** Stops the worker; pending requests are rejected. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.failAll(new WorkerError('the worker thread was closed', false));
+    await this.worker.terminate();
+  }
+
+  private settle(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.value);
+    else p.reject(new WorkerError(reply.message, reply.userFacing));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
+
 type Body = BoardRequest extends infer R ? (R extends BoardRequest ? Omit<R, 'id'> : never) : never;
 
 /** A board of cores on worker threads. Create with `ParallelBoard.create`, release with `close()`. */
 export class ParallelBoard {
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Torus dims of the interconnect. */
   readonly dims: readonly number[];
   /** Core ids held by each worker (contiguous blocks, in order). */
@@ -56,16 +119,12 @@ export class ParallelBoard {
 
   private constructor(
     readonly system: SystemConfig,
-    private readonly workers: readonly Worker[],
+    private readonly workers: readonly WorkerRpc<Body>[],
   ) {
     const cores = topologyCores(system.topology, system.coresPerChip);
     this.dims = topologyDims(system.topology, system.coresPerChip);
     const per = Math.ceil(cores / workers.length);
     this.blocks = workers.map((_, w) => Array.from({ length: Math.max(0, Math.min(cores, (w + 1) * per) - w * per) }, (_, i) => w * per + i));
-    for (const w of workers) {
-      w.on('message', (reply: BoardReply) => this.settle(reply));
-      w.on('error', (err) => this.failAll(err));
-    }
   }
 
   /** Starts `threads` workers (at most one per core) holding the system's cores. */
@@ -73,14 +132,14 @@ export class ParallelBoard {
     checkTopology(system.topology);
     const cores = topologyCores(system.topology, system.coresPerChip);
     if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    const source = bootstrapSource();
     const count = Math.ceil(cores / Math.ceil(cores / threads)); // no thread without a core
-    const workers = Array.from({ length: count }, () => new Worker(source, { eval: true, workerData: { marker: BOARD_WORKER_MARKER } }));
-    try {
-      await Promise.all(workers.map(waitReady));
-    } catch (err) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw err;
+    const url = new URL('./board-worker.ts', import.meta.url);
+    const started = await Promise.allSettled(Array.from({ length: count }, () => WorkerRpc.start<Body>(url, { marker: BOARD_WORKER_MARKER })));
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((w) => w.close()));
+      throw failed.reason;
     }
     const board = new ParallelBoard(system, workers);
     await board.all((w) => ({ type: 'init', system, coreIds: board.blocks[w]! }));
@@ -134,7 +193,7 @@ export class ParallelBoard {
 
   /** Stops every worker. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 
   private workerOf(core: number): number {
@@ -148,36 +207,33 @@ export class ParallelBoard {
   }
 
   private request(worker: number, body: Body): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.workers[worker]!.postMessage({ ...body, id });
-    });
-  }
-
-  private settle(reply: BoardReply): void {
-    const p = this.pending.get(reply.id);
-    if (!p) return;
-    this.pending.delete(reply.id);
-    if (reply.ok) p.resolve(reply.value);
-    else p.reject(new WorkerError(reply.message, reply.userFacing));
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    return this.workers[worker]!.request(body);
   }
 }
 
+/** Resolves when the worker says it is ready; rejects if it fails or exits first. */
 function waitReady(w: Worker): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onMessage = (msg: { ready?: boolean }) => {
-      if (msg.ready === undefined) return;
-      w.off('error', reject);
+    const done = (): void => {
+      w.off('error', onError);
+      w.off('exit', onExit);
       w.off('message', onMessage);
+    };
+    const onMessage = (msg: { ready?: boolean }): void => {
+      if (msg.ready === undefined) return;
+      done();
       resolve();
     };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    const onExit = (code: number): void => {
+      done();
+      reject(new WorkerError(`a worker thread stopped before it was ready (exit code ${code}; does its module call serveRequests?)`, false));
+    };
     w.on('message', onMessage);
-    w.on('error', reject);
+    w.on('error', onError);
+    w.on('exit', onExit);
   });
 }
