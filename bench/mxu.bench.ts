@@ -1,11 +1,13 @@
 /**
  * The MXU's fast functional kernel against TensorFlow.js, measured in the same run:
- * tpusim on one thread and on 2 worker threads (bit-exact TPU numerics: bf16 operands, f32
- * accumulation in the documented order), tfjs-backend-wasm (XNNPACK, f32) and
+ * tpusim on one thread and on 2 threads (the caller + 1 worker; bit-exact TPU numerics: bf16
+ * operands, f32 accumulation in the documented order), tfjs-backend-wasm (XNNPACK, f32) and
  * tfjs-backend-cpu (pure JS, f32). Medians of several runs per shape, contenders interleaved
  * round-robin (the machine is shared); GFLOP/s = 2*M*K*N / t.
- * Then a fresh process runs one 1024^3 matmul with values and cycles, cold, and reports its
- * wall time and extra memory. Writes bench/results/mxu.json.
+ * Then, for 1 and for 2 threads, a fresh process runs 1024^3 matmuls with values and cycles
+ * (`mxuMatmul`; with 2 threads the pool's values + `mxuReport`, as `tpusim matmul --threads
+ * 2` does, pool started untimed but reported): the first call (cold), the median of 5 more
+ * (warm), and the extra memory. Writes bench/results/mxu.json.
  *
  *   npm run bench -- mxu
  */
@@ -20,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { seededOperands } from '../src/cli/matmul.ts';
 import { DEFAULT_MXU_CONFIG, type MatmulShape } from '../src/mxu/config.ts';
 import { matmulFast, mxuMatmul } from '../src/mxu/kernel.ts';
+import { mxuReport } from '../src/mxu/report.ts';
 import { MatmulPool } from '../src/mxu/parallel.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,7 +101,7 @@ async function tfjsRun(backend: 'wasm' | 'cpu', shape: MatmulShape, a: Float32Ar
   return { run, dispose: () => tf.dispose([ta, tb]) };
 }
 
-const CONTENDERS = ['tpusim 1 thread', 'tpusim 2 workers', 'tfjs-wasm (XNNPACK)', 'tfjs-cpu'] as const;
+const CONTENDERS = ['tpusim 1 thread', 'tpusim 2 threads', 'tfjs-wasm (XNNPACK)', 'tfjs-cpu'] as const;
 type Contender = (typeof CONTENDERS)[number];
 
 async function measureAll(): Promise<{ shape: MatmulShape; results: Record<Contender, Timing> }[]> {
@@ -128,26 +131,54 @@ async function measureAll(): Promise<{ shape: MatmulShape; results: Record<Conte
   return rows;
 }
 
-/** One 1024^3 matmul with values and cycles in this (fresh) process: cold wall time and memory. */
-function memoryProbe(): void {
+/** What one probe process measured. */
+interface Probe {
+  readonly threads: number;
+  readonly poolStartMs: number;
+  readonly coldMs: number;
+  readonly warmMs: number;
+  readonly warmMinMs: number;
+  readonly warmMaxMs: number;
+  readonly extraBytes: number;
+  readonly cycles: number;
+}
+
+/**
+ * 1024^3 matmuls with values and cycles in this (fresh) process on `threads` threads: the
+ * first call, then the median of 5 more, and the extra memory (RSS growth or peak).
+ */
+async function memoryProbe(threads: number): Promise<void> {
   const shape = { m: 1024, k: 1024, n: 1024 };
   const { a, b } = seededOperands(shape, 7);
   const rssBefore = process.memoryUsage().rss;
   const peakBefore = process.resourceUsage().maxRSS * 1024;
+  const p0 = performance.now();
+  const pool = threads > 1 ? await MatmulPool.create(threads) : null;
+  const poolStartMs = performance.now() - p0;
+  const run = async () => {
+    if (!pool) return mxuMatmul(a, b, shape, { config });
+    const c = await pool.matmul(a, b, shape, { config });
+    return { c, report: mxuReport(shape, config, 'default') };
+  };
   const t0 = performance.now();
-  const { c, report } = mxuMatmul(a, b, shape, { config });
+  const { report } = await run();
   const coldMs = performance.now() - t0;
-  const t1 = performance.now();
-  mxuMatmul(a, b, shape, { config });
-  const warmMs = performance.now() - t1;
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t1 = performance.now();
+    await run();
+    warm.push(performance.now() - t1);
+  }
   const extraBytes = Math.max(process.memoryUsage().rss - rssBefore, process.resourceUsage().maxRSS * 1024 - peakBefore);
-  process.stdout.write(JSON.stringify({ coldMs, warmMs, extraBytes, cycles: report.cycles, outputs: c.length }));
+  await pool?.close();
+  const probe: Probe = { threads, poolStartMs, coldMs, warmMs: median(warm), warmMinMs: Math.min(...warm), warmMaxMs: Math.max(...warm), extraBytes, cycles: report.cycles };
+  process.stdout.write(JSON.stringify(probe));
 }
 
-function runProbe(): { coldMs: number; warmMs: number; extraBytes: number; cycles: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--memory-probe'], { encoding: 'utf8', cwd: root });
+function runProbe(threads: number): Probe {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--memory-probe=${threads}`], { encoding: 'utf8', cwd: root });
   if (r.status !== 0) throw new Error(`memory probe failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { coldMs: number; warmMs: number; extraBytes: number; cycles: number };
+  return JSON.parse(r.stdout) as Probe;
 }
 
 function printTable(rows: Awaited<ReturnType<typeof measureAll>>): void {
@@ -157,7 +188,7 @@ function printTable(rows: Awaited<ReturnType<typeof measureAll>>): void {
     const cells = CONTENDERS.map((c) => `${results[c].gflops.toFixed(1).padStart(6)} GF ${results[c].ms.toFixed(2).padStart(8)} ms`.padStart(20));
     console.log([`${shape.m} x ${shape.k} x ${shape.n}`.padEnd(17), ...cells].join(' '));
   }
-  const single = CONTENDERS.filter((c) => c !== 'tpusim 2 workers');
+  const single = CONTENDERS.filter((c) => c !== 'tpusim 2 threads');
   console.log(`\nGFLOP per CPU-second, single-threaded contenders (less sensitive to other processes' load):`);
   for (const { shape, results } of rows) {
     const cells = single.map((c) => `${c} ${results[c].gflopsPerCpuSecond.toFixed(1)}`);
@@ -165,21 +196,25 @@ function printTable(rows: Awaited<ReturnType<typeof measureAll>>): void {
   }
 }
 
-if (process.argv.includes('--memory-probe')) {
-  memoryProbe();
+const probeArg = process.argv.find((x) => x.startsWith('--memory-probe='));
+if (probeArg) {
+  await memoryProbe(Number(probeArg.split('=')[1]));
 } else {
   console.log(`MXU fast kernel vs TensorFlow.js, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; medians, GFLOP/s = 2MKN/t`);
   const loadBefore = loadavg()[0]!;
   const rows = await measureAll();
-  const loadAfter = loadavg()[0]!;
   printTable(rows);
-  const probe = runProbe();
-  console.log(
-    `1024^3 with values and cycles (${probe.cycles} cycles), fresh process: ${probe.coldMs.toFixed(1)} ms cold, ` +
-      `${probe.warmMs.toFixed(1)} ms warm, ${(probe.extraBytes / 2 ** 20).toFixed(1)} MiB extra memory`,
-  );
+  const probes = [runProbe(1), runProbe(2)];
+  const loadAfter = loadavg()[0]!;
+  for (const p of probes) {
+    console.log(
+      `1024^3 with values and cycles (${p.cycles} cycles), fresh process, ${p.threads} thread(s)` +
+        `${p.threads > 1 ? ` (pool start ${p.poolStartMs.toFixed(0)} ms, untimed)` : ''}: ${p.coldMs.toFixed(1)} ms cold, ` +
+        `${p.warmMs.toFixed(1)} ms warm (median of 5, ${p.warmMinMs.toFixed(1)}-${p.warmMaxMs.toFixed(1)}), ${(p.extraBytes / 2 ** 20).toFixed(1)} MiB extra memory`,
+    );
+  }
   console.log(`1-minute load average: ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (2 cores; above ~1 means other processes shared them)`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const json = { bench: 'mxu', node: process.version, cpu: cpus()[0]?.model ?? null, cores: cpus().length, date: new Date().toISOString(), loadavg: { before: loadBefore, after: loadAfter }, rows, probe1024: probe };
+  const json = { bench: 'mxu', node: process.version, cpu: cpus()[0]?.model ?? null, cores: cpus().length, date: new Date().toISOString(), loadavg: { before: loadBefore, after: loadAfter }, rows, probes1024: probes };
   writeFileSync(join(root, 'bench/results/mxu.json'), `${JSON.stringify(json, null, 2)}\n`);
 }

@@ -1,14 +1,16 @@
 /**
  * @module mxu/parallel
- * The fast kernel on worker threads: `MatmulPool` splits the M dimension (rows of A and C)
- * into one contiguous slice per worker; each worker runs the WASM kernel on its slice of
- * operands held in SharedArrayBuffers and writes its rows of C in place.
+ * The fast kernel on several threads: `MatmulPool` splits the M dimension (rows of A and C)
+ * into one contiguous slice per thread. The calling thread computes the first slice itself
+ * on its own WASM kernel while `threads - 1` worker threads compute the others from operands
+ * in SharedArrayBuffers (each worker gets only its rows of A) and write their rows of C in
+ * place into the shared result. On a 2-core machine, 2 threads = the caller + 1 worker.
  *
- * Imports ./config, ./kernel (operand checks), ./precision, ./worker (types, marker).
- * Results do not depend on the thread count: every output row is computed by exactly the
- * same per-row loops whichever slice it falls in (tested against the reference).
- * Workers are started through a tiny bootstrap that registers tsx's loader, so worker.ts
- * loads the same way under `tsx`, bin/tpusim.js and vitest.
+ * Imports ./config, ./kernel (operand checks), ./precision, ./wasm-loader, ./worker (types,
+ * marker). Results do not depend on the thread count: every output row is computed by
+ * exactly the same per-row loops whichever slice it falls in (tested against the reference
+ * and against `matmulFast`). Workers are started through a tiny bootstrap that registers
+ * tsx's loader, so worker.ts loads the same way under `tsx`, bin/tpusim.js and vitest.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { MatmulShape, MxuConfig, Precision } from './config.ts';
 import { checkFoldDepth, checkOperandLengths } from './kernel.ts';
 import { combinePassResults, passOperands } from './precision.ts';
+import { wasmKernel } from './wasm-loader.ts';
 import { WORKER_MARKER, type PassJob, type PassReply } from './worker.ts';
 
 /** Options of a pooled matmul (as `matmulFast`, without the backend: workers run WASM). */
@@ -37,8 +40,9 @@ function bootstrapSource(): string {
 /** Options of a pool. */
 export interface PoolOptions {
   /**
-   * Fewer workers share a pass when each would get fewer MACs than this (a message round
-   * trip costs about 0.1 ms). Default 2^21. 0 always uses every worker (tests).
+   * Fewer threads share a pass when each would get fewer MACs than this (a message round
+   * trip and the operand copies cost about 0.1-0.5 ms). Default 2^22. 0 always uses every
+   * thread (tests).
    */
   readonly minMacsPerWorker?: number;
 }
@@ -51,14 +55,18 @@ export function rowSlices(m: number, parts: number): [number, number][] {
   return slices;
 }
 
-function shared(x: Float32Array): SharedArrayBuffer {
-  if (x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength) return x.buffer;
-  const sab = new SharedArrayBuffer(x.byteLength);
-  new Float32Array(sab).set(x);
-  return sab;
+/** Rows [m0, m1) of x: [M, K] in shared memory (x's own buffer when it is shared already). */
+function sharedRows(x: Float32Array, k: number, m0: number, m1: number): { sab: SharedArrayBuffer; firstRow: number } {
+  if (x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0) return { sab: x.buffer, firstRow: 0 };
+  const sab = new SharedArrayBuffer((m1 - m0) * k * 4);
+  new Float32Array(sab).set(x.subarray(m0 * k, m1 * k));
+  return { sab, firstRow: m0 };
 }
 
-/** A pool of MXU worker threads. Create with `MatmulPool.create`, release with `close()`. */
+/**
+ * The calling thread plus a pool of MXU worker threads. Create with `MatmulPool.create`,
+ * release with `close()`.
+ */
 export class MatmulPool {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -74,28 +82,33 @@ export class MatmulPool {
     }
   }
 
-  /** Starts `threads` workers and waits until each has compiled its kernel. */
+  /**
+   * A pool for `threads` threads in all: starts `threads - 1` workers and waits until each
+   * has compiled its kernel (and compiles the calling thread's kernel too).
+   */
   static async create(threads: number, options: PoolOptions = {}): Promise<MatmulPool> {
     if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     const source = bootstrapSource();
-    const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true, workerData: { marker: WORKER_MARKER } }));
+    const workers = Array.from({ length: threads - 1 }, () => new Worker(source, { eval: true, workerData: { marker: WORKER_MARKER } }));
     try {
+      wasmKernel();
       await Promise.all(workers.map(waitReady));
     } catch (err) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
-    return new MatmulPool(workers, options.minMacsPerWorker ?? 2 ** 21);
+    return new MatmulPool(workers, options.minMacsPerWorker ?? 2 ** 22);
   }
 
-  /** Number of worker threads. */
+  /** Number of threads a pass may use: the calling one and the workers. */
   get threads(): number {
-    return this.workers.length;
+    return this.workers.length + 1;
   }
 
   /**
-   * C = A . B on the workers, with exactly the bits of `matmulFast` (and so of the reference)
-   * for any thread count. a: [M, K], b: [K, N]. Returns c: [M, N] (in shared memory).
+   * C = A . B on the pool's threads, with exactly the bits of `matmulFast` (and so of the
+   * reference) for any thread count. a: [M, K], b: [K, N]. Returns c: [M, N] (in shared
+   * memory when more than one thread computed it).
    */
   async matmul(a: Float32Array, b: Float32Array, shape: MatmulShape, options: PoolMatmulOptions): Promise<Float32Array> {
     checkOperandLengths(a, b, shape);
@@ -114,21 +127,36 @@ export class MatmulPool {
   }
 
   private async pass(a: Float32Array, b: Float32Array, shape: MatmulShape, config: PoolMatmulOptions['config']): Promise<Float32Array> {
-    const c = new SharedArrayBuffer(shape.m * shape.n * 4);
-    const base = { a: shared(a), b: shared(b), c, ...shape, rows: config.rows, subnormals: config.subnormals };
-    const macs = shape.m * shape.k * shape.n;
-    const parts = this.minMacsPerWorker > 0 ? Math.max(1, Math.min(this.workers.length, Math.floor(macs / this.minMacsPerWorker))) : this.workers.length;
-    const jobs = rowSlices(shape.m, parts).map(([m0, m1], i) => {
-      const job: PassJob = { ...base, id: this.nextId++, m0, m1 };
+    const { m, k, n } = shape;
+    const macs = m * k * n;
+    const parts = this.minMacsPerWorker > 0 ? Math.max(1, Math.min(this.threads, Math.floor(macs / this.minMacsPerWorker))) : this.threads;
+    const slices = rowSlices(m, parts);
+    const own = { rows: config.rows, subnormals: config.subnormals };
+    if (slices.length === 1) {
+      const out = new Float32Array(m * n);
+      wasmKernel().pass(a, b, shape, own, out);
+      return out;
+    }
+    const c = new SharedArrayBuffer(m * n * 4);
+    const bShared = sharedRows(b, n, 0, k).sab;
+    const jobs = slices.slice(1).map(([m0, m1], i) => {
+      const { sab, firstRow } = sharedRows(a, k, m0, m1);
+      const job: PassJob = { id: this.nextId++, a: sab, aFirstRow: firstRow, b: bShared, c, m, k, n, m0, m1, ...own };
       const done = new Promise<void>((resolve, reject) => this.pending.set(job.id, { resolve, reject }));
       this.workers[i]!.ref();
       this.workers[i]!.postMessage(job);
       return done;
     });
     try {
-      await Promise.all(jobs);
+      // The calling thread's share, while the workers compute theirs.
+      const m1 = slices[0]![1];
+      wasmKernel().pass(a.subarray(0, m1 * k), b, { m: m1, k, n }, own, new Float32Array(c, 0, m1 * n));
     } finally {
-      for (const w of this.workers) w.unref();
+      try {
+        await Promise.all(jobs);
+      } finally {
+        for (const w of this.workers) w.unref();
+      }
     }
     return new Float32Array(c);
   }
@@ -164,8 +192,8 @@ function waitReady(w: Worker): Promise<void> {
 const pools = new Map<number, Promise<MatmulPool>>();
 
 /**
- * `MatmulPool.matmul` on a pool of `threads` workers kept for the life of the process
- * (its idle workers do not keep the process alive).
+ * `MatmulPool.matmul` on `threads` threads (the caller and `threads - 1` workers kept for the
+ * life of the process; idle workers do not keep the process alive).
  * @example await matmulParallel(a, b, { m: 1024, k: 1024, n: 1024 }, { config: DEFAULT_MXU_CONFIG, threads: 2 })
  */
 export async function matmulParallel(

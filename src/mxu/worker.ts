@@ -17,8 +17,12 @@ export const WORKER_MARKER = 'tpusim-mxu-worker';
 /** One slice of one pass: rows [m0, m1) of C = A . B. */
 export interface PassJob {
   readonly id: number;
-  /** a: [M, K], b: [K, N], c: [M, N], f32 in shared memory. */
+  /**
+   * a: rows [aFirstRow, ...) of A: [M, K]; b: [K, N]; c: [M, N]; f32 in shared memory.
+   * (The pool shares only the rows of A a worker reads.)
+   */
   readonly a: SharedArrayBuffer;
+  readonly aFirstRow: number;
   readonly b: SharedArrayBuffer;
   readonly c: SharedArrayBuffer;
   readonly m: number;
@@ -36,7 +40,7 @@ export type PassReply = { readonly id: number; readonly ok: true } | { readonly 
 /** Runs one job on this thread's kernel (also callable without a thread, for tests). */
 export function runPassJob(job: PassJob): void {
   const { k, n, m0, m1 } = job;
-  const a = new Float32Array(job.a, m0 * k * 4, (m1 - m0) * k);
+  const a = new Float32Array(job.a, (m0 - job.aFirstRow) * k * 4, (m1 - m0) * k);
   const b = new Float32Array(job.b, 0, k * n);
   const c = new Float32Array(job.c, m0 * n * 4, (m1 - m0) * n);
   wasmKernel().pass(a, b, { m: m1 - m0, k, n }, { rows: job.rows, subnormals: job.subnormals }, c);

@@ -1,14 +1,16 @@
 /**
- * The fast kernel on worker threads: same bits as the reference for any thread count, and
+ * The fast kernel on several threads (the caller + workers): same bits as the reference and
+ * as one-thread `matmulFast` for any thread count, and
  * the worker file loads under vitest (and, through bin/tpusim.js, under tsx: see
  * test/cli/matmul.test.ts).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matmulFast } from '../../src/mxu/kernel.ts';
 import { MatmulPool, rowSlices } from '../../src/mxu/parallel.ts';
 import { referenceMatmul } from '../../src/mxu/reference.ts';
 import { runPassJob } from '../../src/mxu/worker.ts';
-import { caseOperands, firstBitDifference, matmulCase } from './kernel-operands.ts';
+import { caseOperands, firstBitDifference, matmulCase, randomOperand } from './kernel-operands.ts';
 
 describe('MatmulPool', () => {
   const pools: MatmulPool[] = [];
@@ -30,6 +32,38 @@ describe('MatmulPool', () => {
       }),
       { seed: 303, numRuns: 40 },
     );
+  });
+
+  it('gives the bits of matmulFast on one thread, whatever the split (operands shared or not)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 90 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom('flush' as const, 'keep' as const),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        async (m, k, n, subnormals, seed, inSharedMemory) => {
+          const share = (x: Float32Array) => {
+            if (!inSharedMemory) return x;
+            const y = new Float32Array(new SharedArrayBuffer(x.byteLength));
+            y.set(x);
+            return y;
+          };
+          const a = share(randomOperand(m * k, seed, 0.05, 30));
+          const b = share(randomOperand(k * n, seed + 1, 0.05, 30));
+          const shape = { m, k, n };
+          const config = { rows: 128, subnormals };
+          const single = matmulFast(a, b, shape, { config });
+          for (const pool of pools) expect(firstBitDifference(await pool.matmul(a, b, shape, { config }), single)).toBe(-1);
+        },
+      ),
+      { seed: 304, numRuns: 30 },
+    );
+  });
+
+  it('counts the calling thread among its threads', () => {
+    expect(pools.map((p) => p.threads)).toEqual([1, 2, 3]);
   });
 
   it('reports a bad operand', async () => {
@@ -56,7 +90,7 @@ describe('row slicing', () => {
     const c = new SharedArrayBuffer(m * n * 4);
     new Float32Array(a).forEach((_, i, arr) => (arr[i] = i - 7));
     new Float32Array(b).forEach((_, i, arr) => (arr[i] = 0.5 * i));
-    runPassJob({ id: 0, a, b, c, m, k, n, m0: 4, m1: 6, rows: 2, subnormals: 'flush' });
+    runPassJob({ id: 0, a, aFirstRow: 0, b, c, m, k, n, m0: 4, m1: 6, rows: 2, subnormals: 'flush' });
     const ref = referenceMatmul(new Float32Array(a), new Float32Array(b), { m, k, n }, { config: { rows: 2, subnormals: 'flush' } });
     expect(firstBitDifference(new Float32Array(c).subarray(4 * n), ref.subarray(4 * n))).toBe(-1);
     expect(new Float32Array(c).subarray(0, 4 * n).every((x) => x === 0)).toBe(true);
