@@ -5,6 +5,7 @@
  * simulated TensorCores, printing per-epoch loss, accuracy, validation, simulated TPU time
  * and host time; `--json` prints the history; `--save DIR` writes the TensorFlow.js model.
  */
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { loadFlowers, synthFlowers, type Dataset, type Flower } from '../data/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
@@ -17,6 +18,7 @@ import {
   preset,
   rmsprop,
   saveModel,
+  defaultThreads,
   sgd,
   tpuEngine,
   tpuStrategy,
@@ -37,6 +39,7 @@ interface TrainOpts {
   validationSteps?: string;
   count: string;
   cores: string;
+  threads?: string;
   optimizer: string;
   lr?: string;
   precision: string;
@@ -52,6 +55,8 @@ export interface TrainReport {
   readonly params: number;
   readonly engine: string;
   readonly cores: number;
+  /** Host threads that simulated the cores (1 = the main thread). */
+  readonly threads: number;
   readonly globalBatch: number;
   readonly history: History;
   readonly savedTo?: string;
@@ -86,6 +91,19 @@ function renderEpoch(h: History, e: number): string {
   return `epoch ${e + 1}: ${h.steps[e]} steps  loss ${h.history.loss[e]!.toFixed(4)}  accuracy ${h.history.accuracy[e]!.toFixed(4)}${v}  tpu ${(h.deviceSeconds[e]! * 1e3).toFixed(3)} ms  host ${h.hostSeconds[e]!.toFixed(2)} s`;
 }
 
+/** How the default thread count is chosen, for --help. */
+function defaultThreadsHelp(): string {
+  return `min(--cores, ${availableParallelism()} host CPUs)`;
+}
+
+/** The --threads value: a positive integer no larger than --cores (default: defaultThreads). */
+function threadsFrom(value: string | undefined, cores: number): number {
+  if (value === undefined) return defaultThreads(cores);
+  const threads = parsePositiveInt(value, '--threads');
+  if (threads > cores) throw new UsageError(`--threads ${threads} is more than --cores ${cores} (a host thread simulates at least one core)`);
+  return threads;
+}
+
 /** Adds the `train` command to the program. */
 export function registerTrain(program: Command): void {
   program
@@ -100,6 +118,7 @@ export function registerTrain(program: Command): void {
     .option('--validation-steps <n>', 'validation batches per epoch (default: one pass)')
     .option('--count <n>', 'synthetic images in the training set', '64')
     .option('--cores <n>', 'TensorCores (data parallel, all-reduced gradients)', '1')
+    .option('--threads <n>', `host threads simulating the cores: 1 = the main thread, more = worker threads, at most --cores; results are the same for any count (default: ${defaultThreadsHelp()})`)
     .option('--optimizer <name>', `optimizer: ${Object.keys(OPTIMIZERS).join(' | ')}`, 'adam')
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)')
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
@@ -113,6 +132,7 @@ export function registerTrain(program: Command): void {
       const batch = parsePositiveInt(o.batch, '--batch');
       const cores = parsePositiveInt(o.cores, '--cores');
       if (batch % cores !== 0) throw new UsageError(`--batch ${batch} must be a multiple of --cores ${cores}`);
+      const threads = threadsFrom(o.threads, cores);
       const lr = o.lr === undefined ? undefined : Number(o.lr);
       if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got '${o.lr}'`);
       const precision = parseChoice<Precision>(o.precision, '--precision', PRECISIONS);
@@ -123,7 +143,7 @@ export function registerTrain(program: Command): void {
         loss: 'sparseCategoricalCrossentropy',
         metrics: ['accuracy'],
         precision,
-        strategy: tpuStrategy({ cores }),
+        strategy: tpuStrategy({ cores, threads }),
         engine: engine === 'tpu' ? tpuEngine() : interpreterEngine(),
       });
       const data = await datasets(o, size, batch);
@@ -135,8 +155,8 @@ export function registerTrain(program: Command): void {
         callbacks: o.json ? [] : [{ onEpochEnd: (e, _logs, h) => void process.stdout.write(`${renderEpoch(h, e)}\n`) }],
       });
       const savedTo = o.save ? (await saveModel(m, o.save), o.save) : undefined;
-      const report: TrainReport = { model: name, params: m.countParams(), engine, cores, globalBatch: batch, history, ...(savedTo ? { savedTo } : {}) };
+      const report: TrainReport = { model: name, params: m.countParams(), engine, cores, threads, globalBatch: batch, history, ...(savedTo ? { savedTo } : {}) };
       if (o.json) emit(report, true, () => '');
-      else process.stdout.write(`${name}: ${report.params} params, ${cores} core(s), global batch ${batch}, engine ${engine}${savedTo ? `, saved to ${savedTo}` : ''}\n`);
+      else process.stdout.write(`${name}: ${report.params} params, ${cores} core(s) on ${threads} host thread(s), global batch ${batch}, engine ${engine}${savedTo ? `, saved to ${savedTo}` : ''}\n`);
     });
 }

@@ -45,29 +45,19 @@ export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readon
 /**
  * The request loop of a worker thread (the other end of ./parallel-board.ts's `WorkerRpc`):
  * announces readiness, then answers every request with exactly one reply carrying its id,
- * the handler's value (a `TransferredValue` moves its buffers) or the error's message and
- * `userFacing` flag. Synchronous handlers only: requests are answered in arrival order.
+ * the handler's value (copied) or the error's message and `userFacing` flag. Synchronous
+ * handlers only: requests are answered in arrival order.
  */
 export function serveRequests<Req extends { readonly id: number }>(port: MessagePort, handle: (req: Req) => unknown): void {
   port.on('message', (req: Req) => {
     try {
-      const v = handle(req);
-      if (v instanceof TransferredValue) port.postMessage({ id: req.id, ok: true, value: v.value } satisfies WorkerReply, [...v.transfer]);
-      else port.postMessage({ id: req.id, ok: true, value: v } satisfies WorkerReply);
+      port.postMessage({ id: req.id, ok: true, value: handle(req) } satisfies WorkerReply);
     } catch (err) {
       const userFacing = (err as { userFacing?: unknown } | null)?.userFacing === true;
       port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err), userFacing } satisfies WorkerReply);
     }
   });
   port.postMessage({ ready: true });
-}
-
-/** Wraps a reply value whose `transfer` buffers are moved to the main thread. */
-export class TransferredValue {
-  constructor(
-    readonly value: unknown,
-    readonly transfer: readonly ArrayBuffer[],
-  ) {}
 }
 
 interface State {

@@ -41,4 +41,4 @@ export {
 } from './collectives.ts';
 export { Board, type BoardOptions, type BoardRun } from './board.ts';
 export { ParallelBoard, WorkerRpc } from './parallel-board.ts';
-export { TransferredValue, serveRequests, type WorkerReply } from './board-worker.ts';
+export { serveRequests, type WorkerReply } from './board-worker.ts';
