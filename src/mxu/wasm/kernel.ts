@@ -51,29 +51,33 @@ export function heapBase(): usize {
  * bf16(x) on four f32 bit patterns, kept as f32 (the low 16 bits zero). `flush` is all ones
  * to flush subnormal inputs to signed zero, all zeros to round them like other values.
  * NOTE: no wrap-around: only NaN patterns (|x| > 0x7F800000) could carry past the sign bit,
- * and their lanes are replaced.
+ * and their lanes are replaced (x != x holds exactly for them: WASM compares are IEEE).
  */
 // @ts-ignore: decorator
 @inline function bf16x4(x: v128, flush: v128): v128 {
   const lsb = v128.and(i32x4.shr_u(x, 16), i32x4.splat(1));
   const rounded = v128.and(i32x4.add(i32x4.add(x, i32x4.splat(0x7fff)), lsb), i32x4.splat(<i32>0xffff0000));
   const sign = v128.and(x, i32x4.splat(<i32>0x80000000));
-  const isNaN = i32x4.gt_s(v128.and(x, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
+  const isNaN = f32x4.ne(x, x);
   const isFlushed = v128.and(i32x4.eq(v128.and(x, i32x4.splat(0x7f800000)), i32x4.splat(0)), flush);
   const special = v128.or(sign, v128.and(isNaN, i32x4.splat(0x7fc00000)));
   return v128.bitselect(special, rounded, v128.or(isNaN, isFlushed));
-}
-
-/** bf16 of one f32 at `p` (`bf16x4` on a splat). */
-// @ts-ignore: decorator
-@inline function bf16At(p: usize, flush: v128): f32 {
-  return f32x4.extract_lane(bf16x4(v128.load32_splat(p), flush), 0);
 }
 
 /** The `flush` mask of `bf16x4` from the loader's flag (1 = flush subnormals, 0 = keep). */
 // @ts-ignore: decorator
 @inline function flushMask(flush: i32): v128 {
   return i32x4.splat(flush ? -1 : 0);
+}
+
+/**
+ * Rounds `count` (a multiple of 4) f32 values at `p` to bf16 in place.
+ * NOTE: the pack steps copy first and round the packed block after, while it is still in L1:
+ * rounding four rows inside the 4 x 4 transpose kept too many vectors alive, and V8 spilled.
+ */
+function roundRun(p: usize, count: i32, fm: v128): void {
+  const end = p + <usize>count * 4;
+  for (; p < end; p += 16) v128.store(p, bf16x4(v128.load(p), fm));
 }
 
 /**
@@ -85,25 +89,30 @@ export function packA(src: usize, dst: usize, m: i32, k: i32, flush: i32): void 
   const full = m / MR;
   const stride = <usize>k * 4;
   const fm = flushMask(flush);
-  for (let i = 0; i < full; i++) packBlock4(src + <usize>i * MR * stride, dst + <usize>i * k * MR * 4, k, stride, fm);
+  for (let i = 0; i < full; i++) {
+    const out = dst + <usize>i * k * MR * 4;
+    packBlock4(src + <usize>i * MR * stride, out, k, stride);
+    roundRun(out, k * MR, fm);
+  }
   for (let i = full; i < blocks; i++) {
     for (let r = 0; r < MR; r++) {
       const row = i * MR + r;
       let out = dst + (<usize>i * k * MR + r) * 4;
       let from = src + <usize>row * stride;
-      for (let kk = 0; kk < k; kk++, out += MR * 4, from += 4) store<f32>(out, row < m ? bf16At(from, fm) : 0);
+      for (let kk = 0; kk < k; kk++, out += MR * 4, from += 4) store<f32>(out, row < m ? load<f32>(from) : 0);
     }
+    roundRun(dst + <usize>i * k * MR * 4, k * MR, fm);
   }
 }
 
-/** Rounds and interleaves 4 whole rows (stride bytes apart) k by k: 4 x 4 transposes, then a tail. */
-function packBlock4(from: usize, out: usize, k: i32, stride: usize, fm: v128): void {
+/** Interleaves 4 whole rows (stride bytes apart) k by k: 4 x 4 transposes, then a tail. */
+function packBlock4(from: usize, out: usize, k: i32, stride: usize): void {
   let kk = 0;
   for (; kk + 4 <= k; kk += 4, from += 16, out += 64) {
-    const r0 = bf16x4(v128.load(from), fm);
-    const r1 = bf16x4(v128.load(from + stride), fm);
-    const r2 = bf16x4(v128.load(from + 2 * stride), fm);
-    const r3 = bf16x4(v128.load(from + 3 * stride), fm);
+    const r0 = v128.load(from);
+    const r1 = v128.load(from + stride);
+    const r2 = v128.load(from + 2 * stride);
+    const r3 = v128.load(from + 3 * stride);
     const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // r0k0 r1k0 r0k1 r1k1
     const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
     const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // r0k2 r1k2 r0k3 r1k3
@@ -114,24 +123,24 @@ function packBlock4(from: usize, out: usize, k: i32, stride: usize, fm: v128): v
     v128.store(out, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
   }
   for (; kk < k; kk++, from += 4, out += 16) {
-    for (let r = 0; r < MR; r++) store<f32>(out + <usize>r * 4, bf16At(from + <usize>r * stride, fm));
+    for (let r = 0; r < MR; r++) store<f32>(out + <usize>r * 4, load<f32>(from + <usize>r * stride));
   }
 }
 
-/** Rounds and copies `width` (4 or 8) columns of b starting at `col0` into a panel, zero-filling past N. */
-function packPanel(src: usize, out: usize, k: i32, n: i32, col0: i32, width: i32, fm: v128): void {
+/** Copies `width` (4 or 8) columns of b starting at `col0` into a panel, zero-filling past N. */
+function packPanel(src: usize, out: usize, k: i32, n: i32, col0: i32, width: i32): void {
   let from = src + <usize>col0 * 4;
   const stride = <usize>n * 4;
   if (col0 + width <= n) {
-    // Whole panel inside B: vector loads, one k row at a time.
+    // Whole panel inside B: straight vector copies, one k row at a time.
     for (let kk = 0; kk < k; kk++, from += stride, out += <usize>width * 4) {
-      v128.store(out, bf16x4(v128.load(from), fm));
-      if (width == 8) v128.store(out, bf16x4(v128.load(from, 16), fm), 16);
+      v128.store(out, v128.load(from));
+      if (width == 8) v128.store(out, v128.load(from, 16), 16);
     }
     return;
   }
   for (let kk = 0; kk < k; kk++, from += stride) {
-    for (let j = 0; j < width; j++, out += 4) store<f32>(out, col0 + j < n ? bf16At(from + <usize>j * 4, fm) : 0);
+    for (let j = 0; j < width; j++, out += 4) store<f32>(out, col0 + j < n ? load<f32>(from + <usize>j * 4) : 0);
   }
 }
 
@@ -143,8 +152,16 @@ export function packB(src: usize, dst: usize, k: i32, n: i32, flush: i32): void 
   const vectors = (n + 3) >> 2;
   const wide = vectors >> 1;
   const fm = flushMask(flush);
-  for (let p = 0; p < wide; p++) packPanel(src, dst + <usize>p * k * 32, k, n, p * 8, 8, fm);
-  if (vectors & 1) packPanel(src, dst + <usize>wide * k * 32, k, n, wide * 8, 4, fm);
+  for (let p = 0; p < wide; p++) {
+    const out = dst + <usize>p * k * 32;
+    packPanel(src, out, k, n, p * 8, 8);
+    roundRun(out, k * 8, fm);
+  }
+  if (vectors & 1) {
+    const out = dst + <usize>wide * k * 32;
+    packPanel(src, out, k, n, wide * 8, 4);
+    roundRun(out, k * 4, fm);
+  }
 }
 
 /**
