@@ -41,7 +41,9 @@ export class Emitter {
   private readonly memoryOf = new Map<string, BufferDecl>();
   private readonly lastWriter = new Map<string, number>();
   private readonly readers = new Map<string, number[]>();
-  private readonly free = new Map<number, string[]>();
+  private readonly free = new Map<string, string[]>();
+  private readonly pooled = new Set<string>();
+  private readonly fills = new Map<string, string>();
   private counter = 0;
 
   /** Declares a buffer of `values` f32 values. */
@@ -57,21 +59,27 @@ export class Emitter {
     return this.memoryOf.get(name)!.values;
   }
 
-  /** A vector-memory scratch buffer of `values` values (reused after `release`). */
-  acquire(values: number): string {
-    const list = this.free.get(values);
+  /**
+   * A scratch buffer of `values` values in vector memory (or HBM), reused after `release`:
+   * the pool hands a released buffer of the same size and memory back out.
+   */
+  acquire(values: number, memory: MemoryKind = 'vmem'): string {
+    const list = this.free.get(`${memory}${values}`);
     if (list && list.length > 0) return list.pop()!;
-    return this.declare(`vmem${this.counter++}_${values}`, 'vmem', values);
+    const name = this.declare(`${memory}${this.counter++}_${values}`, memory, values);
+    this.pooled.add(name);
+    return name;
   }
 
-  /** Returns scratch buffers to the pool. */
+  /** Returns acquired buffers to the pool (other names are ignored: parameters, constants). */
   release(...names: string[]): void {
     for (const n of new Set(names)) {
       const d = this.memoryOf.get(n);
-      if (!d || d.memory !== 'vmem') continue;
-      const list = this.free.get(d.values) ?? [];
+      if (!d || !this.pooled.has(n)) continue;
+      const key = `${d.memory}${d.values}`;
+      const list = this.free.get(key) ?? [];
       if (!list.includes(n)) list.push(n);
-      this.free.set(d.values, list);
+      this.free.set(key, list);
     }
   }
 
@@ -79,6 +87,17 @@ export class Emitter {
   constant(name: string, data: Float32Array): string {
     this.declare(name, 'hbm', data.length);
     this.initial.set(name, data);
+    return name;
+  }
+
+  /** A constant HBM buffer of `n` copies of `value`, shared by every caller asking for the same. */
+  fill(value: number, n: number): string {
+    const key = `${Object.is(value, -0) ? '-0' : String(value)}x${n}`;
+    let name = this.fills.get(key);
+    if (name === undefined) {
+      name = this.constant(`fill${this.counter++}_${n}`, new Float32Array(n).fill(value));
+      this.fills.set(key, name);
+    }
     return name;
   }
 
@@ -100,7 +119,11 @@ export class Emitter {
     const withDeps = { ...instr, label: this.owner, ...(deps.size > 0 ? { deps: [...deps].sort((a, b) => a - b) } : {}) } as Instruction;
     this.instructions.push(withDeps);
     this.owners.push(this.owner);
-    for (const r of reads) this.readers.set(r, [...(this.readers.get(r) ?? []), index]);
+    for (const r of reads) {
+      const list = this.readers.get(r);
+      if (list) list.push(index);
+      else this.readers.set(r, [index]);
+    }
     for (const w of writes) {
       this.lastWriter.set(w, index);
       this.readers.set(w, []);
@@ -182,9 +205,10 @@ export class Emitter {
     const staged = 3 * latency + (count * (span + r.n * values)) / valuesPerCycle;
     if (staged >= direct) return false;
     // NOTE: staging lives in HBM: it can be much larger than the data (it keeps the gaps).
-    const tmp = this.declare(`stage${this.counter++}_${count * rowStride}`, 'hbm', count * rowStride);
+    const tmp = this.acquire(count * rowStride, 'hbm');
     this.copy(src, tmp, [...outer.map((o) => o.n), span], [...outer.map((o) => o.s), 1], srcBase, [...stridesOf(outer.map((o) => o.n)).map((v) => v * rowStride), 1], 0);
     this.emit({ kind: 'dma', src: tmp, dst, dstOffset: dstBase, values, rows: count * r.n, srcStride: r.s, dstStride: r.d });
+    this.release(tmp);
     return true;
   }
 
@@ -234,7 +258,7 @@ export class Emitter {
    * identical values), so all tiles share two scratch buffers.
    */
   private transposeByBlocks(src: string, rows: number, cols: number): string {
-    const t = this.declare(`transposed${this.counter++}_${rows * cols}`, 'hbm', rows * cols);
+    const t = this.acquire(rows * cols, 'hbm');
     const rb = Math.min(rows, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / cols)), 256);
     const cb = Math.min(cols, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / rb)));
     for (let r = 0; r < rows; r += rb) {

@@ -28,7 +28,7 @@ const isIdentity = (p: readonly number[]): boolean => p.every((v, i) => v === i)
 /** A buffer holding the value (a scalar is materialised from a constant fill). */
 export function materialize(e: Emitter, v: KVal, n: number): string {
   if ('buf' in v) return v.buf;
-  const c = e.constant(`fill${e.buffers.length}_${n}`, new Float32Array(n).fill(v.scalar));
+  const c = e.fill(v.scalar, n);
   const b = e.acquire(n);
   e.copyAll(c, b);
   return b;

@@ -30,7 +30,7 @@ export interface LowerContext {
 
 /** Declares the HBM buffer of an instruction's value. */
 export const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext): string => {
-  const name = e.declare(`v${instr.id}`, 'hbm', sizeOf(instr.shape.dims));
+  const name = e.acquire(sizeOf(instr.shape.dims), 'hbm');
   ctx.buf.set(instr.id, name);
   return name;
 };
@@ -47,13 +47,13 @@ export function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 're
   const out = dst(e, instr, ctx);
   const xs = ctx.shapes.get(instr.operands[0]!)!;
   const n = sizeOf(xs.dims);
-  let src = ctx.buf.get(instr.operands[0]!)!;
-  if (instr.attrs.dimensions.length === 0) return e.copyAll(src, out);
+  const input = ctx.buf.get(instr.operands[0]!)!;
+  if (instr.attrs.dimensions.length === 0) return e.copyAll(input, out);
   const plan = reducePlan(xs.dims, instr.attrs.dimensions);
+  let src = input;
   if (plan.axis === 1 && plan.permutation.some((p, i) => p !== i)) {
-    const t = e.declare(`v${instr.id}_t`, 'hbm', n);
-    e.transpose(src, xs.dims, plan.permutation, t);
-    src = t;
+    src = e.acquire(n, 'hbm');
+    e.transpose(input, xs.dims, plan.permutation, src);
   }
   const { rows, cols, axis } = plan;
   const op = instr.attrs.kind;
@@ -62,27 +62,29 @@ export function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 're
     e.copyAll(src, x);
     e.emit({ kind: 'vpu-reduce', op, x, out: r, rows, cols, axis });
     e.copyAll(r, out);
-    return e.release(x, r);
-  }
-  const [len, size] = axis === 1 ? [rows, cols] : [cols, rows];
-  const block = Math.min(len, Math.max(1, Math.floor(CHUNK_VALUES / size)));
-  for (const a of blockStarts(len, block)) {
-    const [x, r] = [e.acquire(block * size), e.acquire(block)];
-    if (axis === 1) e.emit({ kind: 'dma', src, dst: x, srcOffset: a * cols, values: block * cols });
-    else e.emit({ kind: 'dma', src, dst: x, srcOffset: a, values: block, rows, srcStride: cols, dstStride: block });
-    e.emit({ kind: 'vpu-reduce', op, x, out: r, rows: axis === 1 ? block : rows, cols: axis === 1 ? cols : block, axis });
-    e.emit({ kind: 'dma', src: r, dst: out, dstOffset: a, values: block });
     e.release(x, r);
+  } else {
+    const [len, size] = axis === 1 ? [rows, cols] : [cols, rows];
+    const block = Math.min(len, Math.max(1, Math.floor(CHUNK_VALUES / size)));
+    for (const a of blockStarts(len, block)) {
+      const [x, r] = [e.acquire(block * size), e.acquire(block)];
+      if (axis === 1) e.emit({ kind: 'dma', src, dst: x, srcOffset: a * cols, values: block * cols });
+      else e.emit({ kind: 'dma', src, dst: x, srcOffset: a, values: block, rows, srcStride: cols, dstStride: block });
+      e.emit({ kind: 'vpu-reduce', op, x, out: r, rows: axis === 1 ? block : rows, cols: axis === 1 ? cols : block, axis });
+      e.emit({ kind: 'dma', src: r, dst: out, dstOffset: a, values: block });
+      e.release(x, r);
+    }
   }
+  if (src !== input) e.release(src);
 }
 
 /** HBM buffer of x padded with `value` (low/high/interior per dim); x itself when no padding. */
-export function padded(e: Emitter, x: string, dims: readonly number[], low: readonly number[], high: readonly number[], interior: readonly number[], value: number, name: string): { buf: string; dims: number[] } {
+export function padded(e: Emitter, x: string, dims: readonly number[], low: readonly number[], high: readonly number[], interior: readonly number[], value: number): { buf: string; dims: number[] } {
   const out = dims.map((d, i) => low[i]! + high[i]! + d + Math.max(0, d - 1) * interior[i]!);
   if ([...low, ...high, ...interior].every((v) => v === 0)) return { buf: x, dims: [...dims] };
   const n = sizeOf(out);
-  const fill = e.constant(`${name}_fill`, new Float32Array(n).fill(value));
-  const buf = e.declare(name, 'hbm', n);
+  const fill = e.fill(value, n);
+  const buf = e.acquire(n, 'hbm');
   e.copyAll(fill, buf);
   const os = stridesOf(out);
   e.copy(x, buf, dims, stridesOf(dims), 0, os.map((s, i) => s * (interior[i]! + 1)), low.reduce((a, l, i) => a + l * os[i]!, 0));
@@ -145,7 +147,7 @@ export function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { o
   const a = instr.attrs;
   const xs = ctx.shapes.get(instr.operands[0]!)!.dims;
   const id = REDUCE_IDENTITY[a.kind];
-  const p = padded(e, ctx.buf.get(instr.operands[0]!)!, xs, a.padding.map((q) => q[0]), a.padding.map((q) => q[1]), xs.map(() => 0), id, `v${instr.id}_pad`);
+  const p = padded(e, ctx.buf.get(instr.operands[0]!)!, xs, a.padding.map((q) => q[0]), a.padding.map((q) => q[1]), xs.map(() => 0), id);
   const od = instr.shape.dims;
   const ps = stridesOf(p.dims);
   const os = stridesOf(od);
@@ -168,6 +170,7 @@ export function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { o
     e.copy(acc!, out, blocks.dims, bs, 0, os, offsetOf(start, os));
     e.release(acc!);
   }
+  if (p.buf !== ctx.buf.get(instr.operands[0]!)) e.release(p.buf);
 }
 
 /**
@@ -191,8 +194,8 @@ export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction,
   const n = sizeOf(blocks.dims);
   const xsStrides = xs.map((v, i) => v * a.strides[i]!);
   const offsets = windowOffsets(a.window, xd);
-  if (xd.some((d, i) => d !== sd[i]! * a.window[i]!)) e.copyAll(e.constant(`v${instr.id}_zero`, new Float32Array(sizeOf(xd))), out);
-  const zero = e.constant(`v${instr.id}_zero${n}`, new Float32Array(n));
+  if (xd.some((d, i) => d !== sd[i]! * a.window[i]!)) e.copyAll(e.fill(0, sizeOf(xd)), out);
+  const zero = e.fill(0, n);
   for (const start of blocks.starts) {
     const base = offsetOf(start, xs, a.strides);
     const load = (off: number): string => {

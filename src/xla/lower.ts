@@ -144,7 +144,7 @@ function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
     }
     case 'pad': {
       const a = instr.attrs;
-      const p = padded(e, x, xd, a.low, a.high, a.interior, a.value, `v${instr.id}`);
+      const p = padded(e, x, xd, a.low, a.high, a.interior, a.value);
       if (p.buf === x) e.copyAll(x, dst(e, instr, ctx));
       else ctx.buf.set(instr.id, p.buf);
       return;
@@ -174,9 +174,14 @@ function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
 /** Compile-time data of a constant, iota or rng (pure functions of their attrs). */
 function lowerConstant(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
   const def = opRegistry[instr.op] as OpDef<typeof instr.op>;
+  if (instr.op === 'constant' && instr.attrs.value.length === 1) {
+    // a fill: one shared constant buffer per (value, size)
+    ctx.fills.set(instr.id, instr.attrs.value[0]!);
+    ctx.buf.set(instr.id, e.fill(instr.attrs.value[0]!, sizeOf(instr.shape.dims)));
+    return;
+  }
   const data = def.evaluate([], instr.attrs as never, instr.shape, { mxu: DEFAULT_MXU_CONFIG, run: () => [] });
   ctx.buf.set(instr.id, e.constant(`v${instr.id}`, data));
-  if (instr.op === 'constant' && instr.attrs.value.length === 1) ctx.fills.set(instr.id, instr.attrs.value[0]!);
 }
 
 const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
@@ -217,17 +222,35 @@ const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
   },
 };
 
+/** Index of the last instruction reading each value; outputs live to the end (Infinity). */
+function lastUses(m: HloModule): Map<number, number> {
+  const last = new Map<number, number>();
+  m.entry.instructions.forEach((instr, i) => instr.operands.forEach((o) => last.set(o, i)));
+  for (const o of m.entry.outputs) last.set(o, Infinity);
+  return last;
+}
+
 /** Lowers a module's entry to a TensorCore program (running im2col first if a conv remains). */
 export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
   const module = m.entry.instructions.some((i) => i.op === 'convolution') ? dce.run(im2col.run(m)) : m;
   const e = new Emitter();
   const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map(), budget: options.kernelBudgetValues ?? KERNEL_BUDGET_VALUES };
   const params: string[] = [];
-  for (const instr of module.entry.instructions) {
+  const last = lastUses(module);
+  const refs = new Map<string, number>();
+  module.entry.instructions.forEach((instr, i) => {
     e.owner = `${instrName(instr)} ${instr.op}${instr.metadata?.source !== undefined ? ` ${instr.metadata.source}` : ''}`;
     LOWERERS[instr.op](e, instr, ctx);
     if (instr.op === 'parameter') params[instr.attrs.index] = ctx.buf.get(instr.id)!;
-  }
+    const own = ctx.buf.get(instr.id)!;
+    refs.set(own, (refs.get(own) ?? 0) + 1);
+    // a value's HBM buffer goes back to the pool after its last use (a reshape shares its operand's)
+    for (const v of [...new Set(instr.operands), instr.id].filter((o) => (last.get(o) ?? i) === i)) {
+      const b = ctx.buf.get(v)!;
+      refs.set(b, refs.get(b)! - 1);
+      if (refs.get(b) === 0) e.release(b);
+    }
+  });
   checkVmem(e, options.vmemBytes ?? DEFAULT_CORE_CONFIG.vmemBytes);
   return {
     program: { buffers: e.buffers, instructions: e.instructions },

@@ -1,0 +1,139 @@
+/**
+ * The lowering's blocked paths, forced at small sizes by a small kernel budget: pooling and
+ * its gradient block by block, dots tile by tile (every operand layout, streamed or whole
+ * contraction), broadcasts to inner dims straight by DMA, and HBM buffers reused after
+ * their last use. Each must give the interpreter's bits.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { XlaBuilder, f32 } from '../../src/xla/builder.ts';
+import { evaluate } from '../../src/xla/evaluate.ts';
+import type { HloModule } from '../../src/xla/hlo.ts';
+import { lower, runLowered } from '../../src/xla/lower.ts';
+import { indexBlocks } from '../../src/xla/lower-reduce.ts';
+import { tileSizes } from '../../src/xla/lower-dot.ts';
+import { Rng } from './random-graph.ts';
+
+const bits = (xs: readonly Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
+const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+function checkLowered(m: HloModule, args: readonly Float32Array[], kernelBudgetValues: number): ReturnType<typeof lower> {
+  const expected = evaluate(m, args).map((l) => l.data);
+  const l = lower(m, { kernelBudgetValues });
+  expect(bits(runLowered(l, args).outputs)).toEqual(bits(expected));
+  return l;
+}
+
+const vmemValues = (l: ReturnType<typeof lower>): number => l.program.buffers.filter((b) => b.memory === 'vmem').reduce((a, b) => a + b.values, 0);
+
+describe('index blocks', () => {
+  it('cover every index, stay in bounds, and hold at most max values (or one innermost row)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 0, maxLength: 4 }), fc.integer({ min: 1, max: 200 }), (dims, max) => {
+        const { dims: bd, starts } = indexBlocks(dims, max);
+        expect(size(bd)).toBeLessThanOrEqual(Math.max(max, dims[dims.length - 1] ?? 1));
+        const seen = new Set<string>();
+        for (const s of starts) {
+          s.forEach((v, i) => expect(v + bd[i]!).toBeLessThanOrEqual(dims[i]!));
+          for (let k = 0; k < size(bd); k++) {
+            const idx = s.map((v, i) => v + (Math.floor(k / size(bd.slice(i + 1))) % bd[i]!));
+            seen.add(idx.join(','));
+          }
+        }
+        expect(seen.size).toBe(size(dims));
+      }),
+      { seed: 21, numRuns: 200 },
+    );
+  });
+});
+
+describe('blocked pooling', () => {
+  it('reduce-window (max and sum, strided, padded) and select-and-scatter keep every bit under a tiny budget', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const r = new Rng(seed);
+        const dims = [r.int(1, 3), r.int(3, 9), r.int(3, 9), r.int(1, 4)];
+        const w = r.int(1, 3);
+        const s = r.int(1, 3);
+        const pad = r.int(0, 1);
+        const b = new XlaBuilder('pool');
+        const x = b.parameter(0, f32(dims), 'x');
+        const mx = b.reduceWindow(x, { kind: 'max', window: [1, w, w, 1], strides: [1, s, s, 1], padding: [[0, 0], [pad, pad], [0, pad], [0, 0]] });
+        const sm = b.reduceWindow(x, { kind: 'sum', window: [1, w, 2, 1], strides: [1, s, 1, 1] });
+        // select-and-scatter: non-overlapping windows that may leave a remainder uncovered
+        const src = b.reduceWindow(x, { kind: 'max', window: [1, w, w, 1], strides: [1, w, w, 1] });
+        const grad = b.selectAndScatter(x, b.multiply(src, src), { window: [1, w, w, 1], strides: [1, w, w, 1] });
+        const m = b.build([mx, sm, grad]);
+        const args = [Float32Array.from({ length: size(dims) }, () => (r.int(0, 4) - 2) * 0.5)]; // ties test the first maximum
+        checkLowered(m, args, r.int(8, 200));
+      }),
+      { seed: 22, numRuns: 40 },
+    );
+  });
+
+  it('blocks keep vector memory small: a pooling 20 times the budget needs about a block', () => {
+    const b = new XlaBuilder('pool');
+    const x = b.parameter(0, f32([4, 40, 40, 8]), 'x');
+    const pooled = b.maxPool(x, { size: [2, 2] });
+    const m = b.build([pooled, b.selectAndScatter(x, pooled, { window: [1, 2, 2, 1], strides: [1, 2, 2, 1] })]);
+    const l = checkLowered(m, [new Rng(3).array(51200)], 2400);
+    expect(vmemValues(l)).toBeLessThan(2400 * 4);
+  });
+});
+
+describe('tiled dots', () => {
+  it('every operand layout, streamed or whole contraction, gives the whole dot\'s bits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const r = new Rng(seed);
+        const [M, K, N] = [r.int(1, 60), r.pick([3, 130, 300]), r.int(1, 40)];
+        const precision = r.pick(['default', 'high', 'highest'] as const);
+        const [lt, rt] = [r.next() < 0.5, r.next() < 0.5];
+        const b = new XlaBuilder('dot');
+        const lhs = b.parameter(0, f32(lt ? [K, M] : [M, K]), 'lhs');
+        const rhs = b.parameter(1, f32(rt ? [N, K] : [K, N]), 'rhs');
+        const d = b.dot(lhs, rhs, { lhsContracting: [lt ? 0 : 1], rhsContracting: [rt ? 1 : 0], precision });
+        const m = b.build([d]);
+        checkLowered(m, [r.array(M * K), r.array(K * N)], r.int(16, 400));
+      }),
+      { seed: 23, numRuns: 30 },
+    );
+  });
+
+  it('a dot with a huge result and a short contraction (a dense layer\'s weight gradient) tiles its result', () => {
+    const b = new XlaBuilder('dw');
+    const x = b.parameter(0, f32([4, 3000]), 'x');
+    const g = b.parameter(1, f32([4, 20]), 'g');
+    const m = b.build([b.dot(x, g, { lhsContracting: [0], rhsContracting: [0] })]);
+    const r = new Rng(4);
+    const l = checkLowered(m, [r.array(12000), r.array(80)], 4000);
+    expect(vmemValues(l)).toBeLessThan(4000);
+  });
+
+  it('tiles are no bigger than asked, and contraction folds are the MXU array rows in default precision', () => {
+    expect(tileSizes({ m: 100000, k: 16, n: 128 }, 'default', 16384)).toEqual({ mb: 128, nb: 128, kt: 16 });
+    expect(tileSizes({ m: 64, k: 5000, n: 64 }, 'default', 16384).kt).toBe(128);
+    expect(tileSizes({ m: 64, k: 5000, n: 64 }, 'highest', 16384).kt).toBe(5000);
+  });
+});
+
+describe('broadcasts and HBM reuse', () => {
+  it('a broadcast to inner dims (a global pooling gradient) goes by DMA, bit-exactly', () => {
+    const b = new XlaBuilder('gap');
+    const g = b.parameter(0, f32([3, 7]), 'g');
+    const m = b.build([b.broadcast(g, [3, 5, 6, 7], [0, 3])]);
+    const l = checkLowered(m, [new Rng(6).array(21)], 40);
+    expect(vmemValues(l)).toBe(0);
+  });
+
+  it('reuses the HBM buffer of a value after its last use', () => {
+    const b = new XlaBuilder('chain');
+    let x = b.parameter(0, f32([64, 64]), 'x');
+    for (let i = 0; i < 6; i++) x = b.tanh(b.add(b.multiply(x, 1.5), 0.25));
+    const m = b.build([x]);
+    const l = checkLowered(m, [new Rng(7).array(4096)], 1000);
+    const values = l.program.buffers.filter((d) => d.memory === 'hbm' && !l.initial.has(d.name));
+    expect(values.length).toBeLessThanOrEqual(3); // the parameter and two live values, not 19
+    expect(l.initial.size).toBe(2); // the fills 1.5 and 0.25, shared by every step
+  });
+});
