@@ -33,11 +33,16 @@ export function tileable(dot: Dot, lhs: Shape, rhs: Shape): boolean {
   return p.batch === 1 && layoutOf(p.lhsPerm) !== null && layoutOf(p.rhsPerm) !== null;
 }
 
-/** Tile sizes: nb columns, mb rows, kt contraction indices per matmul, for tiles of about `target` values. */
-export function tileSizes(p: { m: number; k: number; n: number }, precision: Dot['attrs']['precision'], target: number): { mb: number; nb: number; kt: number } {
-  const kt = precision === 'default' ? Math.min(p.k, DEFAULT_MXU_CONFIG.rows) : p.k;
-  const nb = Math.min(p.n, Math.max(1, Math.floor(target / Math.min(p.m, 128))), 512);
-  const mb = Math.min(p.m, Math.max(1, Math.floor(target / Math.max(nb, kt))));
+/**
+ * Tile sizes for a tile working set of about `budget` values: kt contraction indices per
+ * matmul (all of K unless precision 'default' and K is long: then one fold of the array's
+ * rows), nb result columns (an rhs slice of at most a quarter of the budget), mb result
+ * rows (lhs slice, its transpose and three result tiles in half the budget).
+ */
+export function tileSizes(p: { m: number; k: number; n: number }, precision: Dot['attrs']['precision'], budget: number): { mb: number; nb: number; kt: number } {
+  const kt = precision !== 'default' || p.k * 64 <= budget / 2 ? p.k : Math.min(p.k, DEFAULT_MXU_CONFIG.rows);
+  const nb = Math.min(p.n, Math.max(1, Math.floor(budget / 4 / kt)), 1024);
+  const mb = Math.min(p.m, Math.max(1, Math.floor(budget / 2 / (2 * kt + 3 * nb))));
   return { mb, nb, kt };
 }
 
@@ -64,13 +69,13 @@ function loadSlice(e: Emitter, src: string, s: { other: number; k: number; o0: n
 }
 
 /** Emits the tiled dot of HBM operands into the HBM buffer `out` ([M, N] row-major). */
-export function tiledDot(e: Emitter, dot: Dot, lhs: Operand, rhs: Operand, out: string, target: number): void {
+export function tiledDot(e: Emitter, dot: Dot, lhs: Operand, rhs: Operand, out: string, budget: number): void {
   const p = dotPlan(lhs.shape.dims, rhs.shape.dims, dot.attrs);
   const precision = dot.attrs.precision;
   const [lStored, rStored] = [layoutOf(p.lhsPerm) === 'swapped', layoutOf(p.rhsPerm) === 'as-is'];
-  const { mb, nb, kt } = tileSizes(p, precision, target);
+  const { mb, nb, kt } = tileSizes(p, precision, budget);
   const folds = Array.from({ length: Math.ceil(p.k / kt) }, (_, i) => ({ k0: i * kt, kt: Math.min(kt, p.k - i * kt) }));
-  const keepRhs = p.k * nb <= 2 * target;
+  const keepRhs = p.k * nb <= budget / 2;
   for (const n0 of starts(p.n, nb)) {
     const rhsSlice = (f: { k0: number; kt: number }): string => loadSlice(e, rhs.buf, { other: p.n, k: p.k, o0: n0, ob: nb, ...f, kStored: rStored, kWanted: true });
     const kept = keepRhs ? folds.map(rhsSlice) : [];

@@ -27,7 +27,7 @@ import type { Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { tileable, tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { blockValues, dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
+import { dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
 import { CHUNK_VALUES, KERNEL_BUDGET_VALUES, kernel, type KVal } from './lower-kernel.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
 import { dce } from './passes/dce.ts';
@@ -93,7 +93,7 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
   }
   if (instr.op === 'dot' && big(instr, ctx) && instr.operands.every((o) => !ctx.fills.has(o))) {
     const [l, r] = instr.operands.map((o) => ({ buf: ctx.buf.get(o)!, shape: ctx.shapes.get(o)! })) as [{ buf: string; shape: Shape }, { buf: string; shape: Shape }];
-    if (tileable(instr, l.shape, r.shape)) return tiledDot(e, instr, l, r, out, blockValues(ctx));
+    if (tileable(instr, l.shape, r.shape)) return tiledDot(e, instr, l, r, out, ctx.budget);
   }
   if (instr.op === 'broadcast' && big(instr, ctx) && !ctx.fills.has(instr.operands[0]!) && !edgeBroadcast(instr)) {
     // a broadcast to inner dims (a pooling gradient): DMA straight from the operand, re-reading it per run

@@ -110,10 +110,14 @@ describe('tiled dots', () => {
     expect(vmemValues(l)).toBeLessThan(4000);
   });
 
-  it('tiles are no bigger than asked, and contraction folds are the MXU array rows in default precision', () => {
-    expect(tileSizes({ m: 100000, k: 16, n: 128 }, 'default', 16384)).toEqual({ mb: 128, nb: 128, kt: 16 });
-    expect(tileSizes({ m: 64, k: 5000, n: 64 }, 'default', 16384).kt).toBe(128);
-    expect(tileSizes({ m: 64, k: 5000, n: 64 }, 'highest', 16384).kt).toBe(5000);
+  it('tiles fit the budget; a long contraction streams a fold of array rows at a time in default precision', () => {
+    for (const [p, precision] of [[{ m: 100000, k: 16, n: 128 }, 'default'], [{ m: 144, k: 589824, n: 16 }, 'default'], [{ m: 5000, k: 700, n: 3000 }, 'high']] as const) {
+      const t = tileSizes(p, precision, 2 ** 18);
+      expect(t.mb * t.kt * 2 + t.mb * t.nb * 3 + t.kt * t.nb).toBeLessThanOrEqual(2 ** 18);
+    }
+    expect(tileSizes({ m: 144, k: 589824, n: 16 }, 'default', 2 ** 18)).toEqual({ mb: 144, nb: 16, kt: 128 }); // one tile, K streamed
+    expect(tileSizes({ m: 589824, k: 144, n: 16 }, 'default', 2 ** 18).kt).toBe(144); // short K: whole
+    expect(tileSizes({ m: 64, k: 5000, n: 64 }, 'highest', 2 ** 18).kt).toBe(5000);
   });
 });
 
