@@ -12,7 +12,7 @@
  * Data is computed in program order, which is a valid order because deps point backwards
  * and the verifier rejects races between units.
  */
-import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, compare, reduce, transpose, transposeCycles, reduceCycles, select, unary, type Operand } from '../vpu/index.ts';
+import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, compareMask, reduce, reduceCycles, selectMask, transpose, transposeCycles, unary, type Operand } from '../vpu/index.ts';
 import type { TensorCoreConfig } from './config.ts';
 import { dmaCycles } from './dma.ts';
 import type { MatmulEngine } from './matmul-engine.ts';
@@ -75,66 +75,82 @@ export function instructionCycles(instr: Instruction, core: CoreContext): number
 
 const operand = (core: CoreContext, x: string | number): Operand => (typeof x === 'number' ? x : core.data(x));
 
-/** Computes a non-collective instruction's data. */
-/** Strided row copy of a DMA; short rows copy element by element (a subarray per row costs more than the row). */
+/**
+ * Strided row copy of a DMA. Rows that are back to back in both buffers are one copy; short
+ * rows copy element by element (a subarray per row costs more than the row).
+ */
 function copyRows(src: Float32Array, dst: Float32Array, l: ReturnType<typeof dmaLayout>): void {
   const { rows, values, srcStride, dstStride } = l;
-  if (values >= 32) {
-    for (let r = 0; r < rows; r++) {
-      const from = l.srcOffset + r * srcStride;
-      dst.set(src.subarray(from, from + values), l.dstOffset + r * dstStride);
+  let from = l.srcOffset;
+  let to = l.dstOffset;
+  if (values === srcStride && values === dstStride) {
+    const n = rows * values;
+    if (n < 32) for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+    else dst.set(src.subarray(from, from + n), to);
+  } else if (values >= 32) {
+    for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) dst.set(src.subarray(from, from + values), to);
+  } else if (values === 1) {
+    for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) dst[to] = src[from]!;
+  } else {
+    for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) {
+      for (let i = 0; i < values; i++) dst[to + i] = src[from + i]!;
     }
-    return;
-  }
-  for (let r = 0, from = l.srcOffset, to = l.dstOffset; r < rows; r++, from += srcStride, to += dstStride) {
-    for (let i = 0; i < values; i++) dst[to + i] = src[from + i]!;
   }
 }
 
+/**
+ * Computes a non-collective instruction's data. Every VPU result is written straight into
+ * its destination buffer (no temporary, no copy); masks are f32 1 / 0 in vector memory.
+ */
 export function executeInstruction(instr: Instruction, core: CoreContext): void {
-  const vpu = core.config.vpu;
+  const config = core.config.vpu;
   switch (instr.kind) {
-    case 'dma': {
-      const l = dmaLayout(instr, core.size(instr.src));
-      const [src, dst] = [core.data(instr.src), core.data(instr.dst)];
-      copyRows(src, dst, l);
+    case 'dma':
+      copyRows(core.data(instr.src), core.data(instr.dst), dmaLayout(instr, core.size(instr.src)));
       return;
-    }
     case 'matmul':
       core.data(instr.out).set(core.engine.run(core.data(instr.a), core.data(instr.b), instr.shape, instr.precision ?? 'default'));
       return;
     case 'vpu-unary':
-      unary(instr.op, core.data(instr.x), { config: vpu, out: core.data(instr.out) }); // in place is safe: elementwise
+      unary(instr.op, core.data(instr.x), { config, out: core.data(instr.out) }); // in place is safe: elementwise
       return;
     case 'vpu-binary':
-      binary(instr.op, operand(core, instr.a), operand(core, instr.b), { config: vpu, out: core.data(instr.out) });
+      binary(instr.op, operand(core, instr.a), operand(core, instr.b), { config, out: core.data(instr.out) });
       return;
     case 'vpu-compare':
-      // masks are stored in vector memory as f32 1 / 0
-      core.data(instr.out).set(compare(instr.op, operand(core, instr.a), operand(core, instr.b), { config: vpu }).out);
+      compareMask(instr.op, operand(core, instr.a), operand(core, instr.b), { config, out: core.data(instr.out) });
       return;
-    case 'vpu-select': {
-      const maskF32 = core.data(instr.mask);
-      const mask = new Uint8Array(maskF32.length);
-      for (let i = 0; i < mask.length; i++) mask[i] = maskF32[i] !== 0 ? 1 : 0;
-      select(mask, operand(core, instr.a), operand(core, instr.b), { config: vpu, out: core.data(instr.out) });
+    case 'vpu-select':
+      selectMask(core.data(instr.mask), operand(core, instr.a), operand(core, instr.b), { config, out: core.data(instr.out) });
       return;
-    }
-    case 'vpu-reduce':
-      core.data(instr.out).set(reduce(instr.op, core.data(instr.x), { rows: instr.rows, cols: instr.cols, axis: instr.axis, config: vpu }).out);
-      return;
-    case 'vpu-broadcast':
-      core.data(instr.out).set(broadcastRows(core.data(instr.x), instr.rows, vpu).out);
-      return;
-    case 'vpu-broadcast-col':
-      core.data(instr.out).set(broadcastCols(core.data(instr.x), instr.cols, vpu).out);
-      return;
-    case 'vpu-transpose':
-      core.data(instr.out).set(transpose(core.data(instr.x), { rows: instr.rows, cols: instr.cols, config: vpu }).out);
-      return;
-    case 'all-reduce':
-      return; // done by the board
+    default:
+      executeMove(instr, core);
   }
+}
+
+/** Reductions, broadcasts and transposes: into a separate output buffer (copied through a temporary if it is the input). */
+function executeMove(instr: Instruction, core: CoreContext): void {
+  if (instr.kind !== 'vpu-reduce' && instr.kind !== 'vpu-broadcast' && instr.kind !== 'vpu-broadcast-col' && instr.kind !== 'vpu-transpose') return; // all-reduce: done by the board
+  const config = core.config.vpu;
+  const x = core.data(instr.x);
+  const dst = core.data(instr.out);
+  const out = dst === x ? undefined : dst; // NOTE: in place would overwrite values still to be read
+  let result: Float32Array;
+  switch (instr.kind) {
+    case 'vpu-reduce':
+      result = reduce(instr.op, x, { rows: instr.rows, cols: instr.cols, axis: instr.axis, config, ...(out ? { out } : {}) }).out;
+      break;
+    case 'vpu-broadcast':
+      result = broadcastRows(x, instr.rows, config, out).out;
+      break;
+    case 'vpu-broadcast-col':
+      result = broadcastCols(x, instr.cols, config, out).out;
+      break;
+    case 'vpu-transpose':
+      result = transpose(x, { rows: instr.rows, cols: instr.cols, config, ...(out ? { out } : {}) }).out;
+      break;
+  }
+  if (result !== dst) dst.set(result);
 }
 
 /** One run of a program on one core, stepped one instruction at a time (the board interleaves cores). */

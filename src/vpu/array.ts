@@ -7,11 +7,12 @@
  * Imports bfloat16 (bulk bf16 conversion), ./config, ./ops. Elementwise results do not
  * depend on the tiling (each value is computed alone), so the loops run flat over the array;
  * the register-level form in ./vregs.ts computes the same bits (tested).
- * Invariant: inputs are never modified; every result is a fresh array.
+ * Invariant: inputs are never modified; a result is a fresh array unless the caller passes
+ * `out` (the TensorCore writes straight into its destination buffer).
  */
 import { bf16ToF32Array, bitsToF32, f32ToBits, f32ToBf16Array } from '../bfloat16/index.ts';
 import { DEFAULT_VPU_CONFIG, vregSize, type VpuConfig } from './config.ts';
-import { BINARY_KERNELS, UNARY_KERNELS } from './kernels.ts';
+import { BINARY_KERNELS, COMPARE_KERNELS, COMPARE_SCALAR_KERNELS, FLIPPED, UNARY_KERNELS, selectKernel } from './kernels.ts';
 import {
   COMPARE_FNS,
   opCycles,
@@ -96,9 +97,17 @@ export function unary(op: UnaryOp, x: Float32Array, options: VpuOptions = {}): V
   return { out, cycles: arrayCycles(op, x.length, config) };
 }
 
-/** A scalar operand as a full array (the hardware broadcasts a scalar register; here, a fill). */
+let scratch = new Float32Array(1024);
+
+/**
+ * A scalar operand as a full array (the hardware broadcasts a scalar register; here, a fill
+ * of one reused scratch array: at most one operand of a binary op is a scalar, and the
+ * scratch never escapes the call).
+ */
 function asArray(x: Operand, n: number): Float32Array {
-  return typeof x === 'number' ? new Float32Array(n).fill(toF32(x) as number) : x;
+  if (typeof x !== 'number') return x;
+  if (scratch.length < n) scratch = new Float32Array(Math.max(n, 2 * scratch.length));
+  return scratch.subarray(0, n).fill(toF32(x) as number);
 }
 
 /**
@@ -129,6 +138,35 @@ export function compare(op: CompareOp, a: Operand, b: Operand, options: Pick<Vpu
 }
 
 /**
+ * Compares elementwise into an f32 mask (1 where true, else 0): how masks live in vector
+ * memory. Same predicate as `compare`, written straight into `options.out` when given.
+ * @example compareMask('gt', new Float32Array([1, 3]), 2).out // Float32Array [0, 1]
+ */
+export function compareMask(op: CompareOp, a: Operand, b: Operand, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
+  const n = lengthOf(op, [a, b]);
+  const out = output(op, options.out, n);
+  if (typeof a === 'number') COMPARE_SCALAR_KERNELS[FLIPPED[op]](b as Float32Array, toF32(a) as number, out);
+  else if (typeof b === 'number') COMPARE_SCALAR_KERNELS[op](a, toF32(b) as number, out);
+  else COMPARE_KERNELS[op](a, b, out);
+  return { out, cycles: arrayCycles(op, n, config) };
+}
+
+/**
+ * `select` with an f32 mask (nonzero = set), as masks live in vector memory; both operands
+ * may be scalars (the mask gives the length).
+ * @example selectMask(new Float32Array([1, 0]), new Float32Array([5, 6]), 0).out // [5, 0]
+ */
+export function selectMask(mask: Float32Array, a: Operand, b: Operand, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
+  const n = typeof a === 'number' && typeof b === 'number' ? mask.length : lengthOf('select', [a, b]);
+  if (mask.length !== n) throw new VpuShapeError(`vpu select: mask has ${mask.length} values, operands have ${n}`);
+  const out = output('select', options.out, n);
+  selectKernel(mask, toF32(a), toF32(b), out);
+  return { out, cycles: arrayCycles('select', n, config) };
+}
+
+/**
  * Picks `a` where the mask is set, else `b` (relu = select(x > 0, x, 0)).
  * @example select(new Uint8Array([1, 0]), new Float32Array([5, 6]), 0).out // [5, 0]
  */
@@ -154,13 +192,20 @@ export function fromBf16(bits: Uint16Array, config: VpuConfig = DEFAULT_VPU_CONF
 }
 
 /**
- * Repeats a row row[C] into out[R, C] (bias add = binary('add', x, broadcastRows(b, R))).
+ * Repeats a row row[C] into out[R, C] (bias add = binary('add', x, broadcastRows(b, R))),
+ * written into `into` when given (its length checked), else into a fresh array.
  * @example broadcastRows(new Float32Array([1, 2]), 2).out // [1, 2, 1, 2]
  */
-export function broadcastRows(row: Float32Array, rows: number, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+export function broadcastRows(row: Float32Array, rows: number, config: VpuConfig = DEFAULT_VPU_CONFIG, into?: Float32Array): VpuResult<Float32Array> {
   if (!Number.isSafeInteger(rows) || rows < 1) throw new VpuShapeError(`vpu broadcast: rows must be a positive integer, got ${rows}`);
-  const out = new Float32Array(rows * row.length);
-  for (let r = 0; r < rows; r++) out.set(row, r * row.length);
+  const out = output('broadcast', into, rows * row.length);
+  const c = row.length;
+  if (c >= 64) {
+    for (let r = 0; r < rows; r++) out.set(row, r * c);
+  } else {
+    // NOTE: short rows copy element by element: a set() call per row costs more than the row.
+    for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < c; j++, o++) out[o] = row[j]!;
+  }
   return { out, cycles: broadcastCycles(rows, row.length, config) };
 }
 
@@ -173,12 +218,12 @@ export function broadcastCycles(rows: number, cols: number, config: VpuConfig = 
 /**
  * Repeats each value of col[R] across `cols` columns: out[R, C] (softmax's x - rowmax(x)).
  * Cost: one op per output vreg (a lane reduction's rotate tree already leaves the row's value
- * in every lane, so spreading it is a plain copy).
+ * in every lane, so spreading it is a plain copy). Written into `into` when given.
  * @example broadcastCols(new Float32Array([1, 2]), 2).out // [1, 1, 2, 2]
  */
-export function broadcastCols(col: Float32Array, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG): VpuResult<Float32Array> {
+export function broadcastCols(col: Float32Array, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG, into?: Float32Array): VpuResult<Float32Array> {
   if (!Number.isSafeInteger(cols) || cols < 1) throw new VpuShapeError(`vpu broadcast: cols must be a positive integer, got ${cols}`);
-  const out = new Float32Array(col.length * cols);
+  const out = output('broadcast', into, col.length * cols);
   for (let r = 0; r < col.length; r++) out.fill(col[r]!, r * cols, (r + 1) * cols);
   return { out, cycles: broadcastCycles(col.length, cols, config) };
 }
@@ -192,17 +237,18 @@ export function transposeCycles(rows: number, cols: number, config: VpuConfig = 
 }
 
 /**
- * Transposes x[R, C] to out[C, R] (exact: values are only moved).
+ * Transposes x[R, C] to out[C, R] (exact: values are only moved), into `shape.out` when given.
  * @example transpose(new Float32Array([1, 2, 3, 4, 5, 6]), { rows: 2, cols: 3 }).out // [1, 4, 2, 5, 3, 6]
  */
 export function transpose(
   x: Float32Array, // x: [R, C]
-  shape: { readonly rows: number; readonly cols: number; readonly config?: VpuConfig },
+  shape: { readonly rows: number; readonly cols: number; readonly config?: VpuConfig; readonly out?: Float32Array },
 ): VpuResult<Float32Array> {
   const { rows, cols } = shape;
   const config = shape.config ?? DEFAULT_VPU_CONFIG;
   if (x.length !== rows * cols) throw new VpuShapeError(`vpu transpose: array has ${x.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`);
-  const out = new Float32Array(x.length);
+  const out = output('transpose', shape.out, x.length);
+  if (out === x) throw new VpuShapeError('vpu transpose: out must not be the input');
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
   }

@@ -83,23 +83,41 @@ export function reduceCycles(
   return (vregs - 1) * combine + opCycles('reduce-lanes', c) + opCycles('reduce-sublanes', c);
 }
 
-function reduceAxis0(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig): ReduceResult {
+/**
+ * Axis 0, row by row: accumulator (s, col) folds rows s, s+S, s+2S, ... in increasing order,
+ * exactly the documented per-sublane fold, but reading x contiguously. Specialised per kind
+ * so the combine is inlined.
+ */
+function foldRows(x: Float32Array, rows: number, cols: number, kind: ReduceKind, acc: Float32Array, S: number): void {
+  const add = addF32;
+  acc.fill(REDUCE_IDENTITY[kind]);
+  for (let r = 0; r < rows; r++) {
+    const a = (r % S) * cols;
+    const xr = r * cols;
+    if (kind === 'sum') for (let c = 0; c < cols; c++) acc[a + c] = add(acc[a + c]!, x[xr + c]!);
+    else if (kind === 'max') for (let c = 0; c < cols; c++) acc[a + c] = Math.max(acc[a + c]!, x[xr + c]!);
+    else for (let c = 0; c < cols; c++) acc[a + c] = Math.min(acc[a + c]!, x[xr + c]!);
+  }
+}
+
+function reduceAxis0(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig, into?: Float32Array): ReduceResult {
   const f = REDUCE_FNS[kind];
   const S = c.sublanes;
-  const out = new Float32Array(cols);
-  const acc = new Float32Array(S);
+  const out = into ?? new Float32Array(cols);
+  const acc = new Float32Array(S * cols);
+  foldRows(x, rows, cols, kind, acc, S);
+  const lane = new Float32Array(S);
   for (let col = 0; col < cols; col++) {
-    acc.fill(REDUCE_IDENTITY[kind]);
-    for (let r = 0; r < rows; r++) acc[r % S] = f(acc[r % S]!, x[r * cols + col]!);
-    out[col] = treeReduce(acc, f);
+    for (let s = 0; s < S; s++) lane[s] = acc[s * cols + col]!;
+    out[col] = treeReduce(lane, f);
   }
   return { out, cycles: reduceCycles(kind, { rows, cols, axis: 0, config: c }) };
 }
 
-function reduceAxis1(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig): ReduceResult {
+function reduceAxis1(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig, into?: Float32Array): ReduceResult {
   const f = REDUCE_FNS[kind];
   const L = c.lanes;
-  const out = new Float32Array(rows);
+  const out = into ?? new Float32Array(rows);
   const acc = new Float32Array(L);
   for (let r = 0; r < rows; r++) {
     acc.fill(REDUCE_IDENTITY[kind]);
@@ -109,7 +127,7 @@ function reduceAxis1(x: Float32Array, rows: number, cols: number, kind: ReduceKi
   return { out, cycles: reduceCycles(kind, { rows, cols, axis: 1, config: c }) };
 }
 
-function reduceAll(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig): ReduceResult {
+function reduceAll(x: Float32Array, rows: number, cols: number, kind: ReduceKind, c: VpuConfig, into?: Float32Array): ReduceResult {
   const f = REDUCE_FNS[kind];
   const size = c.sublanes * c.lanes;
   const acc = new Float32Array(size).fill(REDUCE_IDENTITY[kind]);
@@ -117,22 +135,27 @@ function reduceAll(x: Float32Array, rows: number, cols: number, kind: ReduceKind
   const partial = new Float32Array(c.sublanes);
   for (let s = 0; s < c.sublanes; s++) partial[s] = treeReduce(acc.subarray(s * c.lanes, (s + 1) * c.lanes), f);
   const cycles = reduceCycles(kind, { rows, cols, axis: 'all', config: c });
-  return { out: new Float32Array([treeReduce(partial, f)]), cycles };
+  const out = into ?? new Float32Array(1);
+  out[0] = treeReduce(partial, f);
+  return { out, cycles };
 }
 
 /**
- * Reduces x[R, C] along `axis` with the order documented in this module's header.
+ * Reduces x[R, C] along `axis` with the order documented in this module's header, into
+ * `options.out` when given (its length checked), else into a fresh array.
  * @example reduce('sum', new Float32Array([1, 2, 3, 4]), { rows: 2, cols: 2, axis: 1 }).out // [3, 7]
  */
 export function reduce(
   kind: ReduceKind,
   x: Float32Array, // x: [R, C]
-  options: { readonly rows: number; readonly cols: number; readonly axis: ReduceAxis; readonly config?: VpuConfig },
+  options: { readonly rows: number; readonly cols: number; readonly axis: ReduceAxis; readonly config?: VpuConfig; readonly out?: Float32Array },
 ): ReduceResult {
-  const { rows, cols, axis } = options;
+  const { rows, cols, axis, out } = options;
   const config = options.config ?? DEFAULT_VPU_CONFIG;
   checkShape(x, rows, cols);
-  if (axis === 0) return reduceAxis0(x, rows, cols, kind, config);
-  if (axis === 1) return reduceAxis1(x, rows, cols, kind, config);
-  return reduceAll(x, rows, cols, kind, config);
+  const n = axis === 0 ? cols : axis === 1 ? rows : 1;
+  if (out && (out.length !== n || out === x)) throw new RangeError(`vpu reduce: out must be a separate array of ${n} values, got ${out === x ? 'the input' : out.length}`);
+  if (axis === 0) return reduceAxis0(x, rows, cols, kind, config, out);
+  if (axis === 1) return reduceAxis1(x, rows, cols, kind, config, out);
+  return reduceAll(x, rows, cols, kind, config, out);
 }
