@@ -53,7 +53,8 @@ function converter(m: Model, t: Trainer): (e: BatchLike) => Batch {
  * (before validation's callbacks see them) and when fit ends.
  */
 export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
-  await t.startThreads();
+  // Not awaited: the first step compiles, then waits; a start-up failure surfaces there.
+  t.startThreads().catch(() => undefined);
   let ok = false;
   try {
     const h = await epochLoop(m, t, data, a);

@@ -95,8 +95,9 @@ export class Trainer {
   /** Host copies of every replica's weights and slots (replica 0's weights are the model's). */
   private host: ReplicaState[] | undefined;
   private local: LocalReplicas | undefined;
-  /** The worker threads, while a fit holds them. */
+  /** The worker threads while a fit holds them (`starting` resolves to it). */
   private pool: ReplicaPool | undefined;
+  private starting: Promise<ReplicaPool> | undefined;
 
   constructor(
     readonly model: Model,
@@ -139,8 +140,10 @@ export class Trainer {
     return this.host;
   }
 
-  private executor(): ReplicaExecutor {
-    return this.pool ?? (this.local ??= new LocalReplicas(this.hostStates(), this.engine, this.model.weights, this.optimizer.slots.length));
+  /** Where the replicas run: the worker pool while fit holds one, else this thread. */
+  private async executor(): Promise<ReplicaExecutor> {
+    if (this.starting) return await this.starting;
+    return (this.local ??= new LocalReplicas(this.hostStates(), this.engine, this.model.weights, this.optimizer.slots.length));
   }
 
   /** Weight values of replica r (copies made on first use, from the model's; updated at epoch ends while on worker threads). */
@@ -149,39 +152,45 @@ export class Trainer {
     return new Map(this.model.weights.map((w, i) => [w, st.weights[i]!]));
   }
 
-  /** Host threads simulating the replicas now (more than 1 only inside a fit). */
+  /** Host threads simulating the replicas now (more than 1 only while a fit holds workers). */
   get threads(): number {
-    return this.executor().threads;
+    return this.pool?.threads ?? 1;
   }
 
   /**
-   * Moves the replicas to worker threads when the strategy asks for more than one thread
-   * and the engine can run there (fit calls this; `endThreads` must follow).
+   * Starts moving the replicas to worker threads when the strategy asks for more than one
+   * thread and the engine can run there; resolves when the workers are ready. Fit calls it
+   * without waiting (compiling the first step overlaps the workers' start-up); the first
+   * step waits. `endThreads` must follow.
    */
-  async startThreads(): Promise<void> {
+  startThreads(): Promise<void> {
     const threads = Math.min(this.strategy.threads, this.strategy.replicas);
-    if (this.pool || threads < 2 || !this.engine.portable) return;
-    const states = this.hostStates();
-    this.pool = await ReplicaPool.start({ states, threads, engine: this.engine, weights: this.model.weights, slotCount: this.optimizer.slots.length });
+    if (!this.starting && threads > 1 && this.engine.portable) {
+      const o = { states: this.hostStates(), threads, engine: this.engine, weights: this.model.weights, slotCount: this.optimizer.slots.length };
+      this.starting = ReplicaPool.start(o).then((p) => (this.pool = p));
+      this.starting.catch(() => undefined); // reported where it is awaited
+    }
+    return this.starting ? this.starting.then(() => undefined) : Promise.resolve();
   }
 
   /** Copies the workers' weights and slots to the host and the model (no-op without workers). */
   async syncThreads(): Promise<void> {
-    if (!this.pool) return;
-    this.host = await this.pool.states();
+    if (!this.starting) return;
+    this.host = await (await this.starting).states();
     this.local = undefined;
     this.publish();
   }
 
-  /** Syncs (when `sync`; a failure to sync is ignored after an error) and stops the workers. */
+  /** Syncs (when `sync`) and stops the workers; a no-op without them. */
   async endThreads(sync: boolean): Promise<void> {
-    const pool = this.pool;
-    if (!pool) return;
+    const starting = this.starting;
+    if (!starting) return;
     try {
       if (sync) await this.syncThreads();
     } finally {
+      this.starting = undefined;
       this.pool = undefined;
-      await pool.close();
+      await starting.then((p) => p.close(), () => undefined);
     }
   }
 
@@ -198,7 +207,7 @@ export class Trainer {
     const per = batch.size / R;
     const spec = { model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R };
     const step = this.cached(this.key('train', per), () => compileTrainStep(spec));
-    const ex = this.executor();
+    const ex = await this.executor();
     const h = await ex.plan(step);
     const noise = new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next();
     const g = await ex.grad(h, shardsOf(batch.x, batch.y, R), noise);
@@ -207,7 +216,7 @@ export class Trainer {
     const rate = this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch));
     const updated = await ex.update(h, rate);
     if (step.trainable.length + step.states.length > 0) deviceSeconds += updated[0]!;
-    if (!this.pool) this.publish();
+    if (!this.starting) this.publish();
     this.step++;
     const loss = g.loss.reduce((a, l) => a + l, 0) / R;
     const correct = g.correct.reduce((a, c) => a + c, 0);
@@ -219,7 +228,7 @@ export class Trainer {
     const R = batch.size % this.strategy.replicas === 0 ? this.strategy.replicas : 1;
     const per = batch.size / R;
     const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per }));
-    const r = await this.executor().evaluate(m, shardsOf(batch.x, batch.y, R));
+    const r = await (await this.executor()).evaluate(m, shardsOf(batch.x, batch.y, R));
     const loss = r.loss.reduce((a, l) => a + l / R, 0);
     const correct = r.correct.reduce((a, c) => a + c, 0);
     return { loss, correct, deviceSeconds: Math.max(...r.seconds) }; // the cores run their shards at once
