@@ -259,7 +259,8 @@ export class Emitter {
    */
   private transposeByBlocks(src: string, rows: number, cols: number): string {
     const t = this.acquire(rows * cols, 'hbm');
-    const rb = Math.min(rows, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / cols)), 256);
+    // near-square tiles: a thin tile would turn one side's DMA into single-value rows
+    const rb = Math.min(rows, 256);
     const cb = Math.min(cols, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / rb)));
     for (let r = 0; r < rows; r += rb) {
       const r0 = Math.min(r, rows - rb);

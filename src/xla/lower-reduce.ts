@@ -57,15 +57,28 @@ export function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 're
   }
   const { rows, cols, axis } = plan;
   const op = instr.attrs.kind;
-  if (axis === 'all' || n <= CHUNK_VALUES) {
+  const chunk = blockValues(ctx);
+  if (axis === 'all' || n <= chunk) {
     const [x, r] = [e.acquire(n), e.acquire(sizeOf(instr.shape.dims))];
     e.copyAll(src, x);
     e.emit({ kind: 'vpu-reduce', op, x, out: r, rows, cols, axis });
     e.copyAll(r, out);
     e.release(x, r);
+  } else if (axis === 0 && rows > chunk) {
+    // one column at a time: transposed first, so a column is one contiguous run (not `rows` single values)
+    const t = e.acquire(n, 'hbm');
+    e.transpose(src, [rows, cols], [1, 0], t);
+    for (let c = 0; c < cols; c++) {
+      const [x, r] = [e.acquire(rows), e.acquire(1)];
+      e.emit({ kind: 'dma', src: t, dst: x, srcOffset: c * rows, values: rows });
+      e.emit({ kind: 'vpu-reduce', op, x, out: r, rows, cols: 1, axis });
+      e.emit({ kind: 'dma', src: r, dst: out, dstOffset: c, values: 1 });
+      e.release(x, r);
+    }
+    e.release(t);
   } else {
     const [len, size] = axis === 1 ? [rows, cols] : [cols, rows];
-    const block = Math.min(len, Math.max(1, Math.floor(CHUNK_VALUES / size)));
+    const block = Math.min(len, Math.max(1, Math.floor(chunk / size)));
     for (const a of blockStarts(len, block)) {
       const [x, r] = [e.acquire(block * size), e.acquire(block)];
       if (axis === 1) e.emit({ kind: 'dma', src, dst: x, srcOffset: a * cols, values: block * cols });

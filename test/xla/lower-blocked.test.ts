@@ -81,6 +81,22 @@ describe('blocked pooling', () => {
   });
 });
 
+describe('blocked reductions', () => {
+  it('reduce over rows (a bias gradient: one transposed column at a time) and over columns keeps every bit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const r = new Rng(seed);
+        const dims = [r.int(1, 4), r.int(20, 60), r.int(1, 6)];
+        const b = new XlaBuilder('reduce');
+        const x = b.parameter(0, f32(dims), 'x');
+        const m = b.build([b.sum(x, [0, 1]), b.max(x, [0, 1]), b.sum(x, [2]), b.sum(x, [1])]);
+        checkLowered(m, [r.array(size(dims))], r.int(8, 120));
+      }),
+      { seed: 24, numRuns: 25 },
+    );
+  });
+});
+
 describe('tiled dots', () => {
   it('every operand layout, streamed or whole contraction, gives the whole dot\'s bits', () => {
     fc.assert(
