@@ -23,7 +23,7 @@
  */
 import { WorkerRpc } from '../tpu/index.ts';
 import type { HloModule } from '../xla/index.ts';
-import type { Engine } from './engine.ts';
+import type { Engine, PortableModule } from './engine.ts';
 import type { LayerWeight } from './layer.ts';
 import { REPLICA_WORKER_MARKER, type ReplicaRequestBody } from './replica-worker.ts';
 import { ReplicaSet, sumsLength, type ReplicaScalars, type ReplicaState, type Shard, type TrainPlan } from './replicas.ts';
@@ -130,13 +130,14 @@ export class LocalReplicas implements ReplicaExecutor {
 export class ReplicaPool implements ReplicaExecutor {
   private readonly ids = new ModuleIds();
   private readonly plans = new WeakMap<TrainStep, PlanHandle>();
+  private readonly planIds = new WeakMap<PlanHandle, number>();
   private planCount = 0;
 
   private constructor(
     private readonly workers: readonly WorkerRpc<ReplicaRequestBody>[],
     /** Replica indices held by each worker. */
     readonly blocks: readonly (readonly number[])[],
-    private readonly engine: Engine & { portable: NonNullable<Engine['portable']> },
+    private readonly portable: (m: HloModule) => PortableModule,
     private readonly weights: readonly LayerWeight[],
     private readonly slotCount: number,
   ) {}
@@ -158,7 +159,7 @@ export class ReplicaPool implements ReplicaExecutor {
     const url = new URL('./replica-worker.ts', import.meta.url);
     const started = await Promise.allSettled(blocks.map(() => WorkerRpc.start<ReplicaRequestBody>(url, { marker: REPLICA_WORKER_MARKER })));
     const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const pool = new ReplicaPool(workers, blocks, { ...o.engine, portable: portable.bind(o.engine) }, o.weights, o.slotCount);
+    const pool = new ReplicaPool(workers, blocks, (m) => portable.call(o.engine, m), o.weights, o.slotCount);
     try {
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
@@ -185,8 +186,6 @@ export class ReplicaPool implements ReplicaExecutor {
     this.planIds.set(h, id);
     return h;
   }
-
-  private readonly planIds = new WeakMap<PlanHandle, number>();
 
   private planId(h: PlanHandle): number {
     const id = this.planIds.get(h);
@@ -235,7 +234,7 @@ export class ReplicaPool implements ReplicaExecutor {
   private async load(m: HloModule): Promise<number> {
     const { id, fresh } = this.ids.of(m);
     if (fresh) {
-      const portable = this.engine.portable(m);
+      const portable = this.portable(m);
       await this.all(() => ({ type: 'module', module: id, portable }));
     }
     return id;
