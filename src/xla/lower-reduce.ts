@@ -3,13 +3,17 @@
  * Lowering of reductions and pooling, which do not fit the kernel mould: reduce (the VPU's
  * reduction on the documented 2-D view, in blocks of rows or columns when the array is
  * large: every row of an axis-1 reduction and every column of an axis-0 one is reduced on
- * its own, so blocking keeps every bit), reduce-window (one strided load per window
- * position folded with VPU ops in the reference's row-major order) and select-and-scatter
- * (first maximum per window, non-overlapping windows), both a group of batch elements at a
- * time. Blocks have one fixed size; the last one overlaps its neighbour and recomputes
- * identical values.
+ * its own, so blocking keeps every bit; a column taller than a block is reduced alone,
+ * from a transposed copy so that it is one contiguous DMA), reduce-window (one strided
+ * load per window position folded with VPU ops in the reference's row-major order) and
+ * select-and-scatter (first maximum per window, non-overlapping windows), both a block of
+ * output positions at a time (`indexBlocks`: leading dims one index at a time, one dim in
+ * blocks, the rest whole). Blocks have one fixed size per op; the last one overlaps its
+ * neighbour and recomputes identical values. Block sizes shrink with a small kernel
+ * budget (tests force every blocked path that way).
  *
- * Imports ./lower-emit, ./ops (plans, sizes), vpu/reduce (identities), ./hlo, ./print.
+ * Imports ./lower-emit, ./lower-kernel (chunk size), ./ops (plans, sizes), vpu/reduce
+ * (identities), ./hlo, ./print.
  */
 import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
 import type { HloInstruction, Shape } from './hlo.ts';

@@ -5,21 +5,28 @@
  * device's models (MXU closed form via the core's engine, VPU per-vreg costs, DMA
  * bandwidth and latency). `runLowered` loads it on a simulated TensorCore and runs it.
  *
- * Imports tpu (program types, TensorCore, profile), ./lower-emit, ./lower-kernel, ./ops,
- * ./passes (im2col, run first when convolutions remain).
+ * Imports tpu (program types, TensorCore, profile), ./lower-emit, ./lower-kernel,
+ * ./lower-reduce, ./lower-dot, ./ops, ./passes (im2col, run first when convolutions remain).
  *
- * Memory model: every HLO value lives in its own HBM buffer (`v<id>`; a reshape aliases its
- * operand); kernels (fusions, elementwise ops, dots, reductions, pooling) load operands
- * into vector memory, compute there, and store their result; data movement (slice, pad,
- * concatenate, transpose, reverse) is DMA between HBM buffers, with an XLU transpose when
- * the minor dim moves. Constants, iota and rng (a pure function of its seed) are
- * compile-time data written to HBM before the run.
- * Vector memory (16 MiB) holds only scratch: a kernel too big for it runs in fixed-size
- * chunks of its root (./lower-chunk.ts), a dot whose operands dwarf its result streams its
- * contraction fold by fold (./lower-stream.ts), reductions, pooling and transposes go a
- * block at a time (./lower-reduce.ts, ./lower-emit.ts); every one of these keeps the
- * reference's bits. If the program still needs more vector memory than the core has,
- * `lower` throws a LoweringError naming the ops that need the most.
+ * Memory model (XLA's on a TPU: activations in HBM, tiles streamed through vector memory):
+ * every HLO value lives in an HBM buffer (a reshape aliases its operand) taken from a pool
+ * of exact-size buffers and returned to it after the value's last use, so HBM holds the
+ * live values, not every value of the step (parameters, outputs and constants are never
+ * reused; single-value constants share one fill buffer per value and size). Kernels
+ * (fusions, elementwise ops, dots, reductions, pooling) load operands into vector memory,
+ * compute there, and store their result; data movement (slice, pad, concatenate,
+ * transpose, reverse, broadcasts to inner dims) is DMA between HBM buffers, with an XLU
+ * transpose when the minor dim moves. Constants, iota and rng (a pure function of its
+ * seed) are compile-time data written to HBM before the run.
+ * Vector memory (16 MiB) holds only scratch, a block at a time: a kernel too big for it
+ * runs in fixed-size chunks of its root (./lower-chunk.ts), a big standalone dot in tiles
+ * of its result with its contraction streamed fold by fold (./lower-dot.ts,
+ * ./lower-stream.ts), reductions, pooling and its gradient in blocks of their output
+ * (./lower-reduce.ts), transposes in tiles (./lower-emit.ts); every one of these keeps the
+ * reference's bits. Scratch comes from the Emitter's exact-size pool, so the program
+ * declares (and the core allocates) one buffer per size and overlap, not per use. If the
+ * program still needs more vector memory than the core has, `lower` throws a
+ * LoweringError naming the ops that need the most.
  */
 import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
