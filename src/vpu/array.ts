@@ -4,7 +4,9 @@
  * array is cut into vregs of 8 x 128 values (the tail padded), every vreg goes through the
  * op, and the cycle count is vregs touched x the op's per-vreg cost (./ops.ts).
  *
- * Imports bfloat16 (bulk bf16 conversion), ./config, ./ops. Elementwise results do not
+ * Imports bfloat16 (bulk bf16 conversion), ./config, ./ops, ./kernels (JS loops) and ./wasm
+ * (the same loops in WASM SIMD, used for arrays of WASM_MIN_VALUES values or more when the
+ * build is present; same bits). Elementwise results do not
  * depend on the tiling (each value is computed alone), so the loops run flat over the array;
  * the register-level form in ./vregs.ts computes the same bits (tested).
  * Invariant: inputs are never modified; a result is a fresh array unless the caller passes
@@ -13,6 +15,7 @@
 import { bf16ToF32Array, bitsToF32, f32ToBits, f32ToBf16Array } from '../bfloat16/index.ts';
 import { DEFAULT_VPU_CONFIG, vregSize, type VpuConfig } from './config.ts';
 import { BINARY_KERNELS, COMPARE_KERNELS, COMPARE_SCALAR_KERNELS, FLIPPED, UNARY_KERNELS, selectKernel } from './kernels.ts';
+import { WASM_MIN_VALUES, vpuWasm } from './wasm.ts';
 import {
   COMPARE_FNS,
   opCycles,
@@ -118,7 +121,9 @@ export function binary(op: BinaryOp, a: Operand, b: Operand, options: VpuOptions
   const config = options.config ?? DEFAULT_VPU_CONFIG;
   const n = lengthOf(op, [a, b]);
   const out = output(op, options.out, n);
-  BINARY_KERNELS[op](asArray(a, n), asArray(b, n), out);
+  const wasm = n >= WASM_MIN_VALUES ? vpuWasm() : null;
+  if (wasm) wasm.binary(op, toF32(a), toF32(b), out);
+  else BINARY_KERNELS[op](asArray(a, n), asArray(b, n), out);
   return { out, cycles: arrayCycles(op, n, config) };
 }
 
@@ -146,7 +151,9 @@ export function compareMask(op: CompareOp, a: Operand, b: Operand, options: VpuO
   const config = options.config ?? DEFAULT_VPU_CONFIG;
   const n = lengthOf(op, [a, b]);
   const out = output(op, options.out, n);
-  if (typeof a === 'number') COMPARE_SCALAR_KERNELS[FLIPPED[op]](b as Float32Array, toF32(a) as number, out);
+  const wasm = n >= WASM_MIN_VALUES ? vpuWasm() : null;
+  if (wasm) wasm.compare(op, toF32(a), toF32(b), out);
+  else if (typeof a === 'number') COMPARE_SCALAR_KERNELS[FLIPPED[op]](b as Float32Array, toF32(a) as number, out);
   else if (typeof b === 'number') COMPARE_SCALAR_KERNELS[op](a, toF32(b) as number, out);
   else COMPARE_KERNELS[op](a, b, out);
   return { out, cycles: arrayCycles(op, n, config) };
@@ -162,7 +169,9 @@ export function selectMask(mask: Float32Array, a: Operand, b: Operand, options: 
   const n = typeof a === 'number' && typeof b === 'number' ? mask.length : lengthOf('select', [a, b]);
   if (mask.length !== n) throw new VpuShapeError(`vpu select: mask has ${mask.length} values, operands have ${n}`);
   const out = output('select', options.out, n);
-  selectKernel(mask, toF32(a), toF32(b), out);
+  const wasm = n >= WASM_MIN_VALUES ? vpuWasm() : null;
+  if (wasm) wasm.select(mask, toF32(a), toF32(b), out);
+  else selectKernel(mask, toF32(a), toF32(b), out);
   return { out, cycles: arrayCycles('select', n, config) };
 }
 

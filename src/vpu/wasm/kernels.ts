@@ -1,0 +1,129 @@
+/**
+ * @module vpu/wasm/kernels
+ * The VPU's hottest elementwise ops in WebAssembly SIMD (AssemblyScript, built by
+ * scripts/build-wasm.mjs into build/wasm/vpu-kernels.wasm): binary arithmetic, comparisons
+ * into f32 masks, and select. Loaded by ../wasm.ts, which copies operands into linear memory
+ * and the result out; the JS loops of ../kernels.ts are the reference and the fallback.
+ *
+ * Imports nothing. Never allocates. Every array holds `n` f32 values at a 16-byte aligned
+ * address, readable (and, for `out`, writable) up to n rounded up to a multiple of 4; the
+ * lanes past n compute garbage the loader never copies out.
+ *
+ * ## Numerics (equal to ../ops.ts bit for bit, NaN payloads aside, which ops.ts leaves unspecified)
+ * WASM float arithmetic is IEEE binary32 with round-to-nearest-even and subnormals kept, so
+ * f32x4.add / sub / mul / div are `Math.fround(a op b)` (double rounding through f64 is
+ * innocuous for these), a - b == a + (-b) exactly, and f32x4.max / min propagate NaN and
+ * order -0 below +0 like Math.max / Math.min. Comparisons are IEEE (false with a NaN except
+ * ne); a true lane is all ones, and-ed with 1.0f to give the stored mask value 1 (else +0).
+ * select takes a where mask != 0 (NaN counts as set, -0 does not), like `mask[i] !== 0`.
+ */
+
+/** Binary op codes (order of ../wasm.ts BINARY_CODES). */
+const ADD = 0;
+const SUB = 1;
+const MUL = 2;
+const DIV = 3;
+const MAX = 4;
+const MIN = 5;
+
+@inline
+function binaryOp(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case ADD:
+      return f32x4.add(x, y);
+    case SUB:
+      return f32x4.sub(x, y);
+    case MUL:
+      return f32x4.mul(x, y);
+    case DIV:
+      return f32x4.div(x, y);
+    case MAX:
+      return f32x4.max(x, y);
+    default:
+      return f32x4.min(x, y);
+  }
+}
+
+/** Compare op codes (order of ../wasm.ts COMPARE_CODES). */
+const EQ = 0;
+const NE = 1;
+const LT = 2;
+const LE = 3;
+const GT = 4;
+
+@inline
+function compareOp(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case EQ:
+      return f32x4.eq(x, y);
+    case NE:
+      return f32x4.ne(x, y);
+    case LT:
+      return f32x4.lt(x, y);
+    case LE:
+      return f32x4.le(x, y);
+    case GT:
+      return f32x4.gt(x, y);
+    default:
+      return f32x4.ge(x, y);
+  }
+}
+
+/**
+ * out = a op b elementwise. `mode` says which operand is a scalar: 0 none, 1 b (= `s`),
+ * 2 a (= `s`); a scalar operand's address is ignored.
+ */
+export function binary(op: i32, a: usize, b: usize, out: usize, n: i32, mode: i32, s: f32): void {
+  const sv = f32x4.splat(s);
+  const end = out + (<usize>((n + 3) & ~3) << 2);
+  let pa = a;
+  let pb = b;
+  if (mode == 1) {
+    for (let po = out; po < end; po += 16, pa += 16) v128.store(po, binaryOp(op, v128.load(pa), sv));
+  } else if (mode == 2) {
+    for (let po = out; po < end; po += 16, pb += 16) v128.store(po, binaryOp(op, sv, v128.load(pb)));
+  } else {
+    for (let po = out; po < end; po += 16, pa += 16, pb += 16) v128.store(po, binaryOp(op, v128.load(pa), v128.load(pb)));
+  }
+}
+
+/** out = (a op b) ? 1 : 0 elementwise; `mode` as in `binary`. */
+export function compare(op: i32, a: usize, b: usize, out: usize, n: i32, mode: i32, s: f32): void {
+  const sv = f32x4.splat(s);
+  const one = f32x4.splat(1.0);
+  const end = out + (<usize>((n + 3) & ~3) << 2);
+  let pa = a;
+  let pb = b;
+  if (mode == 1) {
+    for (let po = out; po < end; po += 16, pa += 16) v128.store(po, v128.and(compareOp(op, v128.load(pa), sv), one));
+  } else if (mode == 2) {
+    for (let po = out; po < end; po += 16, pb += 16) v128.store(po, v128.and(compareOp(op, sv, v128.load(pb)), one));
+  } else {
+    for (let po = out; po < end; po += 16, pa += 16, pb += 16) v128.store(po, v128.and(compareOp(op, v128.load(pa), v128.load(pb)), one));
+  }
+}
+
+/**
+ * out = mask != 0 ? a : b elementwise. `mode` bit 0: a is the scalar `sa`; bit 1: b is the
+ * scalar `sb` (a scalar operand's address is ignored).
+ */
+export function select(mask: usize, a: usize, b: usize, out: usize, n: i32, mode: i32, sa: f32, sb: f32): void {
+  const zero = f32x4.splat(0);
+  const va = f32x4.splat(sa);
+  const vb = f32x4.splat(sb);
+  const end = out + (<usize>((n + 3) & ~3) << 2);
+  let pm = mask;
+  let pa = a;
+  let pb = b;
+  for (let po = out; po < end; po += 16, pm += 16, pa += 16, pb += 16) {
+    const m = f32x4.ne(v128.load(pm), zero);
+    const x = mode & 1 ? va : v128.load(pa);
+    const y = mode & 2 ? vb : v128.load(pb);
+    v128.store(po, v128.bitselect(x, y, m));
+  }
+}
+
+/** First free byte of linear memory (after static data), for the loader's layout. */
+export function heapBase(): usize {
+  return __heap_base;
+}
