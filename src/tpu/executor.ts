@@ -153,10 +153,46 @@ function executeMove(instr: Instruction, core: CoreContext): void {
   if (result !== dst) dst.set(result);
 }
 
+/** What a run needs to know of an instruction besides its data: fixed for a (program, core). */
+interface StaticInfo {
+  readonly unit: Unit;
+  readonly name: string;
+  readonly cycles: number;
+  readonly flops: number;
+  readonly bytes: number;
+}
+
+/**
+ * Per (program, core): each instruction's unit, name, cycles, flops and bytes, computed on
+ * the first run and reused by every later one (a training loop reruns one program per step).
+ */
+const staticInfo = new WeakMap<Program, WeakMap<CoreContext, StaticInfo[]>>();
+
+function infoOf(program: Program, core: CoreContext): StaticInfo[] {
+  let perCore = staticInfo.get(program);
+  if (!perCore) staticInfo.set(program, (perCore = new WeakMap()));
+  let info = perCore.get(core);
+  if (!info) {
+    info = program.instructions.map((instr, i) => {
+      const layout = instr.kind === 'dma' ? dmaLayout(instr, core.size(instr.src)) : null;
+      return {
+        unit: unitOf(instr),
+        name: describeInstruction(instr, i),
+        cycles: instr.kind === 'all-reduce' ? 0 : instructionCycles(instr, core),
+        flops: instr.kind === 'matmul' ? 2 * instr.shape.m * instr.shape.k * instr.shape.n : 0,
+        bytes: layout ? 4 * layout.values * layout.rows : 0,
+      };
+    });
+    perCore.set(core, info);
+  }
+  return info;
+}
+
 /** One run of a program on one core, stepped one instruction at a time (the board interleaves cores). */
 export class ProgramRun {
   private readonly busyUntil: Record<Unit, number> = { mxu: 0, vpu: 0, dma: 0, ici: 0 };
   private readonly ends: number[] = [];
+  private readonly info: StaticInfo[];
   /** Timing of every instruction run so far. */
   readonly records: InstructionRecord[] = [];
   /** Index of the next instruction. */
@@ -167,7 +203,9 @@ export class ProgramRun {
     readonly program: Program,
     /** false = timing only: cycles without computing data. */
     readonly execute = true,
-  ) {}
+  ) {
+    this.info = infoOf(program, core);
+  }
 
   /** Whether every instruction has run. */
   get done(): boolean {
@@ -184,8 +222,9 @@ export class ProgramRun {
   /** The cycle at which the next instruction can start: its deps are done and its unit is free. */
   readyCycle(): number {
     const instr = this.current;
-    let t = this.busyUntil[unitOf(instr)];
-    for (const d of instr.deps ?? []) t = Math.max(t, this.ends[d]!);
+    let t = this.busyUntil[this.info[this.next]!.unit];
+    const deps = instr.deps;
+    if (deps) for (let i = 0; i < deps.length; i++) t = Math.max(t, this.ends[deps[i]!]!);
     return t;
   }
 
@@ -194,11 +233,8 @@ export class ProgramRun {
     const instr = this.current;
     if (instr.kind === 'all-reduce') throw new Error(`${describeInstruction(instr, this.next)} must be completed by the board`);
     if (this.execute) executeInstruction(instr, this.core);
-    const cycles = instructionCycles(instr, this.core);
-    const flops = instr.kind === 'matmul' ? 2 * instr.shape.m * instr.shape.k * instr.shape.n : 0;
-    const layout = instr.kind === 'dma' ? dmaLayout(instr, this.core.size(instr.src)) : null;
-    const bytes = layout ? 4 * layout.values * layout.rows : 0;
-    this.record(this.readyCycle(), cycles, flops, bytes);
+    const info = this.info[this.next]!;
+    this.record(this.readyCycle(), info.cycles, info.flops, info.bytes);
   }
 
   /** Completes the next instruction (a collective) with a start and duration decided outside. */
@@ -208,11 +244,11 @@ export class ProgramRun {
 
   private record(start: number, cycles: number, flops: number, bytes: number): void {
     const instr = this.current;
-    const unit = unitOf(instr);
+    const { unit, name } = this.info[this.next]!;
     const end = start + cycles;
     this.busyUntil[unit] = end;
     this.ends[this.next] = end;
-    this.records.push({ index: this.next, kind: instr.kind, name: describeInstruction(instr, this.next), unit, startCycle: start, endCycle: end, cycles, flops, bytes });
+    this.records.push({ index: this.next, kind: instr.kind, name, unit, startCycle: start, endCycle: end, cycles, flops, bytes });
     this.next++;
   }
 }
