@@ -29,6 +29,12 @@ try {
   process.exit(0);
 }
 
+// Extra compiler flags per kernel. The MXU kernel imports a shared memory so that worker
+// threads can compute row chunks of one pass in place (src/mxu/worker.ts).
+const EXTRA_FLAGS = {
+  'mxu-kernel': ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'],
+};
+
 mkdirSync(outDir, { recursive: true });
 for (const { mod, file, path } of sources()) {
   const name = `${mod}-${file.replace(/\.ts$/, '')}`;
@@ -43,6 +49,7 @@ for (const { mod, file, path } of sources()) {
     '--enable', 'simd',
     '--initialMemory', '1',
     '--exportRuntime',
+    ...(EXTRA_FLAGS[name] ?? []),
   ], { stdout: process.stdout, stderr: process.stderr });
   if (error) {
     console.error(`build-wasm: ${name} failed: ${error.message}\n${stderr.toString()}`);

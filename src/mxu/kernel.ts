@@ -5,8 +5,8 @@
  * plain-JS kernel (./kernel-js.ts), and builds the precision modes with ./precision.ts.
  *
  * Imports ./config, ./precision, ./report (cycles for `mxuMatmul`), and the two pass
- * implementations. Synchronous and single-threaded; ./parallel.ts spreads the same
- * passes over worker threads.
+ * implementations. Synchronous; with `threads` > 1 the WASM pass shares its row chunks with
+ * helper threads (./wasm-loader.ts) and still returns only when C is complete.
  */
 import { MxuConfigError, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
 import { jsPass } from './kernel-js.ts';
@@ -25,6 +25,14 @@ export interface FastMatmulOptions {
   readonly precision?: Precision;
   /** Default 'wasm'. */
   readonly backend?: KernelBackend;
+  /**
+   * WASM backend: threads computing each pass, this one plus `threads - 1` helper threads
+   * sharing its kernel's memory (started on first use, kept). Default 1. Same bits for any
+   * count. NOTE: this thread blocks until the pass is done (it computes chunks too).
+   */
+  readonly threads?: number;
+  /** Passes with fewer MACs than this stay on one thread (default 2^22; 0: always share). */
+  readonly minParallelMacs?: number;
 }
 
 /** Checks the shape and both operand lengths, naming whatever is wrong (MxuConfigError). */
@@ -57,12 +65,15 @@ export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape,
   const { config } = options;
   checkFoldDepth(config.rows);
   const backend = options.backend ?? 'wasm';
+  const threads = options.threads ?? 1;
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new MxuConfigError(`threads must be a positive integer, got ${threads}`);
+  const wasmOptions = { rows: config.rows, subnormals: config.subnormals, threads, ...(options.minParallelMacs === undefined ? {} : { minParallelMacs: options.minParallelMacs }) };
   const pass =
     backend === 'js'
       ? (x: Float32Array, y: Float32Array) => jsPass(x, y, shape, config)
       : (x: Float32Array, y: Float32Array) => {
           const out = new Float32Array(shape.m * shape.n);
-          wasmKernel().pass(x, y, shape, config, out);
+          wasmKernel().pass(x, y, shape, wasmOptions, out);
           return out;
         };
   return matmulWithPrecision(a, b, options.precision ?? 'default', config.subnormals, pass);

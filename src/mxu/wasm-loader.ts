@@ -3,17 +3,20 @@
  * Loads build/wasm/mxu-kernel.wasm (compiled from ./wasm/kernel.ts by
  * scripts/build-wasm.mjs) and runs one MXU pass on it: copy the raw f32 operands in, round
  * them to bf16 while packing them (in WASM, the rule of bfloat16's `roundToBf16Array`, proven
- * equal by test/mxu/kernel-rounding.test.ts), call the SIMD kernel, canonicalise NaNs, copy
- * C out.
+ * equal by test/mxu/kernel-rounding.test.ts), compute C (on this thread, or in row chunks
+ * shared with helper threads on the same shared memory: ./worker.ts), canonicalise NaNs,
+ * copy C out.
  *
- * Imports bfloat16 (types) and ./config. One instance (with its own linear memory) per thread, made
- * on first use; worker threads each get their own. Not re-entrant (nothing here is async).
+ * Imports bfloat16 (types), ./config, ./worker. One instance (with its own shared linear
+ * memory and, on request, its own helper threads) per thread, made on first use. Not
+ * re-entrant: a pass blocks its thread until every chunk is done (Atomics.wait).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { SubnormalMode } from '../bfloat16/index.ts';
 import type { MatmulShape } from './config.ts';
+import { CTL_DONE, CTL_FAILED, KernelHelpers, type ChunkJob } from './worker.ts';
 
 /** The compiled kernel's file, relative to the repository root. */
 export const KERNEL_WASM_PATH = 'build/wasm/mxu-kernel.wasm';
@@ -33,6 +36,7 @@ interface WasmMemory {
 export type WasmModule = object;
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -43,17 +47,24 @@ interface KernelExports {
   packA(src: number, dst: number, m: number, k: number, flush: number): void;
   packB(src: number, dst: number, k: number, n: number, flush: number): void;
   matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number): void;
+  matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number): void;
   canonicalizeNaNs(ptr: number, count: number): void;
   compactRows(c: number, m: number, n: number, ldc: number): void;
 }
 
 const PAGE_BYTES = 65536;
-const MAX_BYTES = 4 * 1024 ** 3 - PAGE_BYTES;
+/** The shared memory's maximum (it must be declared): 4 GiB, what wasm32 can address. */
+const MAX_PAGES = 65536;
+const MAX_BYTES = MAX_PAGES * PAGE_BYTES - PAGE_BYTES;
+/** Row blocks (of 4 rows) per chunk at most: one cache chunk of the kernel (MC_BLOCKS). */
+const MAX_CHUNK_BLOCKS = 32;
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
 /** Where each buffer of one pass lives in linear memory (byte offsets). */
 interface Layout {
+  /** The 64-byte control block of a threaded pass (see `matmulChunks`). */
+  readonly ctl: number;
   readonly staging: number;
   readonly packedA: number;
   readonly packedB: number;
@@ -71,10 +82,11 @@ interface Layout {
 function layout(base: number, { m, k, n }: MatmulShape): Layout {
   const cRows = Math.ceil(m / 4) * 4;
   const cCols = Math.ceil(n / 4) * 4;
-  const staging = align64(base);
+  const ctl = align64(base);
+  const staging = ctl + 64;
   const packedA = align64(staging + Math.max(m * k, k * n, cRows * cCols) * 4);
   const packedB = align64(packedA + cRows * k * 4);
-  return { staging, packedA, packedB, c: staging, end: packedB + k * cCols * 4, cCols, cRows };
+  return { ctl, staging, packedA, packedB, c: staging, end: packedB + k * cCols * 4, cCols, cRows };
 }
 
 /** Options of one pass. */
@@ -83,15 +95,24 @@ export interface WasmPassOptions {
   readonly rows: number;
   /** Subnormal mode of the entry rounding. */
   readonly subnormals: SubnormalMode;
+  /** Threads computing C: this one plus `threads - 1` helpers (default 1). */
+  readonly threads?: number;
+  /** Passes with fewer MACs than this stay on one thread (default 2^22). */
+  readonly minParallelMacs?: number;
 }
 
 /** One thread's instance of the SIMD kernel. */
 export class WasmKernel {
   private readonly exports: KernelExports;
+  private readonly memory: WasmMemory;
+  private helpers: KernelHelpers | undefined;
+  private gen = 0;
 
-  constructor(module: WasmModule) {
+  constructor(private readonly module: WasmModule) {
+    this.memory = new wasmApi.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const instance = new wasmApi.Instance(module, {
       env: {
+        memory: this.memory,
         abort: () => {
           throw new WasmKernelError('mxu-kernel.wasm aborted; rebuild it with `npm run build:wasm`');
         },
@@ -115,7 +136,9 @@ export class WasmKernel {
     const lay = layout(ex.heapBase(), shape);
     this.stageAndPack(a, b, shape, lay, options.subnormals);
     const mem = ex.memory.buffer;
-    ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows);
+    const threads = Math.min(options.threads ?? 1, Math.ceil(m / 4));
+    if (threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22)) this.computeShared(lay, shape, options.rows, threads);
+    else ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows);
     ex.canonicalizeNaNs(lay.c, lay.cRows * lay.cCols);
     if (lay.cCols !== n) ex.compactRows(lay.c, m, n, lay.cCols);
     out.set(new Float32Array(mem, lay.c, m * n));
@@ -135,6 +158,50 @@ export class WasmKernel {
       a: new Float32Array(mem, lay.packedA, lay.cRows * shape.k).slice(),
       b: new Float32Array(mem, lay.packedB, shape.k * lay.cCols).slice(),
     };
+  }
+
+  /** Starts (without waiting) `threads - 1` helper threads; resolves when they are up. */
+  startHelpers(threads: number): Promise<void> {
+    return this.ensureHelpers(threads).ready();
+  }
+
+  private ensureHelpers(threads: number): KernelHelpers {
+    this.helpers ??= new KernelHelpers(this.module, this.memory);
+    this.helpers.ensure(threads - 1);
+    return this.helpers;
+  }
+
+  /** Stops this instance's helper threads (a later threaded pass starts new ones). */
+  async stopHelpers(): Promise<void> {
+    await this.helpers?.close();
+  }
+
+  /**
+   * C on `threads` threads: helpers are sent the chunk job, this thread claims chunks too,
+   * then waits until every chunk is done (a chunk a helper claimed is finished by it).
+   */
+  private computeShared(lay: Layout, { m, k, n }: MatmulShape, rows: number, threads: number): void {
+    const blocks = Math.ceil(m / 4);
+    // NOTE: about 8 chunks per thread, so the wait for the last chunk (held by a thread the
+    // OS descheduled, on a shared machine) is short.
+    const chunkBlocks = Math.max(1, Math.min(MAX_CHUNK_BLOCKS, Math.ceil(blocks / (threads * 8))));
+    const chunks = Math.ceil(blocks / chunkBlocks);
+    this.gen = (this.gen + 1) & 0x7fffffff;
+    const mem = this.exports.memory.buffer;
+    const words = new Int32Array(mem);
+    const base = lay.ctl >> 2;
+    Atomics.store(words, base + CTL_DONE, 0);
+    Atomics.store(words, base + CTL_FAILED, 0);
+    Atomics.store(new BigInt64Array(mem), lay.ctl >> 3, BigInt(this.gen) << 32n); // generation, next chunk 0
+    const job: ChunkJob = { ctl: lay.ctl, gen: this.gen, aP: lay.packedA, bP: lay.packedB, c: lay.c, m, k, n, rows, chunkBlocks };
+    this.ensureHelpers(threads).post(job, threads - 1);
+    this.exports.matmulChunks(job.ctl, job.gen, job.aP, job.bP, job.c, m, k, n, rows, chunkBlocks);
+    for (;;) {
+      const done = Atomics.load(words, base + CTL_DONE);
+      if (done >= chunks) return;
+      if (Atomics.load(words, base + CTL_FAILED) !== 0) throw new WasmKernelError('an mxu helper thread failed during a pass');
+      Atomics.wait(words, base + CTL_DONE, done, 1000);
+    }
   }
 
   /** Copies the raw operands into linear memory and packs them (rounding to bf16 on the way). */

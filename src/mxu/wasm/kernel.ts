@@ -275,3 +275,32 @@ export function canonicalizeNaNs(ptr: usize, count: i32): void {
     v128.store(p, v128.bitselect(canonical, x, f32x4.ne(x, x)));
   }
 }
+
+/**
+ * Computes row chunks of one pass until none is left; any number of threads sharing this
+ * (shared) memory may call it at once with the same arguments. The control block at `ctl`:
+ * an i64 word (job generation << 32 | next chunk) from which chunks are claimed by
+ * compare-and-swap, and an i32 count of finished chunks at ctl + 8 (woken on each change).
+ * A call whose `gen` is not the block's current generation (a message that arrived after
+ * its job was finished) claims nothing. Chunk i covers row blocks [i*chunkBlocks, ...) and
+ * is computed by `matmul` exactly as in a one-thread pass: rows never interact, so the bits
+ * do not depend on which thread computed which chunk.
+ */
+export function matmulChunks(ctl: usize, gen: u32, aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, rows: i32, chunkBlocks: i32): void {
+  const blocks = (m + MR - 1) / MR;
+  const chunks = (blocks + chunkBlocks - 1) / chunkBlocks;
+  const ldc = <usize>((n + 3) >> 2) * 16;
+  const tag = <i64>gen << 32;
+  for (;;) {
+    const old = atomic.load<i64>(ctl);
+    if ((old & 0xffffffff00000000) != tag) return;
+    const i = <i32>(old & 0xffffffff);
+    if (i >= chunks) return;
+    if (atomic.cmpxchg<i64>(ctl, old, old + 1) != old) continue;
+    const b0 = i * chunkBlocks;
+    const b1 = min(blocks, b0 + chunkBlocks);
+    matmul(aP + <usize>b0 * k * 16, bP, c + <usize>b0 * MR * ldc, (b1 - b0) * MR, k, n, rows);
+    atomic.add<i32>(ctl, 1, 8);
+    atomic.notify(ctl + 8);
+  }
+}
