@@ -5,9 +5,9 @@
  * tfjs-backend-cpu (pure JS, f32). Medians of several runs per shape, contenders interleaved
  * round-robin (the machine is shared); GFLOP/s = 2*M*K*N / t.
  * Then, for 1 and for 2 threads, a fresh process runs 1024^3 matmuls with values and cycles
- * (`mxuMatmul`; with 2 threads the pool's values + `mxuReport`, as `tpusim matmul --threads
- * 2` does, pool started untimed but reported): the first call (cold), the median of 5 more
- * (warm), and the extra memory. Writes bench/results/mxu.json.
+ * (`mxuMatmul` with `threads`; with 2 threads the helper is started first, untimed but
+ * reported, as `tpusim matmul --threads 2` does): the first call (cold), the median of 5
+ * more (warm), and the extra memory. Writes bench/results/mxu.json.
  *
  *   npm run bench -- mxu
  */
@@ -22,7 +22,6 @@ import { fileURLToPath } from 'node:url';
 import { seededOperands } from '../src/cli/matmul.ts';
 import { DEFAULT_MXU_CONFIG, type MatmulShape } from '../src/mxu/config.ts';
 import { matmulFast, mxuMatmul } from '../src/mxu/kernel.ts';
-import { mxuReport } from '../src/mxu/report.ts';
 import { MatmulPool } from '../src/mxu/parallel.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -155,18 +154,14 @@ async function memoryProbe(threads: number): Promise<void> {
   const p0 = performance.now();
   const pool = threads > 1 ? await MatmulPool.create(threads) : null;
   const poolStartMs = performance.now() - p0;
-  const run = async () => {
-    if (!pool) return mxuMatmul(a, b, shape, { config });
-    const c = await pool.matmul(a, b, shape, { config });
-    return { c, report: mxuReport(shape, config, 'default') };
-  };
+  const run = () => mxuMatmul(a, b, shape, { config, threads });
   const t0 = performance.now();
-  const { report } = await run();
+  const { report } = run();
   const coldMs = performance.now() - t0;
   const warm: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t1 = performance.now();
-    await run();
+    run();
     warm.push(performance.now() - t1);
   }
   const extraBytes = Math.max(process.memoryUsage().rss - rssBefore, process.resourceUsage().maxRSS * 1024 - peakBefore);
