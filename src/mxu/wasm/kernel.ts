@@ -4,7 +4,10 @@
  * scripts/build-wasm.mjs into build/wasm/mxu-kernel.wasm). Loaded by ../wasm-loader.ts; the
  * public entry point is ../kernel.ts `matmulFast`.
  *
- * Imports nothing. Works on linear memory laid out by the loader; never allocates.
+ * Imports nothing. Works on linear memory laid out by the loader; never allocates. The
+ * memory is imported and shared (helper threads instantiate this module on it, see
+ * ../worker.ts); only `matmulChunks` uses atomics, everything else is plain single-thread
+ * code on disjoint regions.
  *
  * ## Numerics (must equal ../reference.ts bit for bit)
  * Operands arrive as raw f32 and are rounded to bf16 while they are packed (`bf16x4`, the
@@ -31,7 +34,8 @@
  * ## Blocking
  * fold (R values of k) -> chunk of MC_BLOCKS row blocks (A chunk stays in L2) -> panel
  * (its R x 8 slice of B stays in L1) -> row block: one micro-kernel call computes a 4 x 8
- * tile's fold sum s in 8 registers and adds it into C.
+ * tile's fold sum s in 8 registers and adds it into C. Several threads split a pass by row
+ * chunks (`matmulChunks`); each chunk runs this same loop nest on its rows.
  * Why 4 x 8: 8 accumulators + 2 B vectors + a broadcast + a product temporary fit the 16 XMM
  * registers V8 gives WASM on x64 (it keeps one as scratch); 4 x 12 and 6 x 8 spill and were
  * slower when measured, 5 x 8, 3 x 12 and 8 x 4 too, and so was unrolling k.
