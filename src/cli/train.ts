@@ -18,7 +18,6 @@ import {
   preset,
   rmsprop,
   saveModel,
-  defaultThreads,
   sgd,
   tpuEngine,
   tpuStrategy,
@@ -39,7 +38,7 @@ interface TrainOpts {
   validationSteps?: string;
   count: string;
   cores: string;
-  threads?: string;
+  threads: string;
   optimizer: string;
   lr?: string;
   precision: string;
@@ -55,7 +54,7 @@ export interface TrainReport {
   readonly params: number;
   readonly engine: string;
   readonly cores: number;
-  /** Host threads that simulated the cores (1 = the main thread). */
+  /** The most host threads that simulated the cores (1 = the main thread only). */
   readonly threads: number;
   readonly globalBatch: number;
   readonly history: History;
@@ -91,15 +90,16 @@ function renderEpoch(h: History, e: number): string {
   return `epoch ${e + 1}: ${h.steps[e]} steps  loss ${h.history.loss[e]!.toFixed(4)}  accuracy ${h.history.accuracy[e]!.toFixed(4)}${v}  tpu ${(h.deviceSeconds[e]! * 1e3).toFixed(3)} ms  host ${h.hostSeconds[e]!.toFixed(2)} s`;
 }
 
-/** How the default thread count is chosen, for --help. */
+/** How many workers 'auto' grows to, for --help. */
 function defaultThreadsHelp(): string {
   return `min(--cores, ${availableParallelism()} host CPUs)`;
 }
 
-/** The --threads value: a positive integer no larger than --cores (default: defaultThreads). */
-function threadsFrom(value: string | undefined, cores: number): number {
-  if (value === undefined) return defaultThreads(cores);
-  const threads = parsePositiveInt(value, '--threads');
+/** The --threads value: 'auto', or a positive integer no larger than --cores. */
+function threadsFrom(value: string, cores: number): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const threads = /^\d+$/.test(value.trim()) ? Number(value) : 0;
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer or 'auto', got '${value}'`);
   if (threads > cores) throw new UsageError(`--threads ${threads} is more than --cores ${cores} (a host thread simulates at least one core)`);
   return threads;
 }
@@ -118,7 +118,7 @@ export function registerTrain(program: Command): void {
     .option('--validation-steps <n>', 'validation batches per epoch (default: one pass)')
     .option('--count <n>', 'synthetic images in the training set', '64')
     .option('--cores <n>', 'TensorCores (data parallel, all-reduced gradients)', '1')
-    .option('--threads <n>', `host threads simulating the cores: 1 = the main thread, more = worker threads, at most --cores; results are the same for any count (default: ${defaultThreadsHelp()})`)
+    .option('--threads <n|auto>', `host threads simulating the cores: 1 = the main thread, N = N worker threads (at most --cores), auto = ${defaultThreadsHelp()} workers once a step proves long enough; results are the same for any count`, 'auto')
     .option('--optimizer <name>', `optimizer: ${Object.keys(OPTIMIZERS).join(' | ')}`, 'adam')
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)')
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
@@ -155,8 +155,8 @@ export function registerTrain(program: Command): void {
         callbacks: o.json ? [] : [{ onEpochEnd: (e, _logs, h) => void process.stdout.write(`${renderEpoch(h, e)}\n`) }],
       });
       const savedTo = o.save ? (await saveModel(m, o.save), o.save) : undefined;
-      const report: TrainReport = { model: name, params: m.countParams(), engine, cores, threads, globalBatch: batch, history, ...(savedTo ? { savedTo } : {}) };
+      const report: TrainReport = { model: name, params: m.countParams(), engine, cores, threads: m.trainer!.threadsUsed, globalBatch: batch, history, ...(savedTo ? { savedTo } : {}) };
       if (o.json) emit(report, true, () => '');
-      else process.stdout.write(`${name}: ${report.params} params, ${cores} core(s) on ${threads} host thread(s), global batch ${batch}, engine ${engine}${savedTo ? `, saved to ${savedTo}` : ''}\n`);
+      else process.stdout.write(`${name}: ${report.params} params, ${cores} core(s) on ${report.threads} host thread(s), global batch ${batch}, engine ${engine}${savedTo ? `, saved to ${savedTo}` : ''}\n`);
     });
 }

@@ -48,13 +48,12 @@ function converter(m: Model, t: Trainer): (e: BatchLike) => Batch {
 }
 
 /**
- * Runs the epochs of fit. The strategy's worker threads (if any) start here and stop when
- * fit returns or throws; the model's weights come back from them at every epoch end
- * (before validation's callbacks see them) and when fit ends.
+ * Runs the epochs of fit. The strategy's worker threads (if any) start during fit
+ * (./replica-host.ts) and stop when fit returns or throws; the model's weights come back
+ * from them at every epoch end (before the callbacks see them) and when fit ends.
  */
 export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
-  // Not awaited: the first step compiles, then waits; a start-up failure surfaces there.
-  t.startThreads().catch(() => undefined);
+  t.beginFit();
   let ok = false;
   try {
     const h = await epochLoop(m, t, data, a);
@@ -63,7 +62,7 @@ export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Pr
   } finally {
     // NOTE: after an error the weights are still brought back when the workers can, so the
     // model holds the same bits whatever the thread count (e.g. after a NaN loss).
-    await t.endThreads(true).catch((err: unknown) => {
+    await t.endFit(true).catch((err: unknown) => {
       if (ok) throw err;
     });
   }

@@ -146,29 +146,27 @@ export class ReplicaPool implements ReplicaExecutor {
     return this.workers.length;
   }
 
-  /**
-   * Starts up to `threads` workers (never one without a replica) and gives each its block
-   * of `states` (copied). The engine must be portable.
-   */
-  static async start(o: { states: readonly ReplicaState[]; threads: number; engine: Engine; weights: readonly LayerWeight[]; slotCount: number }): Promise<ReplicaPool> {
+  /** Starts up to `threads` workers for `replicas` replicas (never one without a replica). The engine must be portable. */
+  static async start(o: { replicas: number; threads: number; engine: Engine; weights: readonly LayerWeight[]; slotCount: number }): Promise<ReplicaPool> {
     const { portable } = o.engine;
     if (!portable) throw new Error(`engine '${o.engine.name}' cannot run on worker threads`);
-    const R = o.states.length;
+    const R = o.replicas;
     const per = Math.ceil(R / Math.max(1, Math.min(o.threads, R)));
     const blocks = Array.from({ length: Math.ceil(R / per) }, (_, w) => Array.from({ length: Math.min(R, (w + 1) * per) - w * per }, (_, i) => w * per + i));
     const url = new URL('./replica-worker.ts', import.meta.url);
     const started = await Promise.allSettled(blocks.map(() => WorkerRpc.start<ReplicaRequestBody>(url, { marker: REPLICA_WORKER_MARKER })));
     const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const pool = new ReplicaPool(workers, blocks, (m) => portable.call(o.engine, m), o.weights, o.slotCount);
-    try {
-      const failed = started.find((s) => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      await pool.all((w) => ({ type: 'states', states: blocks[w]!.map((r) => o.states[r]!) }));
-    } catch (err) {
-      await pool.close();
-      throw err;
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((w) => w.close()));
+      throw failed.reason;
     }
-    return pool;
+    return new ReplicaPool(workers, blocks, (m) => portable.call(o.engine, m), o.weights, o.slotCount);
+  }
+
+  /** Gives each worker its block of `states` (copied); before any plan. */
+  async setStates(states: readonly ReplicaState[]): Promise<void> {
+    await this.all((w) => ({ type: 'states', states: this.blocks[w]!.map((r) => states[r]!) }));
   }
 
   async plan(step: TrainStep): Promise<PlanHandle> {

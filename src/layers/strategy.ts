@@ -9,7 +9,8 @@
  *
  * Host threads: `threads` says how many host threads simulate the cores (1: the main
  * thread; more: worker threads, each holding a contiguous block of replicas, see
- * ./replica-pool.ts). The results, weights, losses and simulated cycles do not depend on it.
+ * ./replica-pool.ts; 'auto': workers once the steps prove long, see ./replica-host.ts).
+ * The results, weights, losses and simulated cycles do not depend on it.
  *
  * Imports tpu (collectives, link config), ./errors.
  */
@@ -22,15 +23,18 @@ export interface Strategy {
   readonly name: string;
   /** Cores (replicas). */
   readonly replicas: number;
-  /** Host threads that simulate the replicas during fit (1 = the main thread). */
+  /** Most host threads that simulate the replicas during fit (1 = the main thread only). */
   readonly threads: number;
+  /** Start worker threads only once a main-thread step takes `autoThreadsStepSeconds` (./replica-host.ts). */
+  readonly autoThreads: boolean;
+  readonly autoThreadsStepSeconds: number;
   /** Sums per-replica buffers in place (all end equal); returns the simulated seconds. */
   allReduce(buffers: readonly Float32Array[]): number;
 }
 
 /** One core, no collectives. */
 export function defaultStrategy(): Strategy {
-  return { name: 'one core', replicas: 1, threads: 1, allReduce: () => 0 };
+  return { name: 'one core', replicas: 1, threads: 1, autoThreads: false, autoThreadsStepSeconds: 0, allReduce: () => 0 };
 }
 
 /** Options of `tpuStrategy`. */
@@ -40,16 +44,20 @@ export interface TpuStrategyArgs {
   /** Interconnect link; default TPU v2's. */
   readonly link?: LinkConfig;
   /**
-   * Host threads simulating the cores during fit: 1 runs them on the main thread, more
-   * start that many worker threads (at most one per core). Default `defaultThreads(cores)`.
+   * Host threads simulating the cores during fit: 1 runs them on the main thread; N > 1
+   * starts N worker threads (at most one per core) when fit starts; 'auto' (the default)
+   * starts `defaultThreads(cores)` workers once a step on the main thread proves long
+   * enough to repay their start-up (./replica-host.ts).
    */
-  readonly threads?: number;
+  readonly threads?: number | 'auto';
+  /** With threads 'auto': the host seconds of a main-thread step that start the workers. Default 0.25. */
+  readonly autoThreadsStepSeconds?: number;
 }
 
-/**
- * The default host thread count for `cores` simulated cores: 1 (the main thread).
- * NOTE: measured on a 2-core host, worker threads ... (see the report in the module doc).
- */
+/** Default `autoThreadsStepSeconds`: worker start-up (about a second) is repaid within a few such steps. */
+export const AUTO_THREADS_STEP_SECONDS = 0.25;
+
+/** The thread count 'auto' grows to: one per host CPU, at most one per core. */
 export function defaultThreads(cores: number): number {
   return Math.max(1, Math.min(cores, availableParallelism()));
 }
@@ -59,12 +67,17 @@ export function tpuStrategy(a: TpuStrategyArgs = {}): Strategy {
   const cores = a.cores ?? 8;
   if (!Number.isSafeInteger(cores) || cores < 1) throw new LayerConfigError(`tpuStrategy cores must be a positive integer, got ${cores}`);
   const link = a.link ?? DEFAULT_LINK_CONFIG;
-  const threads = a.threads ?? defaultThreads(cores);
-  if (!Number.isSafeInteger(threads) || threads < 1) throw new LayerConfigError(`tpuStrategy threads must be a positive integer, got ${threads}`);
+  const auto = (a.threads ?? 'auto') === 'auto';
+  const stepSeconds = a.autoThreadsStepSeconds ?? AUTO_THREADS_STEP_SECONDS;
+  if (!(stepSeconds >= 0)) throw new LayerConfigError(`tpuStrategy autoThreadsStepSeconds must be a number >= 0, got ${stepSeconds}`);
+  const threads = auto ? defaultThreads(cores) : (a.threads as number);
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new LayerConfigError(`tpuStrategy threads must be a positive integer or 'auto', got ${String(a.threads)}`);
   return {
     name: `tpu x${cores}`,
     replicas: cores,
     threads: Math.min(threads, cores),
+    autoThreads: auto,
+    autoThreadsStepSeconds: stepSeconds,
     allReduce: (buffers) => (cores === 1 ? 0 : allReduce(buffers, [cores], link).seconds),
   };
 }

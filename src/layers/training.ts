@@ -5,13 +5,13 @@
  * `evaluate`, `predict`. Each step runs through an Engine (./engine.ts) and, under a
  * strategy, on every replica with an all-reduce between gradient and update (./step.ts).
  * The replicas run on the main thread, or during fit on the strategy's worker threads
- * (./replica-pool.ts), with the same bits either way; with workers, the model's weights
+ * (./replica-host.ts), with the same bits either way; with workers, the model's weights
  * are brought back at the end of each epoch and of fit.
  * `stepsPerEpoch` is honoured (the dataset is re-iterated when it runs out). A NaN or
  * infinite loss stops fit with the epoch and step.
  *
  * Imports mxu/config (precision), xla (module type), ./step, ./engine, ./losses,
- * ./optimizers, ./strategy, ./replicas, ./replica-pool, ./errors, ./random, ./model (type).
+ * ./optimizers, ./strategy, ./replicas, ./replica-host, ./errors, ./random, ./model (type).
  */
 import type { Precision } from '../mxu/config.ts';
 import type { HloModule } from '../xla/index.ts';
@@ -24,8 +24,8 @@ import { optimizerOf, type Optimizer } from './optimizers.ts';
 import { SeededRandom, mixSeed } from './random.ts';
 import { compileEvalStep, compilePredictStep, compileTrainStep, type TrainStep } from './step.ts';
 import { defaultStrategy, type Strategy } from './strategy.ts';
-import { LocalReplicas, ReplicaPool, type ReplicaExecutor } from './replica-pool.ts';
-import { shardsOf, type ReplicaState } from './replicas.ts';
+import { ReplicaHost } from './replica-host.ts';
+import { shardsOf } from './replicas.ts';
 import type { Batch, BatchLike } from './batches.ts';
 
 /** Options of `compile`. */
@@ -92,12 +92,8 @@ export class Trainer {
   /** Optimizer steps taken so far. */
   step = 0;
   private readonly cache = new Map<string, TrainStep | HloModule>();
-  /** Host copies of every replica's weights and slots (replica 0's weights are the model's). */
-  private host: ReplicaState[] | undefined;
-  private local: LocalReplicas | undefined;
-  /** The worker threads while a fit holds them (`starting` resolves to it). */
-  private pool: ReplicaPool | undefined;
-  private starting: Promise<ReplicaPool> | undefined;
+  /** The replicas' states and the threads they run on. */
+  private readonly replicas: ReplicaHost;
 
   constructor(
     readonly model: Model,
@@ -111,6 +107,8 @@ export class Trainer {
     this.precision = args.precision ?? 'default';
     this.strategy = args.strategy ?? defaultStrategy();
     this.engine = args.engine ?? tpuEngine();
+    const { replicas, threads, autoThreads: auto, autoThreadsStepSeconds: autoStepSeconds } = this.strategy;
+    this.replicas = new ReplicaHost({ model, engine: this.engine, replicas, threads, auto, autoStepSeconds, slotCount: this.optimizer.slots.length });
   }
 
   private cached<T extends TrainStep | HloModule>(key: string, make: () => T): T {
@@ -132,72 +130,40 @@ export class Trainer {
     return `${kind}|${batch}|${this.model.inputShape.join(',')}|${mask}|${this.precision}`;
   }
 
-  private hostStates(): ReplicaState[] {
-    this.host ??= Array.from({ length: this.strategy.replicas }, (_, r) => ({
-      weights: this.model.weights.map((w) => (r === 0 ? w.value! : w.value!.slice())),
-      slots: this.model.weights.map(() => []),
-    }));
-    return this.host;
-  }
-
-  /** Where the replicas run: the worker pool while fit holds one, else this thread. */
-  private async executor(): Promise<ReplicaExecutor> {
-    if (this.starting) return await this.starting;
-    return (this.local ??= new LocalReplicas(this.hostStates(), this.engine, this.model.weights, this.optimizer.slots.length));
-  }
-
-  /** Weight values of replica r (copies made on first use, from the model's; updated at epoch ends while on worker threads). */
+  /** Weight values of replica r (copies made on first use, from the model's; refreshed at epoch ends while on worker threads). */
   replica(r: number): Map<LayerWeight, Float32Array> {
-    const st = this.hostStates()[r]!;
+    const st = this.replicas.states()[r]!;
     return new Map(this.model.weights.map((w, i) => [w, st.weights[i]!]));
   }
 
-  /** Host threads simulating the replicas now (more than 1 only while a fit holds workers). */
+  /** Host threads simulating the replicas now (more than 1 only inside a fit). */
   get threads(): number {
-    return this.pool?.threads ?? 1;
+    return this.replicas.threads;
   }
 
-  /**
-   * Starts moving the replicas to worker threads when the strategy asks for more than one
-   * thread and the engine can run there; resolves when the workers are ready. Fit calls it
-   * without waiting (compiling the first step overlaps the workers' start-up); the first
-   * step waits. `endThreads` must follow.
-   */
-  startThreads(): Promise<void> {
-    const threads = Math.min(this.strategy.threads, this.strategy.replicas);
-    if (!this.starting && threads > 1 && this.engine.portable) {
-      const o = { states: this.hostStates(), threads, engine: this.engine, weights: this.model.weights, slotCount: this.optimizer.slots.length };
-      this.starting = ReplicaPool.start(o).then((p) => (this.pool = p));
-      this.starting.catch(() => undefined); // reported where it is awaited
-    }
-    return this.starting ? this.starting.then(() => undefined) : Promise.resolve();
+  /** True once a fit's worker threads are ready (they take over at the next step). */
+  get workersReady(): boolean {
+    return this.replicas.workersReady;
   }
 
-  /** Copies the workers' weights and slots to the host and the model (no-op without workers). */
-  async syncThreads(): Promise<void> {
-    if (!this.starting) return;
-    this.host = await (await this.starting).states();
-    this.local = undefined;
-    this.publish();
+  /** The most host threads that ran steps in the last (or current) fit. */
+  get threadsUsed(): number {
+    return this.replicas.threadsUsed;
   }
 
-  /** Syncs (when `sync`) and stops the workers; a no-op without them. */
-  async endThreads(sync: boolean): Promise<void> {
-    const starting = this.starting;
-    if (!starting) return;
-    try {
-      if (sync) await this.syncThreads();
-    } finally {
-      this.starting = undefined;
-      this.pool = undefined;
-      await starting.then((p) => p.close(), () => undefined);
-    }
+  /** Fit starts (./fit.ts): worker threads start now when the strategy fixes their number. */
+  beginFit(): void {
+    this.replicas.beginFit();
   }
 
-  /** The model's weights are replica 0's. */
-  private publish(): void {
-    const w0 = this.hostStates()[0]!.weights;
-    this.model.weights.forEach((w, i) => (w.value = w0[i]!));
+  /** Brings the replicas' weights back from worker threads to the model (fit: every epoch end). */
+  syncThreads(): Promise<void> {
+    return this.replicas.sync();
+  }
+
+  /** Fit ends: syncs (when `sync`) and stops the worker threads. */
+  endFit(sync: boolean): Promise<void> {
+    return this.replicas.endFit(sync);
   }
 
   /** One optimizer step on a global batch; returns loss, correct count and device seconds. */
@@ -207,7 +173,8 @@ export class Trainer {
     const per = batch.size / R;
     const spec = { model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R };
     const step = this.cached(this.key('train', per), () => compileTrainStep(spec));
-    const ex = await this.executor();
+    const ex = await this.replicas.executor();
+    const started = performance.now();
     const h = await ex.plan(step);
     const noise = new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next();
     const g = await ex.grad(h, shardsOf(batch.x, batch.y, R), noise);
@@ -216,7 +183,8 @@ export class Trainer {
     const rate = this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch));
     const updated = await ex.update(h, rate);
     if (step.trainable.length + step.states.length > 0) deviceSeconds += updated[0]!;
-    if (!this.starting) this.publish();
+    if (!this.replicas.onWorkers) this.replicas.publish();
+    this.replicas.noteStep((performance.now() - started) / 1000);
     this.step++;
     const loss = g.loss.reduce((a, l) => a + l, 0) / R;
     const correct = g.correct.reduce((a, c) => a + c, 0);
@@ -228,7 +196,7 @@ export class Trainer {
     const R = batch.size % this.strategy.replicas === 0 ? this.strategy.replicas : 1;
     const per = batch.size / R;
     const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per }));
-    const r = await (await this.executor()).evaluate(m, shardsOf(batch.x, batch.y, R));
+    const r = await (await this.replicas.executor()).evaluate(m, shardsOf(batch.x, batch.y, R));
     const loss = r.loss.reduce((a, l) => a + l / R, 0);
     const correct = r.correct.reduce((a, c) => a + c, 0);
     return { loss, correct, deviceSeconds: Math.max(...r.seconds) }; // the cores run their shards at once
@@ -242,8 +210,7 @@ export class Trainer {
 
   /** Drops replica copies and slots whose weights were replaced (after loading weights). */
   resetState(): void {
-    this.host = undefined;
-    this.local = undefined;
+    this.replicas.reset();
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LayerConfigError, adam, batchNormalization, conv2d, dense, dropout, globalAveragePooling2d, sequential, tpuStrategy, type Model } from '../../src/layers/index.ts';
+import { LayerConfigError, adam, defaultThreads, batchNormalization, conv2d, dense, dropout, globalAveragePooling2d, sequential, tpuStrategy, type Model } from '../../src/layers/index.ts';
 
 /** n seeded 6x6x2 images of 3 classes (class = brightest channel pattern, with noise). */
 function images(n: number, seed: number) {
@@ -29,7 +29,7 @@ function net(): Model {
 
 const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 
-async function train(threads: number) {
+async function train(threads: number | 'auto') {
   const m = net();
   m.compile({ optimizer: adam({ learningRate: 0.02 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], strategy: tpuStrategy({ cores: 8, threads }) });
   const data = [images(16, 1), images(16, 2), images(16, 3)];
@@ -41,13 +41,18 @@ async function train(threads: number) {
     weights: m.weights.map((w) => bitsOf(w.value!)),
     replicas: Array.from({ length: 8 }, (_, r) => m.weights.map((w) => bitsOf(t.replica(r).get(w)!))),
     threadsAfter: t.threads,
+    threadsUsed: t.threadsUsed,
     step: t.step,
   };
 }
 
+let reference: ReturnType<typeof train> | undefined;
+/** The main-thread run every other run must equal (trained once). */
+const mainThread = () => (reference ??= train(1));
+
 describe('fit on worker threads', () => {
   it('gives the same weights, losses, metrics and simulated time for 1, 2 and 3 host threads', async () => {
-    const one = await train(1);
+    const one = await mainThread();
     expect(one.step).toBe(6);
     for (let r = 1; r < 8; r++) expect(one.replicas[r]).toEqual(one.replicas[0]);
     for (const threads of [2, 3]) {
@@ -58,8 +63,31 @@ describe('fit on worker threads', () => {
       expect(got.h.deviceSeconds).toEqual(one.h.deviceSeconds);
       expect(got.h.steps).toEqual(one.h.steps);
       expect(got.threadsAfter).toBe(1); // the workers are gone when fit returns
+      expect(got.threadsUsed).toBe(threads);
     }
     expect(one.h.history.loss[1]!).toBeLessThan(one.h.history.loss[0]!);
+  });
+
+  it("'auto' keeps a tiny model on the main thread, and a switch to workers mid-fit changes no bit", async () => {
+    const one = await mainThread();
+    const tiny = await train('auto');
+    expect(tiny.threadsUsed).toBe(1); // its steps take milliseconds: never worth a worker
+    expect(tiny.weights).toEqual(one.weights);
+    // every step counts as long: workers start after step 1; the data waits for them before step 2
+    const workers = defaultThreads(8); // one per host CPU
+    const m = net();
+    m.compile({ optimizer: adam({ learningRate: 0.02 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], strategy: tpuStrategy({ cores: 8, threads: 'auto', autoThreadsStepSeconds: 0 }) });
+    async function* data() {
+      for (let i = 0; i < 3; i++) {
+        if (i === 1 && workers > 1) for (let waited = 0; !m.trainer!.workersReady && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        yield images(16, i + 1);
+      }
+    }
+    const h = await m.fit({ [Symbol.asyncIterator]: data }, { epochs: 2, validationData: [images(16, 9), images(12, 10)] });
+    expect(m.trainer!.threadsUsed).toBe(workers);
+    expect(m.weights.map((w) => bitsOf(w.value!))).toEqual(one.weights);
+    expect(h.history).toEqual(one.h.history);
+    expect(h.deviceSeconds).toEqual(one.h.deviceSeconds);
   });
 
   it('stops its workers when fit throws, and keeps the weights of the last finished step', async () => {
@@ -73,9 +101,9 @@ describe('fit on worker threads', () => {
     expect(m.weights.map((w) => bitsOf(w.value!))).toEqual(ref.weights.map((w) => bitsOf(w.value!)));
   });
 
-  it('rejects a thread count that is not a positive integer', () => {
+  it('rejects a thread count that is not a positive integer or auto', () => {
     for (const threads of [0, -1, 1.5, Number.NaN]) expect(() => tpuStrategy({ cores: 8, threads })).toThrow(LayerConfigError);
-    expect(() => tpuStrategy({ cores: 8, threads: 0 })).toThrow(/tpuStrategy threads must be a positive integer, got 0/);
+    expect(() => tpuStrategy({ cores: 8, threads: 0 })).toThrow(/tpuStrategy threads must be a positive integer or 'auto', got 0/);
     expect(tpuStrategy({ cores: 4, threads: 16 }).threads).toBe(4); // never more threads than cores
   });
 });
