@@ -10,6 +10,9 @@
  * plain JavaScript (no TypeScript loader in the worker: it starts in tens of milliseconds
  * and costs a few MiB). Invariant: a helper only ever calls `matmulChunks` with the
  * arguments it was sent; a trap sets the block's failure flag and wakes the waiter.
+ * NOTE: a helper thread that dies inside a chunk (killed, out of memory) would leave that
+ * chunk unfinished and its pass waiting; helpers are only terminated by `close()`, which runs
+ * between passes (a pass is synchronous), when no chunk is held.
  */
 import { Worker } from 'node:worker_threads';
 
