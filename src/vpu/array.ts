@@ -208,13 +208,10 @@ export function fromBf16(bits: Uint16Array, config: VpuConfig = DEFAULT_VPU_CONF
 export function broadcastRows(row: Float32Array, rows: number, config: VpuConfig = DEFAULT_VPU_CONFIG, into?: Float32Array): VpuResult<Float32Array> {
   if (!Number.isSafeInteger(rows) || rows < 1) throw new VpuShapeError(`vpu broadcast: rows must be a positive integer, got ${rows}`);
   const out = output('broadcast', into, rows * row.length);
-  const c = row.length;
-  if (c >= 64) {
-    for (let r = 0; r < rows; r++) out.set(row, r * c);
-  } else {
-    // NOTE: short rows copy element by element: a set() call per row costs more than the row.
-    for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < c; j++, o++) out[o] = row[j]!;
-  }
+  // One row, then copies of what is already written, doubling: log2(R) memmoves, no per-row call.
+  const total = out.length;
+  out.set(row, 0);
+  for (let done = row.length; done < total; done *= 2) out.copyWithin(done, 0, Math.min(done, total - done));
   return { out, cycles: broadcastCycles(rows, row.length, config) };
 }
 
