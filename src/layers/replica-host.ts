@@ -87,6 +87,9 @@ export class ReplicaHost {
 
   /** Where the next step runs (moving the replicas to the workers when they are ready, or must be waited for). */
   async executor(): Promise<ReplicaExecutor> {
+    // NOTE: steps on this thread are synchronous work between microtasks; without a turn of
+    // the event loop the workers' "ready" messages would wait until fit ends.
+    if (this.starting && !this.pool && this.o.auto) await new Promise((resolve) => setImmediate(resolve));
     if (this.starting && (this.onPool || this.pool || !this.o.auto)) {
       const pool = await this.starting;
       if (!this.onPool) {
