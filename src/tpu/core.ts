@@ -26,6 +26,9 @@ export interface CoreOptions {
   readonly id?: number;
 }
 
+/** Programs that passed verifyProgram. */
+const verified = new WeakSet<Program>();
+
 /** One TensorCore. */
 export class TensorCore implements CoreContext {
   readonly config: TensorCoreConfig;
@@ -44,9 +47,16 @@ export class TensorCore implements CoreContext {
     this.vmem = new Memory('vmem', this.config.vmemBytes, `core ${this.id}`);
   }
 
-  /** Verifies a program and allocates its buffers, replacing any previous program's. */
+  /**
+   * Verifies a program (once per program object: programs are immutable plain data, and a
+   * board loads the same one into every core) and allocates its buffers, replacing any
+   * previous program's.
+   */
   load(program: Program): void {
-    verifyProgram(program);
+    if (!verified.has(program)) {
+      verifyProgram(program);
+      verified.add(program);
+    }
     this.unload();
     try {
       for (const b of program.buffers) {
