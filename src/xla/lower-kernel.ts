@@ -158,6 +158,9 @@ export function bodyOp(e: Emitter, instr: HloInstruction, get: (id: number) => K
 /** Root elements per chunk of a chunked kernel (a power of two: 64 KiB of f32). */
 export const CHUNK_VALUES = 2 ** 14;
 
+/** Root elements per chunk of a chunked elementwise kernel (128 KiB of f32). */
+export const ELEMENTWISE_CHUNK_VALUES = 2 ** 15;
+
 /** Vector-memory values one kernel may hold at once before it is chunked (1 MiB of f32). */
 export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;
 
@@ -275,7 +278,11 @@ function chunkedKernel(e: Emitter, job: ChunkJob): void {
   // One chunk length for every kernel (a power of two when the alignment allows), so
   // kernels share their scratch buffers; the budget only caps it.
   const cap = Math.max(1, Math.floor((job.budget - wholeValues) / Math.max(perRoot, 1e-9)));
-  const len = g * Math.max(1, Math.floor(Math.min(CHUNK_VALUES, cap) / g));
+  // a kernel whose chunked values all have the root's size (elementwise ops) runs in longer
+  // chunks: its buffers all have the chunk's size, so one pool size serves every such kernel
+  const uniform = [...plan.mode].every(([id, m]) => m === 'whole' || sizeOf(shapeOf(id).dims) === n);
+  const want = uniform ? 2 ** Math.floor(Math.log2(Math.max(1, Math.min(ELEMENTWISE_CHUNK_VALUES, cap)))) : Math.min(CHUNK_VALUES, cap);
+  const len = g * Math.max(1, Math.floor(want / g));
   // NOTE: the last chunk overlaps the one before (recomputing identical values) so that it
   // has the same length: no odd-sized buffers.
   const starts: number[] = [];
