@@ -1,7 +1,8 @@
 /**
  * @module vpu/reduce
  * Reductions (sum, max, min) of whole arrays on the VPU, with the summation order that
- * defines their bits, and their cycle counts. Imports bfloat16 (addF32), ./config, ./ops.
+ * defines their bits, and their cycle counts. Imports bfloat16 (addF32), ./config, ./ops,
+ * ./wasm (the axis-0 row fold in SIMD; same bits).
  *
  * ## Layout and order (this comment is the spec; test/vpu/reduce.test.ts checks it)
  * A 2-D array x[R, C] (row-major) is tiled into vregs of S sublanes x L lanes (8 x 128):
@@ -24,6 +25,7 @@
 import { addF32 } from '../bfloat16/index.ts';
 import { DEFAULT_VPU_CONFIG, type VpuConfig } from './config.ts';
 import { opCycles } from './ops.ts';
+import { WASM_MIN_VALUES, vpuWasm } from './wasm.ts';
 
 /** What a reduction computes. */
 export type ReduceKind = 'sum' | 'max' | 'min';
@@ -86,9 +88,11 @@ export function reduceCycles(
 /**
  * Axis 0, row by row: accumulator (s, col) folds rows s, s+S, s+2S, ... in increasing order,
  * exactly the documented per-sublane fold, but reading x contiguously. Specialised per kind
- * so the combine is inlined.
+ * so the combine is inlined; big arrays go to the same fold in WASM SIMD (./wasm.ts).
  */
 function foldRows(x: Float32Array, rows: number, cols: number, kind: ReduceKind, acc: Float32Array, S: number): void {
+  const wasm = x.length >= WASM_MIN_VALUES ? vpuWasm() : null;
+  if (wasm) return wasm.foldRows(kind, x, { rows, cols, identity: REDUCE_IDENTITY[kind] }, acc);
   const add = addF32;
   acc.fill(REDUCE_IDENTITY[kind]);
   for (let r = 0; r < rows; r++) {

@@ -14,6 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BinaryOp, CompareOp } from './ops.ts';
+import type { ReduceKind } from './reduce.ts';
 
 /** The compiled kernels' file, relative to the repository root. */
 export const VPU_WASM_PATH = 'build/wasm/vpu-kernels.wasm';
@@ -27,6 +28,7 @@ interface Exports {
   binary(op: number, a: number, b: number, out: number, n: number, mode: number, s: number): void;
   compare(op: number, a: number, b: number, out: number, n: number, mode: number, s: number): void;
   select(mask: number, a: number, b: number, out: number, n: number, mode: number, sa: number, sb: number): void;
+  foldRows(kind: number, x: number, rows: number, cols: number, acc: number, sublanes: number, identity: number): void;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -35,6 +37,7 @@ interface WasmApi {
 
 const BINARY_CODES: { readonly [K in BinaryOp]: number } = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 const COMPARE_CODES: { readonly [K in CompareOp]: number } = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 };
+const REDUCE_CODES: { readonly [K in ReduceKind]: number } = { sum: 0, max: 1, min: 2 };
 const PAGE_BYTES = 65536;
 
 /** An f32 array, or a scalar already rounded to f32. */
@@ -54,13 +57,23 @@ export class VpuWasm {
   /** Byte offsets of `slots` arrays of n values (each padded to 16 bytes), growing memory if needed. */
   private layout(slots: number, n: number): number[] {
     const stride = Math.ceil(n / 4) * 16;
-    const end = this.base + slots * stride;
+    return this.reserve(Array.from({ length: slots }, () => stride));
+  }
+
+  /** Consecutive 16-byte aligned regions of the given byte sizes, growing memory if needed. */
+  private reserve(bytes: readonly number[]): number[] {
+    const offsets: number[] = [];
+    let end = this.base;
+    for (const b of bytes) {
+      offsets.push(end);
+      end += Math.ceil(b / 16) * 16;
+    }
     const have = this.ex.memory.buffer.byteLength;
     if (end > have) {
       this.ex.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
       this.heap = new Float32Array(this.ex.memory.buffer); // the old view is detached
     }
-    return Array.from({ length: slots }, (_, i) => this.base + i * stride);
+    return offsets;
   }
 
   private put(x: F32Operand, at: number): void {
@@ -100,6 +113,18 @@ export class VpuWasm {
     const mode = (typeof a === 'number' ? 1 : 0) | (typeof b === 'number' ? 2 : 0);
     this.ex.select(pm, pa, pb, po, out.length, mode, typeof a === 'number' ? a : 0, typeof b === 'number' ? b : 0);
     this.take(po, out);
+  }
+
+  /**
+   * acc[S, C] = the per-sublane fold of x[R, C] (see ./wasm/kernels.ts `foldRows`), for
+   * ./reduce.ts axis 0; `acc` has S * C values.
+   */
+  foldRows(kind: ReduceKind, x: Float32Array, shape: { readonly rows: number; readonly cols: number; readonly identity: number }, acc: Float32Array): void {
+    const { rows, cols } = shape;
+    const [px, pa] = this.reserve([4 * x.length, 4 * acc.length]) as [number, number];
+    this.put(x, px);
+    this.ex.foldRows(REDUCE_CODES[kind], px, rows, cols, pa, acc.length / cols, shape.identity);
+    this.take(pa, acc);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BINARY_OPS, COMPARE_OPS } from '../../src/vpu/index.ts';
+import { BINARY_OPS, COMPARE_OPS, REDUCE_FNS, REDUCE_IDENTITY, type ReduceKind } from '../../src/vpu/index.ts';
 import { BINARY_KERNELS, COMPARE_KERNELS, COMPARE_SCALAR_KERNELS, FLIPPED, selectKernel } from '../../src/vpu/kernels.ts';
 import { vpuWasm } from '../../src/vpu/wasm.ts';
 
@@ -75,6 +75,25 @@ describe.skipIf(!wasm)('WASM VPU kernels equal the JS loops (skipped when build/
         }
       }),
       { seed: 33, numRuns: 60 },
+    );
+  });
+  it('foldRows: the per-sublane fold of reduce axis 0, every kind, any column count', () => {
+    const shape = fc.record({ rows: fc.integer({ min: 1, max: 40 }), cols: fc.integer({ min: 1, max: 70 }) });
+    fc.assert(
+      fc.property(
+        shape.chain((sh) => fc.tuple(fc.constant(sh), arrayOf(sh.rows * sh.cols))),
+        ([{ rows, cols }, x]) => {
+          for (const kind of ['sum', 'max', 'min'] as ReduceKind[]) {
+            const S = 8;
+            const want = new Float32Array(S * cols).fill(REDUCE_IDENTITY[kind]);
+            for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[(r % S) * cols + c] = REDUCE_FNS[kind](want[(r % S) * cols + c]!, x[r * cols + c]!);
+            const got = new Float32Array(S * cols);
+            w.foldRows(kind, x, { rows, cols, identity: REDUCE_IDENTITY[kind] }, got);
+            expect(bits(got)).toEqual(bits(want));
+          }
+        },
+      ),
+      { seed: 34, numRuns: 60 },
     );
   });
   it('grows its memory for a large call and keeps working for small ones after', () => {

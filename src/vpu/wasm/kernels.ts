@@ -2,7 +2,7 @@
  * @module vpu/wasm/kernels
  * The VPU's hottest elementwise ops in WebAssembly SIMD (AssemblyScript, built by
  * scripts/build-wasm.mjs into build/wasm/vpu-kernels.wasm): binary arithmetic, comparisons
- * into f32 masks, and select. Loaded by ../wasm.ts, which copies operands into linear memory
+ * into f32 masks, select, and the row fold of an axis-0 reduction. Loaded by ../wasm.ts, which copies operands into linear memory
  * and the result out; the JS loops of ../kernels.ts are the reference and the fallback.
  *
  * Imports nothing. Never allocates. Every array holds `n` f32 values at a 16-byte aligned
@@ -120,6 +120,35 @@ export function select(mask: usize, a: usize, b: usize, out: usize, n: i32, mode
     const x = mode & 1 ? va : v128.load(pa);
     const y = mode & 2 ? vb : v128.load(pb);
     v128.store(po, v128.bitselect(x, y, m));
+  }
+}
+
+/**
+ * The per-sublane fold of ../reduce.ts axis 0: acc[S, C] starts at the identity `id`, then
+ * for r = 0, 1, ...: acc[r % S, c] = f(acc[r % S, c], x[r, c]) with f = add (kind 0), max (1)
+ * or min (2). Vectorised across c only, so each accumulator sees exactly the scalar order; the
+ * last cols % 4 columns of a row go one at a time (a vector would spill into the next
+ * sublane's accumulators). Addresses need no alignment here.
+ */
+export function foldRows(kind: i32, x: usize, rows: i32, cols: i32, acc: usize, S: i32, id: f32): void {
+  const total = S * cols;
+  for (let i = 0; i < total; i++) store<f32>(acc + (<usize>i << 2), id);
+  const vecEnd = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const pa = acc + (<usize>((r % S) * cols) << 2);
+    const px = x + (<usize>(r * cols) << 2);
+    for (let c = 0; c < vecEnd; c += 4) {
+      const o = <usize>c << 2;
+      const u = v128.load(pa + o);
+      const v = v128.load(px + o);
+      v128.store(pa + o, kind == 0 ? f32x4.add(u, v) : kind == 1 ? f32x4.max(u, v) : f32x4.min(u, v));
+    }
+    for (let c = vecEnd; c < cols; c++) {
+      const o = <usize>c << 2;
+      const u = load<f32>(pa + o);
+      const v = load<f32>(px + o);
+      store<f32>(pa + o, kind == 0 ? u + v : kind == 1 ? max<f32>(u, v) : min<f32>(u, v));
+    }
   }
 }
 
