@@ -19,6 +19,9 @@ import { sizeOf, stridesOf } from './ops/index.ts';
 /** Values above which an HBM transpose goes through vector memory a block of rows at a time. */
 export const TRANSPOSE_CHUNK_VALUES = 2 ** 14;
 
+/** How much bigger than asked a reused HBM buffer may be. */
+export const HBM_FIT = 4;
+
 /** An instruction before its dependencies are known. */
 export type Pending = Instruction extends infer I ? (I extends Instruction ? Omit<I, 'deps'> : never) : never;
 
@@ -41,7 +44,8 @@ export class Emitter {
   private readonly memoryOf = new Map<string, BufferDecl>();
   private readonly lastWriter = new Map<string, number>();
   private readonly readers = new Map<string, number[]>();
-  private readonly free = new Map<string, string[]>();
+  private readonly free = new Map<MemoryKind, Map<number, string[]>>();
+  private readonly logical = new Map<string, number>();
   private readonly pooled = new Set<string>();
   private readonly fills = new Map<string, string>();
   private counter = 0;
@@ -54,20 +58,28 @@ export class Emitter {
     return name;
   }
 
-  /** Size of a declared buffer. */
+  /** Values a buffer holds now: its size, or for a pooled HBM buffer the size asked by its current user. */
   size(name: string): number {
-    return this.memoryOf.get(name)!.values;
+    return this.logical.get(name) ?? this.memoryOf.get(name)!.values;
   }
 
   /**
    * A scratch buffer of `values` values in vector memory (or HBM), reused after `release`:
-   * the pool hands a released buffer of the same size and memory back out.
+   * the pool hands a released buffer of the same size and memory back out. In HBM, unless
+   * `exact`, it may hand out the smallest free buffer of up to HBM_FIT times the size (every
+   * HBM access is a DMA with explicit lengths, so the rest of the buffer is never touched).
    */
-  acquire(values: number, memory: MemoryKind = 'vmem'): string {
-    const list = this.free.get(`${memory}${values}`);
-    if (list && list.length > 0) return list.pop()!;
-    const name = this.declare(`${memory}${this.counter++}_${values}`, memory, values);
+  acquire(values: number, memory: MemoryKind = 'vmem', exact = memory === 'vmem'): string {
+    const sizes = this.free.get(memory) ?? new Map<number, string[]>();
+    this.free.set(memory, sizes);
+    let fit = values;
+    if (!exact && !(sizes.get(values)?.length)) {
+      for (const [size, list] of sizes) if (list.length > 0 && size > values && size <= HBM_FIT * values && (fit === values || size < fit)) fit = size;
+    }
+    const list = sizes.get(fit);
+    const name = list && list.length > 0 ? list.pop()! : this.declare(`${memory}${this.counter++}_${values}`, memory, values);
     this.pooled.add(name);
+    this.logical.set(name, values);
     return name;
   }
 
@@ -76,10 +88,11 @@ export class Emitter {
     for (const n of new Set(names)) {
       const d = this.memoryOf.get(n);
       if (!d || !this.pooled.has(n)) continue;
-      const key = `${d.memory}${d.values}`;
-      const list = this.free.get(key) ?? [];
+      const sizes = this.free.get(d.memory) ?? new Map<number, string[]>();
+      this.free.set(d.memory, sizes);
+      const list = sizes.get(d.values) ?? [];
       if (!list.includes(n)) list.push(n);
-      this.free.set(key, list);
+      sizes.set(d.values, list);
     }
   }
 
@@ -212,9 +225,9 @@ export class Emitter {
     return true;
   }
 
-  /** Copies a whole buffer (same size) with one DMA. */
+  /** Copies a whole value (the smaller of the two buffers' current sizes) with one DMA. */
   copyAll(src: string, dst: string): void {
-    this.emit({ kind: 'dma', src, dst });
+    this.emit({ kind: 'dma', src, dst, values: Math.min(this.size(src), this.size(dst)) });
   }
 
   /**

@@ -33,9 +33,9 @@ export interface LowerContext {
   readonly budget: number;
 }
 
-/** Declares the HBM buffer of an instruction's value. */
-export const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext): string => {
-  const name = e.acquire(sizeOf(instr.shape.dims), 'hbm');
+/** The HBM buffer of an instruction's value, from the pool (`exact`: of exactly its size). */
+export const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext, exact = false): string => {
+  const name = e.acquire(sizeOf(instr.shape.dims), 'hbm', exact);
   ctx.buf.set(instr.id, name);
   return name;
 };

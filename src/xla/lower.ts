@@ -168,7 +168,7 @@ function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
       return;
     }
     case 'all-reduce': {
-      const out = dst(e, instr, ctx);
+      const out = dst(e, instr, ctx, true); // the collective reduces the whole buffer
       e.copyAll(x, out);
       e.emit({ kind: 'all-reduce', buffer: out });
       return;
@@ -229,6 +229,15 @@ const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
   },
 };
 
+/** The buffer itself when its size is its value's, else an exact copy (the host reads outputs whole). */
+function exactBuffer(e: Emitter, buf: string): string {
+  const declared = e.buffers.find((b) => b.name === buf)!.values;
+  if (declared === e.size(buf)) return buf;
+  const out = e.acquire(e.size(buf), 'hbm', true);
+  e.copyAll(buf, out);
+  return out;
+}
+
 /** Index of the last instruction reading each value; outputs live to the end (Infinity). */
 function lastUses(m: HloModule): Map<number, number> {
   const last = new Map<number, number>();
@@ -262,7 +271,7 @@ export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
   return {
     program: { buffers: e.buffers, instructions: e.instructions },
     params,
-    outputs: module.entry.outputs.map((o) => ctx.buf.get(o)!),
+    outputs: module.entry.outputs.map((o) => exactBuffer(e, ctx.buf.get(o)!)),
     initial: e.initial,
     owners: e.owners,
   };
