@@ -40,7 +40,7 @@ export interface AdvanceReply {
 }
 
 /** A reply of any worker served by `serveRequests`: ok with a value, or the error's message. */
-export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly userFacing: boolean });
+export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly userFacing: boolean; readonly stack?: string });
 
 /**
  * The request loop of a worker thread (the other end of ./parallel-board.ts's `WorkerRpc`):
@@ -54,7 +54,8 @@ export function serveRequests<Req extends { readonly id: number }>(port: Message
       port.postMessage({ id: req.id, ok: true, value: handle(req) } satisfies WorkerReply);
     } catch (err) {
       const userFacing = (err as { userFacing?: unknown } | null)?.userFacing === true;
-      port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err), userFacing } satisfies WorkerReply);
+      const message = err instanceof Error ? err.message : String(err);
+      port.postMessage({ id: req.id, ok: false, message, userFacing, ...(err instanceof Error && err.stack ? { stack: err.stack } : {}) } satisfies WorkerReply);
     }
   });
   port.postMessage({ ready: true });

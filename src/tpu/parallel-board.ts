@@ -34,14 +34,16 @@ function bootstrapSource(url: URL): string {
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
 }
 
-/** An error raised on a worker, re-thrown here with its message (and one-line flag). */
+/** An error raised on a worker, re-thrown here with its message, one-line flag and the worker's stack. */
 class WorkerError extends Error {
   override readonly name = 'WorkerError';
   constructor(
     message: string,
     readonly userFacing: boolean,
+    workerStack?: string,
   ) {
     super(message);
+    if (workerStack) this.stack = `${workerStack}\n    (on a worker thread)`;
   }
 }
 
@@ -99,7 +101,7 @@ export class WorkerRpc<Req extends { readonly type: string }> {
     if (!p) return;
     this.pending.delete(reply.id);
     if (reply.ok) p.resolve(reply.value);
-    else p.reject(new WorkerError(reply.message, reply.userFacing));
+    else p.reject(new WorkerError(reply.message, reply.userFacing, reply.stack));
   }
 
   private failAll(err: Error): void {
