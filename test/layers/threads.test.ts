@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LayerConfigError, adam, defaultThreads, batchNormalization, conv2d, dense, dropout, globalAveragePooling2d, sequential, tpuStrategy, type Model } from '../../src/layers/index.ts';
+import { LayerConfigError, adam, defaultThreads, interpreterEngine, batchNormalization, conv2d, dense, dropout, globalAveragePooling2d, sequential, tpuStrategy, type Model } from '../../src/layers/index.ts';
 
 /** n seeded 6x6x2 images of 3 classes (class = brightest channel pattern, with noise). */
 function images(n: number, seed: number) {
@@ -88,6 +88,18 @@ describe('fit on worker threads', () => {
     expect(m.weights.map((w) => bitsOf(w.value!))).toEqual(one.weights);
     expect(h.history).toEqual(one.h.history);
     expect(h.deviceSeconds).toEqual(one.h.deviceSeconds);
+  });
+
+  it('runs the reference interpreter engine on workers too, with the same bits', async () => {
+    const run = async (threads: number) => {
+      const m = net();
+      m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', engine: interpreterEngine(), strategy: tpuStrategy({ cores: 8, threads }) });
+      const h = await m.fit([images(16, 1), images(16, 2)], { epochs: 1 });
+      return { weights: m.weights.map((w) => bitsOf(w.value!)), h: h.history, device: h.deviceSeconds, used: m.trainer!.threadsUsed };
+    };
+    const [one, two] = [await run(1), await run(2)];
+    expect(two.used).toBe(2);
+    expect({ ...two, used: 1 }).toEqual(one);
   });
 
   it('stops its workers when fit throws, and keeps the weights of the last finished step', async () => {
