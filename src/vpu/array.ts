@@ -255,8 +255,12 @@ export function transpose(
   if (x.length !== rows * cols) throw new VpuShapeError(`vpu transpose: array has ${x.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`);
   const out = output('transpose', shape.out, x.length);
   if (out === x) throw new VpuShapeError('vpu transpose: out must not be the input');
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  const wasm = x.length >= WASM_MIN_VALUES ? vpuWasm() : null;
+  if (wasm) wasm.transpose(x, rows, cols, out);
+  else {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+    }
   }
   return { out, cycles: transposeCycles(rows, cols, config) };
 }

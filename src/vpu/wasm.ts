@@ -29,6 +29,7 @@ interface Exports {
   compare(op: number, a: number, b: number, out: number, n: number, mode: number, s: number): void;
   select(mask: number, a: number, b: number, out: number, n: number, mode: number, sa: number, sb: number): void;
   foldRows(kind: number, x: number, rows: number, cols: number, acc: number, sublanes: number, identity: number): void;
+  transpose(x: number, rows: number, cols: number, out: number): void;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -125,6 +126,14 @@ export class VpuWasm {
     this.put(x, px);
     this.ex.foldRows(REDUCE_CODES[kind], px, rows, cols, pa, acc.length / cols, shape.identity);
     this.take(pa, acc);
+  }
+
+  /** out[C, R] = x[R, C] (bit patterns moved as they are). */
+  transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    const [px, po] = this.layout(2, x.length) as [number, number];
+    this.put(x, px);
+    this.ex.transpose(px, rows, cols, po);
+    this.take(po, out);
   }
 }
 

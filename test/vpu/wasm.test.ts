@@ -96,6 +96,22 @@ describe.skipIf(!wasm)('WASM VPU kernels equal the JS loops (skipped when build/
       { seed: 34, numRuns: 60 },
     );
   });
+  it('transpose: element (r, c) lands at (c, r), any shape (blocks of 16 with ragged edges)', () => {
+    const shape = fc.record({ rows: fc.integer({ min: 1, max: 70 }), cols: fc.integer({ min: 1, max: 70 }) });
+    fc.assert(
+      fc.property(
+        shape.chain((sh) => fc.tuple(fc.constant(sh), arrayOf(sh.rows * sh.cols))),
+        ([{ rows, cols }, x]) => {
+          const got = new Float32Array(x.length);
+          w.transpose(x, rows, cols, got);
+          const want = new Float32Array(x.length);
+          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[c * rows + r] = x[r * cols + c]!;
+          expect(bits(got)).toEqual(bits(want));
+        },
+      ),
+      { seed: 35, numRuns: 60 },
+    );
+  });
   it('grows its memory for a large call and keeps working for small ones after', () => {
     const n = 300_000;
     const a = Float32Array.from({ length: n }, (_, i) => i);
