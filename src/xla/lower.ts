@@ -30,7 +30,7 @@
  */
 import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
-import type { Program } from '../tpu/program.ts';
+import { accesses, type Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { tileable, tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
@@ -268,11 +268,14 @@ export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
     }
   });
   checkVmem(e, options.vmemBytes ?? DEFAULT_CORE_CONFIG.vmemBytes);
+  const outputs = module.entry.outputs.map((o) => exactBuffer(e, ctx.buf.get(o)!));
+  // constants no instruction reads (fills that kernels use as scalars) are not loaded at all
+  const used = new Set([...params, ...outputs, ...e.instructions.flatMap((i) => [...accesses(i).reads, ...accesses(i).writes])]);
   return {
-    program: { buffers: e.buffers, instructions: e.instructions },
+    program: { buffers: e.buffers.filter((b) => used.has(b.name)), instructions: e.instructions },
     params,
-    outputs: module.entry.outputs.map((o) => exactBuffer(e, ctx.buf.get(o)!)),
-    initial: e.initial,
+    outputs,
+    initial: new Map([...e.initial].filter(([name]) => used.has(name))),
     owners: e.owners,
   };
 }
