@@ -3,7 +3,10 @@
  * The lowering's program writer: declares buffers, appends TensorCore instructions with
  * their dependencies computed from the buffers they touch (read-after-write,
  * write-after-write and write-after-read, so the program verifier never sees a race),
- * keeps a pool of vector-memory scratch buffers, and emits the two data-movement idioms
+ * keeps pools of scratch buffers (vector memory: exact sizes, since VPU and MXU operands
+ * must match their buffers; HBM: best fit up to HBM_FIT times the size, every HBM access
+ * being a DMA of explicit length; reuse is race-free because deps follow buffer names),
+ * shares fill constants, and emits the two data-movement idioms
  * everything else is built from: strided copies (DMAs of 2-D runs) and transposes (an XLU
  * transpose of a 2-D view, then a strided copy).
  *
