@@ -59,10 +59,11 @@ export class ReplicaHost {
     return this.host;
   }
 
-  /** Drops the host copies (the model's weights were replaced). */
+  /** Drops the host copies (the model's weights were replaced); workers get the new ones at the next step. */
   reset(): void {
     this.host = undefined;
     this.local = undefined;
+    this.onPool = false;
   }
 
   /** True while the replicas live on worker threads (the model's weights lag until `sync`). */
