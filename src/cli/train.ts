@@ -118,7 +118,7 @@ export function registerTrain(program: Command): void {
     .option('--validation-steps <n>', 'validation batches per epoch (default: one pass)')
     .option('--count <n>', 'synthetic images in the training set', '64')
     .option('--cores <n>', 'TensorCores (data parallel, all-reduced gradients)', '1')
-    .option('--threads <n|auto>', `host threads simulating the cores: 1 = the main thread, N = N worker threads (at most --cores), auto = ${defaultThreadsHelp()} workers once a step proves long enough; results are the same for any count`, 'auto')
+    .option('--threads <n|auto>', `host threads simulating the cores: 1 = the main thread, N = N worker threads (at most --cores), auto = up to ${defaultThreadsHelp()} workers once a step proves long enough, if that many CPUs are idle; results are the same for any count`, 'auto')
     .option('--optimizer <name>', `optimizer: ${Object.keys(OPTIMIZERS).join(' | ')}`, 'adam')
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)')
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')

@@ -21,7 +21,7 @@ export { formatShape, type LayerShape } from './shape.ts';
 export { EPSILON, LOSSES, categoricalCrossentropy, sparseCategoricalCrossentropy, type Loss } from './losses.ts';
 export { OPTIMIZERS, adam, momentum, rmsprop, sgd, type AdamArgs, type Optimizer, type RmspropArgs, type SgdArgs } from './optimizers.ts';
 export { exponentialDecay, perEpoch, rampUpDecay, type ExponentialDecayArgs, type Schedule } from './schedules.ts';
-export { AUTO_THREADS_STEP_SECONDS, defaultStrategy, defaultThreads, tpuStrategy, type Strategy, type TpuStrategyArgs } from './strategy.ts';
+export { AUTO_THREADS_STEP_SECONDS, defaultStrategy, defaultThreads, spareHostThreads, tpuStrategy, type Strategy, type TpuStrategyArgs } from './strategy.ts';
 export { interpreterEngine, predictedSeconds, tpuEngine, type Engine, type EngineRun } from './engine.ts';
 export { Trainer, learningRateScheduler, type Callback, type CompileArgs, type FitArgs, type History, type Logs } from './training.ts';
 export type { Batch, BatchLike } from './batches.ts';

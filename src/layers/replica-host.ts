@@ -8,9 +8,12 @@
  * - `threads: N` (N > 1): the workers start when fit starts (while the first step compiles)
  *   and every step runs on them;
  * - `threads: 'auto'` (the default): steps run on the calling thread until one takes at
- *   least the strategy's `autoThreadsStepSeconds` (0.25 s by default) of host time; then the workers start in the
- *   background, and the first step after they are ready moves the replicas there. Tiny
- *   models never pay the workers' start-up (about a second); big ones soon run in parallel.
+ *   least the strategy's `autoThreadsStepSeconds` (0.25 s by default) of host time; then, if
+ *   the host has at least 2 idle CPUs (`spareThreads`), workers start in the background,
+ *   and the first step after they are ready moves the replicas there. Tiny models never pay
+ *   the workers' start-up (about a second); big ones on an idle host soon run in parallel;
+ *   on a host busy with other work, where workers would only split this process's share
+ *   of the CPUs, everything stays on the main thread.
  * Either way the bits are the same (./replica-pool.ts), so the switch is invisible in the
  * results. While the replicas are on workers, the host copies and the model's weights are
  * refreshed by `sync` (fit calls it at every epoch end) and when fit ends.
@@ -35,6 +38,8 @@ export interface ReplicaHostOptions {
   readonly auto: boolean;
   /** With `auto`: the host seconds of a main-thread step that start the workers. */
   readonly autoStepSeconds: number;
+  /** With `auto`: host threads that could run now (fewer than 2: stay on the calling thread). */
+  readonly spareThreads: () => number;
 }
 
 /** The replicas of one trainer and where they run. */
@@ -142,7 +147,7 @@ export class ReplicaHost {
   }
 
   private start(): void {
-    const threads = Math.min(this.o.threads, this.o.replicas);
+    const threads = Math.min(this.o.threads, this.o.replicas, this.o.auto ? this.o.spareThreads() : Infinity);
     if (this.starting || threads < 2 || !this.o.engine.portable) return;
     const o = { replicas: this.o.replicas, threads, engine: this.o.engine, weights: this.o.model.weights, slotCount: this.o.slotCount };
     this.starting = ReplicaPool.start(o).then((p) => (this.pool = p));

@@ -14,7 +14,7 @@
  *
  * Imports tpu (collectives, link config), ./errors.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_LINK_CONFIG, allReduce, type LinkConfig } from '../tpu/index.ts';
 import { LayerConfigError } from './errors.ts';
 
@@ -28,13 +28,15 @@ export interface Strategy {
   /** Start worker threads only once a main-thread step takes `autoThreadsStepSeconds` (./replica-host.ts). */
   readonly autoThreads: boolean;
   readonly autoThreadsStepSeconds: number;
+  /** With `autoThreads`: how many host threads could run now (idle CPUs); fewer than 2 keeps the main thread. */
+  spareThreads(): number;
   /** Sums per-replica buffers in place (all end equal); returns the simulated seconds. */
   allReduce(buffers: readonly Float32Array[]): number;
 }
 
 /** One core, no collectives. */
 export function defaultStrategy(): Strategy {
-  return { name: 'one core', replicas: 1, threads: 1, autoThreads: false, autoThreadsStepSeconds: 0, allReduce: () => 0 };
+  return { name: 'one core', replicas: 1, threads: 1, autoThreads: false, autoThreadsStepSeconds: 0, spareThreads: () => 1, allReduce: () => 0 };
 }
 
 /** Options of `tpuStrategy`. */
@@ -46,8 +48,9 @@ export interface TpuStrategyArgs {
   /**
    * Host threads simulating the cores during fit: 1 runs them on the main thread; N > 1
    * starts N worker threads (at most one per core) when fit starts; 'auto' (the default)
-   * starts `defaultThreads(cores)` workers once a step on the main thread proves long
-   * enough to repay their start-up (./replica-host.ts).
+   * starts workers once a step on the main thread proves long enough to repay their
+   * start-up, as many as there are idle CPUs (`spareHostThreads`, at most
+   * `defaultThreads(cores)`), and none when fewer than 2 are idle (./replica-host.ts).
    */
   readonly threads?: number | 'auto';
   /** With threads 'auto': the host seconds of a main-thread step that start the workers. Default 0.25. */
@@ -57,9 +60,23 @@ export interface TpuStrategyArgs {
 /** Default `autoThreadsStepSeconds`: worker start-up (about a second) is repaid within a few such steps. */
 export const AUTO_THREADS_STEP_SECONDS = 0.25;
 
-/** The thread count 'auto' grows to: one per host CPU, at most one per core. */
+/** The most threads 'auto' grows to: one per host CPU, at most one per core. */
 export function defaultThreads(cores: number): number {
   return Math.max(1, Math.min(cores, availableParallelism()));
+}
+
+/**
+ * Host threads this process could run now: the CPUs minus the 1-minute load average, plus
+ * the main thread's own CPU (it is in the load and gives its CPU to the workers).
+ * NOTE: on a host shared with other busy processes workers only split this process's share
+ * of the CPUs and add their start-up, so 'auto' stays on the main thread there (measured on
+ * a 2-CPU host with two other busy processes: 5.2-5.7 s per epoch on the main thread,
+ * 6.9-7.3 s on 2 workers; on the idle host 2 workers halve the epoch).
+ */
+export function spareHostThreads(): number {
+  const cpus = availableParallelism();
+  const load = loadavg()[0] ?? 0; // 0 where the OS has no load average (Windows): assume idle
+  return Math.max(1, Math.min(cpus, Math.floor(cpus - load + 1)));
 }
 
 /** Data parallelism over `cores` TensorCores with ring all-reduce. */
@@ -78,6 +95,7 @@ export function tpuStrategy(a: TpuStrategyArgs = {}): Strategy {
     threads: Math.min(threads, cores),
     autoThreads: auto,
     autoThreadsStepSeconds: stepSeconds,
+    spareThreads: spareHostThreads,
     allReduce: (buffers) => (cores === 1 ? 0 : allReduce(buffers, [cores], link).seconds),
   };
 }

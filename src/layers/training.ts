@@ -108,7 +108,8 @@ export class Trainer {
     this.strategy = args.strategy ?? defaultStrategy();
     this.engine = args.engine ?? tpuEngine();
     const { replicas, threads, autoThreads: auto, autoThreadsStepSeconds: autoStepSeconds } = this.strategy;
-    this.replicas = new ReplicaHost({ model, engine: this.engine, replicas, threads, auto, autoStepSeconds, slotCount: this.optimizer.slots.length });
+    const spareThreads = () => this.strategy.spareThreads();
+    this.replicas = new ReplicaHost({ model, engine: this.engine, replicas, threads, auto, autoStepSeconds, spareThreads, slotCount: this.optimizer.slots.length });
   }
 
   private cached<T extends TrainStep | HloModule>(key: string, make: () => T): T {
