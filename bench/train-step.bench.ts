@@ -5,7 +5,7 @@
  * model's training step in TensorFlow.js on its 'cpu' and 'wasm' backends (real f32 math,
  * no simulation: the yardstick the simulator's overhead is judged by).
  *
- *   npx tsx bench/train-step.bench.ts [--image-size 64] [--batch 8] [--steps 3]
+ *   npx tsx bench/train-step.bench.ts [--image-size 64] [--batch 8] [--steps 3] [--no-peers]
  *
  * The tpusim step is the whole compiled step on one core (grad module + update module, Adam,
  * sparse categorical cross-entropy): the median of `--steps` steps after a first step that
@@ -120,7 +120,8 @@ const runs: [string, () => Promise<Row>][] = [
   ['peer: tfjs-layers, cpu backend', () => quietly(() => tfjsRow('cpu'))],
   ['peer: tfjs-layers, wasm backend', () => quietly(() => tfjsRow('wasm'))],
 ];
-for (const [name, run] of runs) {
+const peers = !process.argv.includes('--no-peers');
+for (const [name, run] of peers ? runs : runs.slice(0, 1)) {
   try {
     rows.push(await run());
   } catch (err) {
