@@ -97,7 +97,7 @@ export class TensorCore implements CoreContext {
 
   /** A copy of a buffer's values. */
   read(name: string): Float32Array {
-    return Float32Array.from(this.data(name));
+    return this.data(name).slice();
   }
 
   /** Starts a run of the loaded program (the board steps it; `run` runs it alone). */
