@@ -68,10 +68,12 @@ export function defaultThreads(cores: number): number {
 /**
  * Host threads this process could run now: the CPUs minus the 1-minute load average, plus
  * the main thread's own CPU (it is in the load and gives its CPU to the workers).
- * NOTE: on a host shared with other busy processes workers only split this process's share
- * of the CPUs and add their start-up, so 'auto' stays on the main thread there (measured on
- * a 2-CPU host with two other busy processes: 5.2-5.7 s per epoch on the main thread,
- * 6.9-7.3 s on 2 workers; on the idle host 2 workers halve the epoch).
+ * NOTE: on a host shared with other busy processes workers mostly split this process's
+ * share of the CPUs and add their start-up (about 1 CPU-second each: boot, JIT, WASM
+ * compile), so 'auto' stays on the main thread there. Measured (squeeze-fast 32 px, batch
+ * 64 over 8 cores, 2-CPU host, load 4-5 from other sessions): one-epoch runs 5.2-8.3 s on
+ * the main thread, 6.9-10.6 s on 2 workers; steady epochs 4.1-5.9 s vs 3.5-3.6 s, the
+ * work split evenly (3.6 CPU-s on the main thread, 1.7 + 1.7 on the workers).
  */
 export function spareHostThreads(): number {
   const cpus = availableParallelism();
