@@ -141,10 +141,10 @@ function executeMove(instr: Instruction, core: CoreContext): void {
       result = reduce(instr.op, x, { rows: instr.rows, cols: instr.cols, axis: instr.axis, config, ...(out ? { out } : {}) }).out;
       break;
     case 'vpu-broadcast':
-      result = broadcastRows(x, instr.rows, config, out).out;
+      result = broadcastRows(x, instr.rows, { config, ...(out ? { out } : {}) }).out;
       break;
     case 'vpu-broadcast-col':
-      result = broadcastCols(x, instr.cols, config, out).out;
+      result = broadcastCols(x, instr.cols, { config, ...(out ? { out } : {}) }).out;
       break;
     case 'vpu-transpose':
       result = transpose(x, { rows: instr.rows, cols: instr.cols, config, ...(out ? { out } : {}) }).out;

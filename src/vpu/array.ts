@@ -40,8 +40,9 @@ export interface VpuOptions {
   /** The vector unit. Default: TPU v2. */
   readonly config?: VpuConfig;
   /**
-   * Where to write the result (elementwise ops only; may be one of the inputs: each value is
-   * read before it is written). Default: a fresh array.
+   * Where to write the result; its length must be the result's. Elementwise ops (unary,
+   * binary, compareMask, selectMask) may write over an input: each value is read before it is
+   * written. Default: a fresh array.
    */
   readonly out?: Float32Array;
 }
@@ -202,12 +203,13 @@ export function fromBf16(bits: Uint16Array, config: VpuConfig = DEFAULT_VPU_CONF
 
 /**
  * Repeats a row row[C] into out[R, C] (bias add = binary('add', x, broadcastRows(b, R))),
- * written into `into` when given (its length checked), else into a fresh array.
+ * written into `options.out` when given (its length checked), else into a fresh array.
  * @example broadcastRows(new Float32Array([1, 2]), 2).out // [1, 2, 1, 2]
  */
-export function broadcastRows(row: Float32Array, rows: number, config: VpuConfig = DEFAULT_VPU_CONFIG, into?: Float32Array): VpuResult<Float32Array> {
+export function broadcastRows(row: Float32Array, rows: number, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
   if (!Number.isSafeInteger(rows) || rows < 1) throw new VpuShapeError(`vpu broadcast: rows must be a positive integer, got ${rows}`);
-  const out = output('broadcast', into, rows * row.length);
+  const out = output('broadcast', options.out, rows * row.length);
   // One row, then copies of what is already written, doubling: log2(R) memmoves, no per-row call.
   const total = out.length;
   out.set(row, 0);
@@ -224,12 +226,13 @@ export function broadcastCycles(rows: number, cols: number, config: VpuConfig = 
 /**
  * Repeats each value of col[R] across `cols` columns: out[R, C] (softmax's x - rowmax(x)).
  * Cost: one op per output vreg (a lane reduction's rotate tree already leaves the row's value
- * in every lane, so spreading it is a plain copy). Written into `into` when given.
+ * in every lane, so spreading it is a plain copy). Written into `options.out` when given.
  * @example broadcastCols(new Float32Array([1, 2]), 2).out // [1, 1, 2, 2]
  */
-export function broadcastCols(col: Float32Array, cols: number, config: VpuConfig = DEFAULT_VPU_CONFIG, into?: Float32Array): VpuResult<Float32Array> {
+export function broadcastCols(col: Float32Array, cols: number, options: VpuOptions = {}): VpuResult<Float32Array> {
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
   if (!Number.isSafeInteger(cols) || cols < 1) throw new VpuShapeError(`vpu broadcast: cols must be a positive integer, got ${cols}`);
-  const out = output('broadcast', into, col.length * cols);
+  const out = output('broadcast', options.out, col.length * cols);
   for (let r = 0; r < col.length; r++) out.fill(col[r]!, r * cols, (r + 1) * cols);
   return { out, cycles: broadcastCycles(col.length, cols, config) };
 }

@@ -118,9 +118,9 @@ describe('results written into a given out equal fresh results', () => {
         }
         const row = x.subarray(0, cols);
         const into = new Float32Array(rows * cols);
-        expect(bits(broadcastRows(row, rows, undefined, into).out)).toEqual(bits(broadcastRows(row, rows).out));
+        expect(bits(broadcastRows(row, rows, { out: into }).out)).toEqual(bits(broadcastRows(row, rows).out));
         const col = x.subarray(0, rows);
-        expect(bits(broadcastCols(col, cols, undefined, into).out)).toEqual(bits(broadcastCols(col, cols).out));
+        expect(bits(broadcastCols(col, cols, { out: into }).out)).toEqual(bits(broadcastCols(col, cols).out));
         const t = new Float32Array(rows * cols);
         expect(bits(transpose(x, { rows, cols, out: t }).out)).toEqual(bits(transpose(x, { rows, cols }).out));
       }),
@@ -131,6 +131,6 @@ describe('results written into a given out equal fresh results', () => {
     const x = new Float32Array(6);
     expect(() => reduce('sum', x, { rows: 2, cols: 3, axis: 0, out: new Float32Array(2) })).toThrow(/vpu reduce: out/);
     expect(() => transpose(x, { rows: 2, cols: 3, out: x })).toThrow(/vpu transpose/);
-    expect(() => broadcastRows(x, 2, undefined, new Float32Array(5))).toThrow(/vpu broadcast/);
+    expect(() => broadcastRows(x, 2, { out: new Float32Array(5) })).toThrow(/vpu broadcast/);
   });
 });
