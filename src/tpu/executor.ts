@@ -11,6 +11,13 @@
  * instructions in order. The program's time is the last end.
  * Data is computed in program order, which is a valid order because deps point backwards
  * and the verifier rejects races between units.
+ *
+ * ## Host speed (same bits and cycles as computing each op into a fresh array)
+ * VPU results are written straight into their destination buffers (masks are f32 1 / 0 in
+ * vector memory, so compare and select need no conversion); big elementwise ops run in the
+ * VPU's WASM SIMD kernels (vpu/wasm.ts). A DMA whose rows are back to back is one copy.
+ * Each instruction's unit, name and cycles are computed once per (program, core).
+ * What remains is mostly DMA: memory-bandwidth bound, one pass over the bytes it moves.
  */
 import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, compareMask, reduce, reduceCycles, selectMask, transpose, transposeCycles, unary, type Operand } from '../vpu/index.ts';
 import type { TensorCoreConfig } from './config.ts';
