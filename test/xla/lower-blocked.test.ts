@@ -82,7 +82,7 @@ describe('blocked pooling', () => {
 });
 
 describe('blocked reductions', () => {
-  it('reduce over rows (a bias gradient: one transposed column at a time) and over columns keeps every bit', () => {
+  it('reduce over rows (a bias gradient: a tall column at a time) and over columns keeps every bit', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
         const r = new Rng(seed);
