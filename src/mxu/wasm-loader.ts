@@ -35,7 +35,10 @@ interface WasmMemory {
 /** A compiled module (opaque). */
 export type WasmModule = object;
 interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
+  Module: (new (bytes: Uint8Array) => WasmModule) & {
+    imports(module: WasmModule): { module: string; name: string }[];
+    exports(module: WasmModule): { name: string }[];
+  };
   Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
 }
@@ -250,14 +253,25 @@ export function loadKernelModule(path: string): WasmModule {
   // code only on a later call: a single big matmul would run entirely on baseline code, 2-4x
   // slower. So the kernel is compiled with the optimising tier straight away.
   setV8Flags('--no-liftoff --no-wasm-lazy-compilation');
+  let module: WasmModule;
   try {
-    return new wasmApi.Module(readFileSync(path));
+    module = new wasmApi.Module(readFileSync(path));
   } catch (err) {
     throw new WasmKernelError(`${path} is not a valid kernel (${(err as Error).message}): run \`npm run build:wasm\``);
   } finally {
     setV8Flags('--liftoff --wasm-lazy-compilation');
   }
+  // NOTE: a kernel built from older sources would link and silently skip the entry rounding.
+  const imports = wasmApi.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+  const exports = new Set(wasmApi.Module.exports(module).map((e) => e.name));
+  if (!imports.includes('env.memory') || !REQUIRED_EXPORTS.every((name) => exports.has(name))) {
+    throw new WasmKernelError(`${path} was built from older sources (no shared memory or missing exports): run \`npm run build:wasm\``);
+  }
+  return module;
 }
+
+/** Exports the loader calls; checked when the module is loaded. */
+const REQUIRED_EXPORTS = ['heapBase', 'packA', 'packB', 'matmul', 'matmulChunks', 'canonicalizeNaNs', 'compactRows'];
 
 /** Sets V8 flags if this runtime still allows it (a speed hint only: never fatal). */
 function setV8Flags(flags: string): void {

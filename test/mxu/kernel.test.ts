@@ -3,6 +3,9 @@
  * bit, on random shapes, fold depths and values, special values included.
  */
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mxuConfig } from '../../src/mxu/config.ts';
 import { mxuCycles } from '../../src/mxu/cycles.ts';
@@ -76,6 +79,17 @@ describe('matmulFast, default precision', () => {
   it('says how to rebuild a missing kernel file', () => {
     expect(() => loadKernelModule('/nonexistent/mxu-kernel.wasm')).toThrow(WasmKernelError);
     expect(() => loadKernelModule('/nonexistent/mxu-kernel.wasm')).toThrow(/npm run build:wasm/);
+  });
+
+  it('refuses a valid module that is not this kernel (e.g. built from older sources)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tpusim-mxu-'));
+    const file = join(dir, 'mxu-kernel.wasm');
+    writeFileSync(file, new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])); // an empty module
+    try {
+      expect(() => loadKernelModule(file)).toThrow(/older sources.*npm run build:wasm/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
