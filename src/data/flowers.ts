@@ -197,6 +197,13 @@ export interface LoadOptions {
   readonly numParallelReads?: number;
   /** Skip and count corrupt records instead of failing. */
   readonly skipCorrupt?: boolean;
+  /**
+   * Seed of a shuffle of the image files' order (class folders only; shards written by
+   * `prepareFlowers` are shuffled already). Folders list class by class, so without it a
+   * bounded shuffle buffer sees one class at a time and training learns nothing. Default:
+   * listing order.
+   */
+  readonly shuffleSeed?: number;
 }
 
 /** A loaded flowers split: the dataset plus what it was made from. */
@@ -231,10 +238,11 @@ export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
   }
   const { classes, files } = await listClassFolders(opts.src);
   const chosen = files.filter((f) => (validation !== undefined ? inSplit(f.name, { want: split, validation }) : split === 'all' || (hashName(f.name) % 100 < 19) === (split === 'validation')));
-  const ds = Dataset.from(chosen);
+  const ordered = opts.shuffleSeed !== undefined ? new Rng(opts.shuffleSeed).shuffle([...chosen]) : chosen;
+  const ds = Dataset.from(ordered);
   const arg = { size };
   const dataset = workers > 0 ? ds.map(workerTransform<FlowerFile, Flower>(TRANSFORMS, 'decodeFlowerFile', arg), { workers }) : ds.map((f) => decodeFlowerFile(f, arg));
-  return { dataset, form: 'folder', classes, sources: chosen.map((f) => f.path) };
+  return { dataset, form: 'folder', classes, sources: ordered.map((f) => f.path) };
 }
 
 /** FNV-1a of a name: a stable 19 % validation split for folders without a split file. */

@@ -94,6 +94,17 @@ describe('flowers loaders', () => {
     expect(new Set([...t.sources, ...v.sources]).size).toBe(10);
   });
 
+  it('a shuffle seed mixes the classes of a folder listing (same order for the same seed)', async () => {
+    const listed = await loadFlowers({ src: photos, split: 'all', size: 8, workers: 0 });
+    const labels = (set: { dataset: { toArray(): Promise<{ label: number }[]> } }) => set.dataset.toArray().then((xs) => xs.map((x) => x.label));
+    expect(await labels(listed)).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    const a = await loadFlowers({ src: photos, split: 'all', size: 8, workers: 0, shuffleSeed: 7 });
+    const b = await loadFlowers({ src: photos, split: 'all', size: 8, workers: 0, shuffleSeed: 7 });
+    expect(a.sources).toEqual(b.sources);
+    expect(new Set(a.sources)).toEqual(new Set(listed.sources));
+    expect(await labels(a)).not.toEqual(await labels(listed));
+  });
+
   it('parses split files and reports bad lines and folders as DataError', async () => {
     expect(parseSplitFile('daisy/a.jpg\r\n  roses\\b.jpg \n# c\n')).toEqual(['daisy/a.jpg', 'roses/b.jpg']);
     expect(() => parseSplitFile('ok/a.jpg\nnot-a-path\n', 'S.txt')).toThrow(/S\.txt:2: expected 'class\/file\.jpg'/);
