@@ -104,7 +104,7 @@ export function parseMatmulOptions(opts: MatmulCliOptions) {
   const precision = parseChoice<Precision>(opts.precision, '--precision', PRECISIONS);
   const threads = parsePositiveInt(opts.threads, '--threads');
   const backend = parseChoice<KernelBackend>(opts.backend, '--backend', ['wasm', 'js']);
-  if (backend === 'js' && threads > 1) throw new UsageError('--threads > 1 runs the WASM kernel on workers; drop --backend js');
+  if (backend === 'js' && threads > 1) throw new UsageError('--threads > 1 runs the WASM kernel on helper threads; drop --backend js');
   if (!/^\d+$/.test(opts.seed.trim())) throw new UsageError(`--seed must be a non-negative integer, got '${opts.seed}'`);
   const seed = Number(opts.seed);
   const fromFiles = opts.a !== undefined || opts.b !== undefined;
@@ -231,7 +231,7 @@ export function registerMatmul(program: Command): void {
     .option('--subnormals <mode>', 'bf16 subnormal handling on entry: flush | keep', 'flush')
     .option('--no-overlap', 'run weight folds back to back (SCALE-Sim timing)')
     .option('--stepped', 'also run the cycle-level stepped array and compare its bits and cycles')
-    .option('--threads <T>', 'worker threads for the values', '1')
+    .option('--threads <T>', 'threads computing the values, in all (the caller + T-1 helpers on shared WASM memory; same bits for any T)', '1')
     .option('--backend <b>', 'kernel for the values: wasm (SIMD) | js (plain JavaScript, same bits)', 'wasm')
     .option('--seed <S>', 'seed of the random operands', '1')
     .option('--json', 'print JSON')
