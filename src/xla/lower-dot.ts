@@ -11,12 +11,14 @@
  * The rhs slices of one column block are loaded once when they fit, else per tile (more
  * DMA, which the profile counts: nothing is free).
  *
- * Imports ./lower-emit, ./lower-stream (operand layouts), ./ops (dot plans), mxu/config.
+ * Imports ./lower-emit, ./lower-stream (operand layouts, slice loads, fold accumulation),
+ * ./lower-reduce (block starts), ./ops (dot plans), mxu/config.
  */
 import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
 import type { HloInstruction, Shape } from './hlo.ts';
 import type { Emitter } from './lower-emit.ts';
-import { layoutOf } from './lower-stream.ts';
+import { blockStarts } from './lower-reduce.ts';
+import { accumulateFolds, foldsOf, layoutOf, loadSlice, type Fold } from './lower-stream.ts';
 import { dotPlan } from './ops/linalg.ts';
 
 type Dot = Extract<HloInstruction, { op: 'dot' }>;
@@ -46,57 +48,25 @@ export function tileSizes(p: { m: number; k: number; n: number }, precision: Dot
   return { mb, nb, kt };
 }
 
-/** Starts of `block`-sized blocks of n, the last moved back to end at n. */
-const starts = (n: number, block: number): number[] => {
-  const out: number[] = [];
-  for (let a = 0; a < n; a += block) out.push(Math.min(a, n - block));
-  return out;
-};
-
-/**
- * Loads the slice [o0, o0 + ob) x [k0, k0 + kt) of a matrix stored [K, other] (kStored) or
- * [other, K], as [kt, ob] (kWanted) or [ob, kt]; an XLU transpose when the two disagree.
- */
-function loadSlice(e: Emitter, src: string, s: { other: number; k: number; o0: number; ob: number; k0: number; kt: number; kStored: boolean; kWanted: boolean }): string {
-  const block = e.acquire(s.ob * s.kt);
-  if (s.kStored) e.emit({ kind: 'dma', src, dst: block, srcOffset: s.k0 * s.other + s.o0, values: s.ob, rows: s.kt, srcStride: s.other, dstStride: s.ob });
-  else e.emit({ kind: 'dma', src, dst: block, srcOffset: s.o0 * s.k + s.k0, values: s.kt, rows: s.ob, srcStride: s.k, dstStride: s.kt });
-  if (s.kStored === s.kWanted) return block;
-  const out = e.acquire(s.ob * s.kt);
-  e.emit({ kind: 'vpu-transpose', x: block, out, rows: s.kStored ? s.kt : s.ob, cols: s.kStored ? s.ob : s.kt });
-  e.release(block);
-  return out;
-}
-
 /** Emits the tiled dot of HBM operands into the HBM buffer `out` ([M, N] row-major). */
 export function tiledDot(e: Emitter, dot: Dot, lhs: Operand, rhs: Operand, out: string, budget: number): void {
   const p = dotPlan(lhs.shape.dims, rhs.shape.dims, dot.attrs);
   const precision = dot.attrs.precision;
   const [lStored, rStored] = [layoutOf(p.lhsPerm) === 'swapped', layoutOf(p.rhsPerm) === 'as-is'];
   const { mb, nb, kt } = tileSizes(p, precision, budget);
-  const folds = Array.from({ length: Math.ceil(p.k / kt) }, (_, i) => ({ k0: i * kt, kt: Math.min(kt, p.k - i * kt) }));
+  const folds = foldsOf(p.k, kt);
   const keepRhs = p.k * nb <= budget / 2;
-  for (const n0 of starts(p.n, nb)) {
-    const rhsSlice = (f: { k0: number; kt: number }): string => loadSlice(e, rhs.buf, { other: p.n, k: p.k, o0: n0, ob: nb, ...f, kStored: rStored, kWanted: true });
+  for (const n0 of blockStarts(p.n, nb)) {
+    const rhsSlice = (f: Fold): string => loadSlice(e, rhs.buf, { other: p.n, k: p.k, o0: n0, ob: nb, ...f, kStored: rStored, kWanted: true });
     const kept = keepRhs ? folds.map(rhsSlice) : [];
-    for (const m0 of starts(p.m, mb)) {
-      let acc: string | null = null;
-      folds.forEach((f, i) => {
+    for (const m0 of blockStarts(p.m, mb)) {
+      const acc = accumulateFolds(e, folds, { m: mb, n: nb, precision }, (f, i) => {
         const a = loadSlice(e, lhs.buf, { other: p.m, k: p.k, o0: m0, ob: mb, ...f, kStored: lStored, kWanted: false });
         const b = keepRhs ? kept[i]! : rhsSlice(f);
-        const c = e.acquire(mb * nb);
-        e.emit({ kind: 'matmul', a, b, out: c, shape: { m: mb, k: f.kt, n: nb }, precision });
-        e.release(a, ...(keepRhs ? [] : [b]));
-        if (acc === null) acc = c;
-        else {
-          const next = e.acquire(mb * nb);
-          e.emit({ kind: 'vpu-binary', op: 'add', a: acc, b: c, out: next });
-          e.release(acc, c);
-          acc = next;
-        }
+        return { a, b, done: keepRhs ? [a] : [a, b] };
       });
-      e.emit({ kind: 'dma', src: acc!, dst: out, dstOffset: m0 * p.n + n0, values: nb, rows: mb, srcStride: nb, dstStride: p.n });
-      e.release(acc!);
+      e.emit({ kind: 'dma', src: acc, dst: out, dstOffset: m0 * p.n + n0, values: nb, rows: mb, srcStride: nb, dstStride: p.n });
+      e.release(acc);
     }
     e.release(...kept);
   }

@@ -9,6 +9,9 @@
  * Only for precision 'default': the bf16x3 / bf16x6 modes combine whole passes, which
  * fold-by-fold streaming would reorder.
  *
+ * Also home of what ./lower-dot.ts shares with it: operand layouts, slice loads, fold
+ * accumulation.
+ *
  * Imports ./lower-emit, ./ops (dot plans), mxu/config (array rows).
  */
 import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
@@ -33,43 +36,69 @@ export function streamable(dot: Extract<HloInstruction, { op: 'dot' }>, lhs: Sha
   return p.batch === 1 && p.k > DEFAULT_MXU_CONFIG.rows && layoutOf(p.lhsPerm) !== null && layoutOf(p.rhsPerm) !== null;
 }
 
+/** A block of contraction indices [k0, k0 + kt). */
+export interface Fold {
+  readonly k0: number;
+  readonly kt: number;
+}
+
+/** The folds of a contraction of k indices, kt at a time (the last one shorter). */
+export function foldsOf(k: number, kt: number): Fold[] {
+  return Array.from({ length: Math.ceil(k / kt) }, (_, i) => ({ k0: i * kt, kt: Math.min(kt, k - i * kt) }));
+}
+
 /**
- * Loads the fold [k0, k0 + kt) of a matrix stored [K, other] (kStored) or [other, K], as
- * [kt, other] (kWanted) or [other, kt]; an XLU transpose when the two disagree.
+ * Loads the slice [o0, o0 + ob) x [k0, k0 + kt) of a matrix stored [K, other] (kStored) or
+ * [other, K], as [kt, ob] (kWanted) or [ob, kt]; an XLU transpose when the two disagree.
  */
-function loadFold(e: Emitter, src: string, o: { other: number; k: number; k0: number; kt: number; kStored: boolean; kWanted: boolean }): string {
-  const { other, k, k0, kt } = o;
-  const block = e.acquire(other * kt);
-  if (o.kStored) e.emit({ kind: 'dma', src, dst: block, srcOffset: k0 * other, values: kt * other });
-  else e.emit({ kind: 'dma', src, dst: block, srcOffset: k0, values: kt, rows: other, srcStride: k, dstStride: kt });
-  if (o.kStored === o.kWanted) return block;
-  const out = e.acquire(other * kt);
-  e.emit({ kind: 'vpu-transpose', x: block, out, rows: o.kStored ? kt : other, cols: o.kStored ? other : kt });
+export function loadSlice(e: Emitter, src: string, s: Fold & { other: number; k: number; o0: number; ob: number; kStored: boolean; kWanted: boolean }): string {
+  const block = e.acquire(s.ob * s.kt);
+  if (s.kStored) e.emit({ kind: 'dma', src, dst: block, srcOffset: s.k0 * s.other + s.o0, values: s.ob, rows: s.kt, srcStride: s.other, dstStride: s.ob });
+  else e.emit({ kind: 'dma', src, dst: block, srcOffset: s.o0 * s.k + s.k0, values: s.kt, rows: s.ob, srcStride: s.k, dstStride: s.kt });
+  if (s.kStored === s.kWanted) return block;
+  const out = e.acquire(s.ob * s.kt);
+  e.emit({ kind: 'vpu-transpose', x: block, out, rows: s.kStored ? s.kt : s.ob, cols: s.kStored ? s.ob : s.kt });
   e.release(block);
   return out;
+}
+
+/**
+ * One matmul per fold into an [m, n] result, the partial results added on the VPU in fold
+ * order (the MXU's own order); returns the vector-memory accumulator. `operands` loads a
+ * fold's a: [m, kt] and b: [kt, n] and says which of them to release after the matmul.
+ */
+export function accumulateFolds(
+  e: Emitter,
+  folds: readonly Fold[],
+  shape: { readonly m: number; readonly n: number; readonly precision: Extract<HloInstruction, { op: 'dot' }>['attrs']['precision'] },
+  operands: (f: Fold, i: number) => { a: string; b: string; done: string[] },
+): string {
+  const { m, n, precision } = shape;
+  let acc: string | null = null;
+  folds.forEach((f, i) => {
+    const { a, b, done } = operands(f, i);
+    const c = e.acquire(m * n);
+    e.emit({ kind: 'matmul', a, b, out: c, shape: { m, k: f.kt, n }, precision });
+    e.release(...done);
+    if (acc === null) acc = c;
+    else {
+      const next = e.acquire(m * n);
+      e.emit({ kind: 'vpu-binary', op: 'add', a: acc, b: c, out: next });
+      e.release(acc, c);
+      acc = next;
+    }
+  });
+  return acc!;
 }
 
 /** Emits the streamed dot of HBM buffers `lhs` and `rhs`; returns the vmem accumulator [M, N]. */
 export function streamDot(e: Emitter, dot: Extract<HloInstruction, { op: 'dot' }>, lhs: { buf: string; shape: Shape }, rhs: { buf: string; shape: Shape }): string {
   const p = dotPlan(lhs.shape.dims, rhs.shape.dims, dot.attrs);
   const [ll, rl] = [layoutOf(p.lhsPerm)!, layoutOf(p.rhsPerm)!];
-  const R = DEFAULT_MXU_CONFIG.rows;
-  let acc: string | null = null;
-  for (let k0 = 0; k0 < p.k; k0 += R) {
-    const kt = Math.min(R, p.k - k0);
+  return accumulateFolds(e, foldsOf(p.k, DEFAULT_MXU_CONFIG.rows), { m: p.m, n: p.n, precision: 'default' }, (f) => {
     // the MXU wants a: [M, kt] and b: [kt, N]; lhs is stored [M, K] (as-is) or [K, M]
-    const a = loadFold(e, lhs.buf, { other: p.m, k: p.k, k0, kt, kStored: ll === 'swapped', kWanted: false });
-    const b = loadFold(e, rhs.buf, { other: p.n, k: p.k, k0, kt, kStored: rl === 'as-is', kWanted: true });
-    const c = e.acquire(p.m * p.n);
-    e.emit({ kind: 'matmul', a, b, out: c, shape: { m: p.m, k: kt, n: p.n }, precision: 'default' });
-    if (acc === null) acc = c;
-    else {
-      const next = e.acquire(p.m * p.n);
-      e.emit({ kind: 'vpu-binary', op: 'add', a: acc, b: c, out: next });
-      e.release(acc, c);
-      acc = next;
-    }
-    e.release(a, b);
-  }
-  return acc!;
+    const a = loadSlice(e, lhs.buf, { other: p.m, k: p.k, o0: 0, ob: p.m, ...f, kStored: ll === 'swapped', kWanted: false });
+    const b = loadSlice(e, rhs.buf, { other: p.n, k: p.k, o0: 0, ob: p.n, ...f, kStored: rl === 'as-is', kWanted: true });
+    return { a, b, done: [a, b] };
+  });
 }
