@@ -13,6 +13,7 @@ export { SteppedMxu, checkOperands, runStepped, type ArrayModel, type CycleEvent
 export { folds, mxuCounters, mxuCycles, tilePeriod, tileSchedule, type ClosedFormCounters } from './cycles.ts';
 export { SCALESIM_FIELDS, WEIGHT_BYTES, formatReport, mxuReport, reportFromCounters, type MxuReport } from './report.ts';
 export { randomOperands, renderFrame, renderTrace, traceMatmul, type SystolicTrace, type TraceFrame } from './trace.ts';
+export { checkFeed, feedAddress, gatherFeed, type FeedDigit, type FeedPattern } from './feed.ts';
 export { matmulFast, mxuMatmul, type FastMatmulOptions, type KernelBackend, type MxuMatmulResult } from './kernel.ts';
 export { combinePassResults, matmulWithPrecision, passOperands, type PassFn } from './precision.ts';
 export { MatmulPool, matmulParallel, type PoolMatmulOptions } from './parallel.ts';

@@ -19,6 +19,7 @@ import { canonicalizeNaNs } from './reference.ts';
 /**
  * One MXU pass in JS: operands rounded to bf16 on entry, folds of `config.rows`, NaNs
  * canonicalised. a: [M, K], b: [K, N]; writes c: [M, N] into `out` (fresh if omitted).
+ * With `init`, the accumulators start at its values instead of +0 (./reference.ts, step 4).
  */
 export function jsPass(
   a: Float32Array,
@@ -26,13 +27,15 @@ export function jsPass(
   shape: MatmulShape,
   config: Pick<MxuConfig, 'rows' | 'subnormals'>,
   out: Float32Array = new Float32Array(shape.m * shape.n),
+  init?: Float32Array,
 ): Float32Array {
   const { m, k, n } = shape;
   const ar = roundToBf16Array(a, new Float32Array(m * k), config.subnormals);
   const bt = transpose(roundToBf16Array(b, new Float32Array(k * n), config.subnormals), k, n); // bt: [N, K]
   const acc = new Float32Array(n); // accumulators of one row of C
   for (let i = 0; i < m; i++) {
-    acc.fill(0);
+    if (init) acc.set(init.subarray(i * n, (i + 1) * n));
+    else acc.fill(0);
     for (let k0 = 0; k0 < k; k0 += config.rows) {
       const end = Math.min(k, k0 + config.rows);
       let j = 0;

@@ -9,8 +9,10 @@
  * helper threads (./wasm-loader.ts) and still returns only when C is complete.
  */
 import { MxuConfigError, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
+import { checkFeed, gatherFeed, type FeedPattern } from './feed.ts';
 import { jsPass } from './kernel-js.ts';
 import { matmulWithPrecision } from './precision.ts';
+import { checkAccumulators } from './reference.ts';
 import { mxuReport, type MxuReport } from './report.ts';
 import { wasmKernel } from './wasm-loader.ts';
 
@@ -33,13 +35,20 @@ export interface FastMatmulOptions {
   readonly threads?: number;
   /** Passes with fewer MACs than this stay on one thread (default 2^22; 0: always share). */
   readonly minParallelMacs?: number;
+  /** A is read from `a` through this address pattern instead of as a dense [M, K] (./feed.ts). */
+  readonly feed?: FeedPattern;
+  /** The accumulators' values before the matmul ([M, N]; 'default' precision): C = acc + A . B (./reference.ts, step 4). */
+  readonly acc?: Float32Array;
 }
 
-/** Checks the shape and both operand lengths, naming whatever is wrong (MxuConfigError). */
-export function checkOperandLengths(a: Float32Array, b: Float32Array, shape: MatmulShape): void {
+/** Checks the shape and both operand lengths (or a's feed pattern), naming whatever is wrong (MxuConfigError). */
+export function checkOperandLengths(a: Float32Array, b: Float32Array, shape: MatmulShape, feed?: FeedPattern): void {
   checkShape(shape);
   const { m, k, n } = shape;
-  if (a.length !== m * k) throw new MxuConfigError(`operand a has ${a.length} values; [m, k] = [${m}, ${k}] needs ${m * k}`);
+  if (feed) {
+    const problem = checkFeed(feed, shape, a.length);
+    if (problem) throw new MxuConfigError(`operand a: ${problem}`);
+  } else if (a.length !== m * k) throw new MxuConfigError(`operand a has ${a.length} values; [m, k] = [${m}, ${k}] needs ${m * k}`);
   if (b.length !== k * n) throw new MxuConfigError(`operand b has ${b.length} values; [k, n] = [${k}, ${n}] needs ${k * n}`);
 }
 
@@ -57,17 +66,29 @@ export function checkFoldDepth(rows: number): void {
  * Equivalence promised (and property-tested in test/mxu/kernel.test.ts): for every input —
  * NaN, +-Inf, -0, subnormals, overflowing and underflowing products included — the result
  * has exactly the bits of `referenceMatmul(a, b, shape, { config, precision })`, and so of
- * the stepped array, which is proven equal to the reference. Whatever the backend.
+ * the stepped array, which is proven equal to the reference. Whatever the backend. With a
+ * `feed`, A is `gatherFeed(a, feed, shape)`; with `acc`, the reference's `acc` option.
  * @example matmulFast(new Float32Array([1, 2]), new Float32Array([3, 4]), { m: 1, k: 2, n: 1 }, { config: { rows: 128, subnormals: 'flush' } }) // [11]
  */
 export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape, options: FastMatmulOptions): Float32Array {
-  checkOperandLengths(a, b, shape);
+  const { feed, acc } = options;
+  checkOperandLengths(a, b, shape, feed);
   const { config } = options;
   checkFoldDepth(config.rows);
   const backend = options.backend ?? 'wasm';
+  const precision = options.precision ?? 'default';
+  if (acc) checkAccumulators(acc, shape, precision);
   const threads = options.threads ?? 1;
   if (!Number.isSafeInteger(threads) || threads < 1) throw new MxuConfigError(`threads must be a positive integer, got ${threads}`);
   const wasmOptions = { rows: config.rows, subnormals: config.subnormals, threads, ...(options.minParallelMacs === undefined ? {} : { minParallelMacs: options.minParallelMacs }) };
+  if (backend === 'wasm' && precision === 'default') {
+    // one pass, A gathered through the feed while it is packed (no dense copy of A)
+    const out = new Float32Array(shape.m * shape.n);
+    wasmKernel().pass(a, b, shape, wasmOptions, out, { ...(feed ? { feed } : {}), ...(acc ? { acc } : {}) });
+    return out;
+  }
+  const dense = feed ? gatherFeed(a, feed, shape) : a;
+  if (acc) return jsPass(dense, b, shape, config, undefined, acc);
   const pass =
     backend === 'js'
       ? (x: Float32Array, y: Float32Array) => jsPass(x, y, shape, config)
@@ -76,7 +97,7 @@ export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape,
           wasmKernel().pass(x, y, shape, wasmOptions, out);
           return out;
         };
-  return matmulWithPrecision(a, b, options.precision ?? 'default', config.subnormals, pass);
+  return matmulWithPrecision(dense, b, precision, config.subnormals, pass);
 }
 
 /** Values and timing of one matmul on the MXU. */

@@ -20,6 +20,10 @@
  *    both addends are.
  * 4. The accumulator for (m, n) starts at +0 and adds each fold's s in fold order:
  *      acc = f32(acc + s_0);  acc = f32(acc + s_1); ...
+ *    A matmul may instead continue from accumulators left by an earlier one (`acc`, the
+ *    'default' precision only): acc starts at those values. Cutting a contraction at
+ *    multiples of R into such matmuls gives the bits of the whole one, since the folds and
+ *    their order are unchanged.
  * 5. On the way out, every NaN becomes the canonical quiet NaN 0x7FC00000 (the sign of a
  *    NaN made by Inf - Inf or 0 * Inf differs between x86 and Arm, and between JS and WASM;
  *    canonicalising keeps every implementation bit-identical). So the MXU never returns -0
@@ -36,7 +40,7 @@
  * Then step 5 again on the combined result.
  */
 import { addF32, mulF32, splitArray } from '../bfloat16/index.ts';
-import { PIECES, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
+import { MxuConfigError, PIECES, checkShape, type MatmulShape, type MxuConfig, type Precision } from './config.ts';
 
 /** The canonical quiet NaN every MXU output NaN is turned into. */
 export const CANONICAL_NAN_BITS = 0x7fc00000;
@@ -46,6 +50,11 @@ export interface ReferenceOptions {
   /** The array size matters to numerics only through R, the fold depth. */
   readonly config: Pick<MxuConfig, 'rows' | 'subnormals'>;
   readonly precision?: Precision;
+  /**
+   * The accumulators' values before this matmul (default +0): C = acc + A . B, the folds
+   * added onto them in order. 'default' precision only.
+   */
+  readonly acc?: Float32Array;
 }
 
 /** Replaces every NaN in place by the canonical quiet NaN. */
@@ -62,12 +71,12 @@ export function canonicalizeNaNs(c: Float32Array): Float32Array {
  * One MXU pass on operands that are already bf16 values (steps 2-4; no NaN canonicalising).
  * a: [M, K], b: [K, N], row-major. Returns c: [M, N].
  */
-export function referencePass(a: Float32Array, b: Float32Array, shape: MatmulShape, rows: number): Float32Array {
+export function referencePass(a: Float32Array, b: Float32Array, shape: MatmulShape, rows: number, init?: Float32Array): Float32Array {
   const { m, k, n } = shape;
   const c = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      let acc = 0;
+      let acc = init ? init[i * n + j]! : 0;
       for (let fold = 0; fold * rows < k; fold++) {
         let s = 0;
         const end = Math.min(k, (fold + 1) * rows);
@@ -78,6 +87,12 @@ export function referencePass(a: Float32Array, b: Float32Array, shape: MatmulSha
     }
   }
   return c;
+}
+
+/** Checks the accumulators a matmul continues from (MxuConfigError naming what is wrong). */
+export function checkAccumulators(acc: Float32Array, shape: MatmulShape, precision: Precision): void {
+  if (precision !== 'default') throw new MxuConfigError(`a matmul continues from its accumulators in 'default' precision only, not '${precision}' (its passes combine whole contractions)`);
+  if (acc.length !== shape.m * shape.n) throw new MxuConfigError(`accumulators hold ${acc.length} values; [m, n] = [${shape.m}, ${shape.n}] needs ${shape.m * shape.n}`);
 }
 
 /** Which pieces of A and B each pass multiplies, smallest terms first, hi.hi last. */
@@ -120,6 +135,10 @@ export function referenceMatmul(
   checkShape(shape);
   const { rows, subnormals } = options.config;
   const precision = options.precision ?? 'default';
+  if (options.acc) {
+    checkAccumulators(options.acc, shape, precision);
+    return canonicalizeNaNs(referencePass(splitArray(a, 1, subnormals)[0]!, splitArray(b, 1, subnormals)[0]!, shape, rows, options.acc));
+  }
   const aPieces = splitArray(a, PIECES[precision], subnormals);
   const bPieces = splitArray(b, PIECES[precision], subnormals);
   const passes = PASS_ORDER[precision].map(([pa, pb]) => referencePass(aPieces[pa]!, bPieces[pb]!, shape, rows));

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { SubnormalMode } from '../bfloat16/index.ts';
 import type { MatmulShape } from './config.ts';
+import { feedWords, type FeedPattern } from './feed.ts';
 import { CTL_DONE, CTL_FAILED, KernelHelpers, type ChunkJob } from './worker.ts';
 
 /** The compiled kernel's file, relative to the repository root. */
@@ -48,9 +49,10 @@ interface KernelExports {
   readonly memory: WasmMemory;
   heapBase(): number;
   packA(src: number, dst: number, m: number, k: number, flush: number): void;
+  packAFeed(src: number, dst: number, m: number, k: number, desc: number, table: number, flush: number): void;
   packB(src: number, dst: number, k: number, n: number, flush: number): void;
-  matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number): void;
-  matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number): void;
+  matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, clear: number): void;
+  matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number, clear: number): void;
   canonicalizeNaNs(ptr: number, count: number): void;
   compactRows(c: number, m: number, n: number, ldc: number): void;
 }
@@ -68,6 +70,9 @@ const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 interface Layout {
   /** The 64-byte control block of a threaded pass (see `matmulChunks`). */
   readonly ctl: number;
+  /** A feed pattern's i32 words, and its column address table (K i32s). */
+  readonly feed: number;
+  readonly table: number;
   readonly staging: number;
   readonly packedA: number;
   readonly packedB: number;
@@ -80,17 +85,24 @@ interface Layout {
 
 /**
  * The buffers of one pass. C reuses the staging area (the raw operands are dead once both
- * are packed): less memory, and fewer fresh pages to fault in on a first call.
+ * are packed): less memory, and fewer fresh pages to fault in on a first call. A pass whose
+ * A is read through a feed pattern stages the pattern's source (`aValues` values) instead
+ * of A, plus the pattern's words and a K-entry column address table.
  */
-function layout(base: number, { m, k, n }: MatmulShape): Layout {
+function layout(base: number, { m, k, n }: MatmulShape, aValues = m * k): Layout {
   const cRows = Math.ceil(m / 4) * 4;
   const cCols = Math.ceil(n / 4) * 4;
   const ctl = align64(base);
-  const staging = ctl + 64;
-  const packedA = align64(staging + Math.max(m * k, k * n, cRows * cCols) * 4);
+  const feed = ctl + 64;
+  const table = align64(feed + FEED_WORDS_BYTES);
+  const staging = align64(table + k * 4);
+  const packedA = align64(staging + Math.max(aValues, k * n, cRows * cCols) * 4);
   const packedB = align64(packedA + cRows * k * 4);
-  return { ctl, staging, packedA, packedB, c: staging, end: packedB + k * cCols * 4, cCols, cRows };
+  return { ctl, feed, table, staging, packedA, packedB, c: staging, end: packedB + k * cCols * 4, cCols, cRows };
 }
+
+/** Room for a feed pattern's words (up to 8 digits each way). */
+const FEED_WORDS_BYTES = 4 * (5 + 2 * 16);
 
 /** Options of one pass. */
 export interface WasmPassOptions {
@@ -102,6 +114,14 @@ export interface WasmPassOptions {
   readonly threads?: number;
   /** Passes with fewer MACs than this stay on one thread (default 2^22). */
   readonly minParallelMacs?: number;
+}
+
+/** How a pass reads A and where its accumulators start (see ../feed.ts and ../reference.ts). */
+export interface PassOperandsOptions {
+  /** A is read from `a` through this pattern instead of as a dense [M, K]. */
+  readonly feed?: FeedPattern;
+  /** The accumulators' values before the pass ([M, N]); default +0. */
+  readonly acc?: Float32Array;
 }
 
 /** One thread's instance of the SIMD kernel. */
@@ -133,15 +153,21 @@ export class WasmKernel {
    * One MXU pass, c = a . b: operands rounded to bf16 on entry, folds of `rows`, NaNs
    * canonicalised. a: [M, K], b: [K, N]; writes c: [M, N] into `out`.
    */
-  pass(a: Float32Array, b: Float32Array, shape: MatmulShape, options: WasmPassOptions, out: Float32Array): void {
+  pass(a: Float32Array, b: Float32Array, shape: MatmulShape, options: WasmPassOptions, out: Float32Array, operands: PassOperandsOptions = {}): void {
     const { m, k, n } = shape;
     const ex = this.exports;
-    const lay = layout(ex.heapBase(), shape);
-    this.stageAndPack(a, b, shape, lay, options.subnormals);
+    const lay = layout(ex.heapBase(), shape, operands.feed ? a.length : m * k);
+    this.stageAndPack(a, b, shape, lay, options.subnormals, operands.feed);
     const mem = ex.memory.buffer;
+    const clear = operands.acc ? 0 : 1;
+    if (operands.acc) {
+      // the accumulators start at acc: its rows laid out at C's padded row stride
+      const c = new Float32Array(mem, lay.c, lay.cRows * lay.cCols);
+      for (let i = 0; i < m; i++) c.set(operands.acc.subarray(i * n, (i + 1) * n), i * lay.cCols);
+    }
     const threads = Math.min(options.threads ?? 1, Math.ceil(m / 4));
-    if (threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22)) this.computeShared(lay, shape, options.rows, threads);
-    else ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows);
+    if (threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22)) this.computeShared(lay, shape, options.rows, threads, clear);
+    else ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows, clear);
     ex.canonicalizeNaNs(lay.c, lay.cRows * lay.cCols);
     if (lay.cCols !== n) ex.compactRows(lay.c, m, n, lay.cCols);
     out.set(new Float32Array(mem, lay.c, m * n));
@@ -183,7 +209,7 @@ export class WasmKernel {
    * C on `threads` threads: helpers are sent the chunk job, this thread claims chunks too,
    * then waits until every chunk is done (a chunk a helper claimed is finished by it).
    */
-  private computeShared(lay: Layout, { m, k, n }: MatmulShape, rows: number, threads: number): void {
+  private computeShared(lay: Layout, { m, k, n }: MatmulShape, rows: number, threads: number, clear: number): void {
     const blocks = Math.ceil(m / 4);
     // NOTE: about 8 chunks per thread, so the wait for the last chunk (held by a thread the
     // OS descheduled, on a shared machine) is short.
@@ -196,9 +222,9 @@ export class WasmKernel {
     Atomics.store(words, base + CTL_DONE, 0);
     Atomics.store(words, base + CTL_FAILED, 0);
     Atomics.store(new BigInt64Array(mem), lay.ctl >> 3, BigInt(this.gen) << 32n); // generation, next chunk 0
-    const job: ChunkJob = { ctl: lay.ctl, gen: this.gen, aP: lay.packedA, bP: lay.packedB, c: lay.c, m, k, n, rows, chunkBlocks };
+    const job: ChunkJob = { ctl: lay.ctl, gen: this.gen, aP: lay.packedA, bP: lay.packedB, c: lay.c, m, k, n, rows, chunkBlocks, clear };
     this.ensureHelpers(threads).post(job, threads - 1);
-    this.exports.matmulChunks(job.ctl, job.gen, job.aP, job.bP, job.c, m, k, n, rows, chunkBlocks);
+    this.exports.matmulChunks(job.ctl, job.gen, job.aP, job.bP, job.c, m, k, n, rows, chunkBlocks, clear);
     for (;;) {
       const done = Atomics.load(words, base + CTL_DONE);
       if (done >= chunks) return;
@@ -207,14 +233,25 @@ export class WasmKernel {
     }
   }
 
-  /** Copies the raw operands into linear memory and packs them (rounding to bf16 on the way). */
-  private stageAndPack(a: Float32Array, b: Float32Array, { m, k, n }: MatmulShape, lay: Layout, subnormals: SubnormalMode): void {
+  /**
+   * Copies the raw operands into linear memory and packs them (rounding to bf16 on the way);
+   * with a feed, `a` is the pattern's source and A is gathered through it while packing.
+   */
+  private stageAndPack(a: Float32Array, b: Float32Array, { m, k, n }: MatmulShape, lay: Layout, subnormals: SubnormalMode, feed?: FeedPattern): void {
     const ex = this.exports;
     this.reserve(lay.end);
     const mem = ex.memory.buffer;
     const flush = subnormals === 'flush' ? 1 : 0;
-    new Float32Array(mem, lay.staging, m * k).set(a);
-    ex.packA(lay.staging, lay.packedA, m, k, flush);
+    if (feed) {
+      const words = feedWords(feed);
+      if (words.length * 4 > FEED_WORDS_BYTES) throw new WasmKernelError(`a feed pattern has at most 16 digits in all, got ${(words.length - 5) / 2}`);
+      new Int32Array(mem, lay.feed, words.length).set(words);
+      new Float32Array(mem, lay.staging, a.length).set(a);
+      ex.packAFeed(lay.staging, lay.packedA, m, k, lay.feed, lay.table, flush);
+    } else {
+      new Float32Array(mem, lay.staging, m * k).set(a);
+      ex.packA(lay.staging, lay.packedA, m, k, flush);
+    }
     new Float32Array(mem, lay.staging, k * n).set(b);
     ex.packB(lay.staging, lay.packedB, k, n, flush);
   }
@@ -271,7 +308,7 @@ export function loadKernelModule(path: string): WasmModule {
 }
 
 /** Exports the loader calls; checked when the module is loaded. */
-const REQUIRED_EXPORTS = ['heapBase', 'packA', 'packB', 'matmul', 'matmulChunks', 'canonicalizeNaNs', 'compactRows'];
+const REQUIRED_EXPORTS = ['heapBase', 'packA', 'packAFeed', 'packB', 'matmul', 'matmulChunks', 'canonicalizeNaNs', 'compactRows'];
 
 /** Sets V8 flags if this runtime still allows it (a speed hint only: never fatal). */
 function setV8Flags(flags: string): void {

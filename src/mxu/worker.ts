@@ -28,6 +28,8 @@ export interface ChunkJob {
   readonly n: number;
   readonly rows: number;
   readonly chunkBlocks: number;
+  /** 1: accumulators start at +0; 0: continue from the values in C. */
+  readonly clear: number;
 }
 
 /** Index (in i32 units from the control block) of the finished-chunk count and the failure flag. */
@@ -47,7 +49,7 @@ try {
 }
 parentPort.on('message', (j) => {
   try {
-    ex.matmulChunks(j.ctl, j.gen, j.aP, j.bP, j.c, j.m, j.k, j.n, j.rows, j.chunkBlocks);
+    ex.matmulChunks(j.ctl, j.gen, j.aP, j.bP, j.c, j.m, j.k, j.n, j.rows, j.chunkBlocks, j.clear);
   } catch (err) {
     const v = new Int32Array(memory.buffer);
     Atomics.store(v, (j.ctl >> 2) + ${CTL_FAILED}, 1);

@@ -12,8 +12,8 @@ interface Exports {
   heapBase(): number;
   packA(src: number, dst: number, m: number, k: number, flush: number): void;
   packB(src: number, dst: number, k: number, n: number, flush: number): void;
-  matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number): void;
-  matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number): void;
+  matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, clear: number): void;
+  matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number, clear: number): void;
 }
 
 function instance(): { ex: Exports; buffer: () => SharedArrayBuffer } {
@@ -41,11 +41,11 @@ describe('matmulChunks', () => {
   };
 
   it('computes the bits of matmul, chunk by chunk, and counts the chunks', () => {
-    ex.matmul(aP, bP, c1, m, k, n, rows);
+    ex.matmul(aP, bP, c1, m, k, n, rows, 1);
     for (const chunkBlocks of [1, 2, 3, 10]) {
       new Float32Array(buffer(), c2, cWords).fill(7);
       setJob(41 + chunkBlocks);
-      ex.matmulChunks(ctl, 41 + chunkBlocks, aP, bP, c2, m, k, n, rows, chunkBlocks);
+      ex.matmulChunks(ctl, 41 + chunkBlocks, aP, bP, c2, m, k, n, rows, chunkBlocks, 1);
       expect([...bits(new Float32Array(buffer(), c2, cWords))]).toEqual([...bits(new Float32Array(buffer(), c1, cWords))]);
       expect(Atomics.load(words, ctl / 4 + 2)).toBe(Math.ceil(Math.ceil(m / 4) / chunkBlocks));
     }
@@ -54,7 +54,7 @@ describe('matmulChunks', () => {
   it('claims nothing for a stale job generation', () => {
     setJob(9);
     new Float32Array(buffer(), c2, cWords).fill(7);
-    ex.matmulChunks(ctl, 8, aP, bP, c2, m, k, n, rows, 1);
+    ex.matmulChunks(ctl, 8, aP, bP, c2, m, k, n, rows, 1, 1);
     expect(new Float32Array(buffer(), c2, cWords).every((x) => x === 7)).toBe(true);
     expect(Atomics.load(words, ctl / 4)).toBe(0); // next chunk unchanged
     expect(Atomics.load(words, ctl / 4 + 2)).toBe(0);

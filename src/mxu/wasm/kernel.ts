@@ -109,6 +109,94 @@ export function packA(src: usize, dst: usize, m: i32, k: i32, flush: i32): void 
   }
 }
 
+/** Address (values) of index `i` of a mixed-radix digit space: `n` (count, stride) i32 pairs at `pairs`. */
+function digitAddress(pairs: usize, n: i32, i: i32): i32 {
+  let address = 0;
+  let rem = i;
+  for (let d = n - 1; d >= 0; d--) {
+    const count = load<i32>(pairs + (<usize>d << 3));
+    address += (rem % count) * load<i32>(pairs + (<usize>d << 3), 4);
+    rem /= count;
+  }
+  return address;
+}
+
+/**
+ * Packs A read through a feed pattern (../feed.ts) from the raw f32 buffer at `src`, rounding
+ * to bf16 as `packA` does: A[m, k] = src[offset + address(rows, rowStart + m) + address(cols,
+ * colStart + k)]. `desc` holds the pattern's i32 words (../feed.ts `feedWords`); `table` is
+ * scratch for K i32 column addresses. Runs of 4 contiguous columns go through 4 x 4
+ * transposes like `packBlock4`; the rest value by value.
+ */
+export function packAFeed(src: usize, dst: usize, m: i32, k: i32, desc: usize, table: usize, flush: i32): void {
+  const nr = load<i32>(desc);
+  const nc = load<i32>(desc, 4);
+  const offset = load<i32>(desc, 8);
+  const rowStart = load<i32>(desc, 12);
+  const colStart = load<i32>(desc, 16);
+  const rowPairs = desc + 20;
+  const colPairs = rowPairs + (<usize>nr << 3);
+  for (let kk = 0; kk < k; kk++) store<i32>(table + (<usize>kk << 2), digitAddress(colPairs, nc, colStart + kk));
+  const blocks = (m + MR - 1) / MR;
+  const fm = flushMask(flush);
+  for (let i = 0; i < blocks; i++) {
+    const out = dst + <usize>i * k * MR * 4;
+    const row = i * MR;
+    if (row + MR <= m) {
+      const p0 = src + (<usize>(offset + digitAddress(rowPairs, nr, rowStart + row)) << 2);
+      const p1 = src + (<usize>(offset + digitAddress(rowPairs, nr, rowStart + row + 1)) << 2);
+      const p2 = src + (<usize>(offset + digitAddress(rowPairs, nr, rowStart + row + 2)) << 2);
+      const p3 = src + (<usize>(offset + digitAddress(rowPairs, nr, rowStart + row + 3)) << 2);
+      gather4(p0, p1, p2, p3, table, out, k);
+    } else {
+      for (let r = 0; r < MR; r++) {
+        let o = out + (<usize>r << 2);
+        if (row + r < m) {
+          const p = src + (<usize>(offset + digitAddress(rowPairs, nr, rowStart + row + r)) << 2);
+          for (let kk = 0; kk < k; kk++, o += 16) store<f32>(o, load<f32>(p + (<usize>load<i32>(table + (<usize>kk << 2)) << 2)));
+        } else {
+          for (let kk = 0; kk < k; kk++, o += 16) store<f32>(o, 0);
+        }
+      }
+    }
+    roundRun(out, k * MR, fm);
+  }
+}
+
+/** Interleaves 4 rows read through a column address table (values): 4 x 4 transposes over contiguous runs. */
+function gather4(p0: usize, p1: usize, p2: usize, p3: usize, table: usize, out: usize, k: i32): void {
+  let kk = 0;
+  while (kk < k) {
+    const t = table + (<usize>kk << 2);
+    const a = load<i32>(t);
+    if (kk + 4 <= k && load<i32>(t, 4) == a + 1 && load<i32>(t, 8) == a + 2 && load<i32>(t, 12) == a + 3) {
+      const o = <usize>a << 2;
+      const r0 = v128.load(p0 + o);
+      const r1 = v128.load(p1 + o);
+      const r2 = v128.load(p2 + o);
+      const r3 = v128.load(p3 + o);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      v128.store(out, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 0);
+      v128.store(out, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
+      v128.store(out, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
+      v128.store(out, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
+      kk += 4;
+      out += 64;
+    } else {
+      const o = <usize>a << 2;
+      store<f32>(out, load<f32>(p0 + o), 0);
+      store<f32>(out, load<f32>(p1 + o), 4);
+      store<f32>(out, load<f32>(p2 + o), 8);
+      store<f32>(out, load<f32>(p3 + o), 12);
+      kk += 1;
+      out += 16;
+    }
+  }
+}
+
 /** Interleaves 4 whole rows (stride bytes apart) k by k: 4 x 4 transposes, then a tail. */
 function packBlock4(from: usize, out: usize, k: i32, stride: usize): void {
   let kk = 0;
@@ -231,14 +319,15 @@ export function packB(src: usize, dst: usize, k: i32, n: i32, flush: i32): void 
 
 /**
  * One MXU pass: c = a . b with fold depth `rows`, on packed operands (see the layout above).
- * Writes all ceil(M/4)*4 x ceil(N/4)*4 values of C, padding included.
+ * Writes all ceil(M/4)*4 x ceil(N/4)*4 values of C, padding included. `clear` 1 starts the
+ * accumulators at +0; 0 continues from the values already in C (a matmul that accumulates).
  */
-export function matmul(aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, rows: i32): void {
+export function matmul(aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, rows: i32, clear: i32): void {
   const blocks = (m + MR - 1) / MR;
   const vectors = (n + 3) >> 2;
   const wide = vectors >> 1;
   const ldc = <usize>vectors * 16;
-  memory.fill(c, 0, <usize>blocks * MR * ldc);
+  if (clear) memory.fill(c, 0, <usize>blocks * MR * ldc);
   for (let k0 = 0; k0 < k; k0 += rows) {
     const kl = min(rows, k - k0);
     for (let chunk = 0; chunk < blocks; chunk += MC_BLOCKS) {
@@ -290,7 +379,7 @@ export function canonicalizeNaNs(ptr: usize, count: i32): void {
  * is computed by `matmul` exactly as in a one-thread pass: rows never interact, so the bits
  * do not depend on which thread computed which chunk.
  */
-export function matmulChunks(ctl: usize, gen: u32, aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, rows: i32, chunkBlocks: i32): void {
+export function matmulChunks(ctl: usize, gen: u32, aP: usize, bP: usize, c: usize, m: i32, k: i32, n: i32, rows: i32, chunkBlocks: i32, clear: i32): void {
   const blocks = (m + MR - 1) / MR;
   const chunks = (blocks + chunkBlocks - 1) / chunkBlocks;
   const ldc = <usize>((n + 3) >> 2) * 16;
@@ -303,7 +392,7 @@ export function matmulChunks(ctl: usize, gen: u32, aP: usize, bP: usize, c: usiz
     if (atomic.cmpxchg<i64>(ctl, old, old + 1) != old) continue;
     const b0 = i * chunkBlocks;
     const b1 = min(blocks, b0 + chunkBlocks);
-    matmul(aP + <usize>b0 * k * 16, bP, c + <usize>b0 * MR * ldc, (b1 - b0) * MR, k, n, rows);
+    matmul(aP + <usize>b0 * k * 16, bP, c + <usize>b0 * MR * ldc, (b1 - b0) * MR, k, n, rows, clear);
     atomic.add<i32>(ctl, 1, 8);
     atomic.notify(ctl + 8);
   }
