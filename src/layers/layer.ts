@@ -108,6 +108,23 @@ export function uniqueName(base: string): string {
   return n === 0 ? base : `${base}_${n}`;
 }
 
+/**
+ * Runs `build` with automatic names counted from zero, as in a fresh Keras session: its
+ * first conv2d is 'conv2d', the next 'conv2d_1'. The counters outside are restored after,
+ * so names given before and after the call never repeat among themselves.
+ * @example withFreshLayerNames(() => sequential([dense({ units: 5, inputShape: [4] })])) // layer 'dense'
+ */
+export function withFreshLayerNames<T>(build: () => T): T {
+  const outside = new Map(nameCounters);
+  nameCounters.clear();
+  try {
+    return build();
+  } finally {
+    nameCounters.clear();
+    for (const [base, n] of outside) nameCounters.set(base, n);
+  }
+}
+
 /** A problem a layer finds with its input shape; `apply` adds the layer names. */
 export class ShapeProblem extends Error {}
 

@@ -5,7 +5,7 @@ const bin = new URL('../../bin/tpusim.js', import.meta.url).pathname;
 
 describe('tpusim summary', () => {
   it('prints a preset summary as JSON with Keras counts', () => {
-    const out = JSON.parse(execFileSync('node', [bin, 'summary', 'squeezenet-bn', '--image-size', '16', '--json'], { encoding: 'utf8' })) as {
+    const out = JSON.parse(execFileSync('node', [bin, 'summary', 'squeeze-90', '--image-size', '16', '--json'], { encoding: 'utf8' })) as {
       rows: { name: string; type: string; outputShape: (number | null)[]; params: number }[];
       totalParams: number;
       trainableParams: number;
@@ -21,7 +21,7 @@ describe('tpusim summary', () => {
     const r = spawnSync('node', [bin, 'summary', 'resnet'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/dense, convnet, little-squeeze, squeeze-dense, squeeze-fast, squeezenet-bn/);
+    expect(r.stderr).toMatch(/dense, convnet, little-squeeze, squeeze-dense, squeeze-fast, squeeze-90/);
   });
 });
 
@@ -32,7 +32,7 @@ describe('tpusim train', () => {
     const { join } = await import('node:path');
     const dir = await mkdtemp(join(tmpdir(), 'tpusim-train-'));
     try {
-      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '8', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--save', join(dir, 'm'), '--json'];
+      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '16', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--save', join(dir, 'm'), '--json'];
       const out = JSON.parse(execFileSync('node', args, { encoding: 'utf8' })) as {
         params: number;
         cores: number;

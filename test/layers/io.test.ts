@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('TensorFlow.js export and import', () => {
-  it.each(['convnet', 'squeezenet-bn'])('%s exported to model.json + weights.bin loads in tfjs-layers and predicts the same', async (name) => {
+  it.each(['convnet', 'squeeze-fast', 'squeeze-90'])('%s exported to model.json + weights.bin loads in tfjs-layers and predicts the same', async (name) => {
     const { tf, tfl } = await tfjs();
     const m = preset(name, { imageSize: 16, seed: 4 });
     // Non-trivial batch norm state, so inference mode is really exercised.

@@ -100,7 +100,7 @@ describe('summary', () => {
     expect(text).toContain('Total params: 258');
     expect(text).toContain('Trainable params: 250');
     expect(text).toContain('Non-trainable params: 8');
-    const big = preset('squeezenet-bn', { imageSize: 16 }).summary(null);
+    const big = preset('squeeze-90', { imageSize: 16 }).summary(null);
     expect(big).toMatch(/Connected to/);
     expect(big).toMatch(/Total params: \d{3},\d{3}/);
   });
