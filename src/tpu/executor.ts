@@ -116,7 +116,16 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
       copyRows(core.data(instr.src), core.data(instr.dst), dmaLayout(instr, core.size(instr.src)));
       return;
     case 'matmul':
-      core.data(instr.out).set(core.engine.run(core.data(instr.a), core.data(instr.b), instr.shape, instr.precision ?? 'default'));
+      core.data(instr.out).set(
+        core.engine.run({
+          a: core.data(instr.a),
+          b: core.data(instr.b),
+          shape: instr.shape,
+          precision: instr.precision ?? 'default',
+          ...(instr.feed ? { feed: instr.feed } : {}),
+          ...(instr.accumulate ? { acc: core.data(instr.out) } : {}),
+        }),
+      );
       return;
     case 'vpu-unary':
       unary(instr.op, core.data(instr.x), { config, out: core.data(instr.out) }); // in place is safe: elementwise

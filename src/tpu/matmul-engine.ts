@@ -10,15 +10,30 @@
  */
 import type { MatmulShape, MxuConfig, Precision } from '../mxu/config.ts';
 import { mxuCycles } from '../mxu/cycles.ts';
+import { gatherFeed, type FeedPattern } from '../mxu/feed.ts';
 import { matmulFast } from '../mxu/kernel.ts';
 import { referenceMatmul } from '../mxu/reference.ts';
+
+/** One matmul as the MXU sees it: operands, shape, precision, how A is fed, where the accumulators start. */
+export interface MatmulOperands {
+  /** A[M, K] row-major, or the buffer `feed` reads A from. */
+  readonly a: Float32Array;
+  /** B[K, N] row-major (the weights). */
+  readonly b: Float32Array;
+  readonly shape: MatmulShape;
+  readonly precision: Precision;
+  /** A is read from `a` through this address pattern (mxu/feed.ts). */
+  readonly feed?: FeedPattern;
+  /** The accumulators' values before the matmul: C = acc + A . B ('default' precision). */
+  readonly acc?: Float32Array;
+}
 
 /** What the TensorCore needs from a matrix unit. */
 export interface MatmulEngine {
   /** Name shown in profiles. */
   readonly name: string;
-  /** C[M, N] = A[M, K] . B[K, N] with MXU numerics. */
-  run(a: Float32Array, b: Float32Array, shape: MatmulShape, precision: Precision): Float32Array;
+  /** C[M, N] = (acc +) A[M, K] . B[K, N] with MXU numerics. */
+  run(op: MatmulOperands): Float32Array;
   /** Cycles of that matmul on the MXU. */
   cycles(shape: MatmulShape, precision: Precision): number;
 }
@@ -27,7 +42,7 @@ export interface MatmulEngine {
 export function fastEngine(config: MxuConfig): MatmulEngine {
   return {
     name: 'mxu fast (wasm) + closed-form cycles',
-    run: (a, b, shape, precision) => matmulFast(a, b, shape, { config, precision }),
+    run: ({ a, b, shape, precision, feed, acc }) => matmulFast(a, b, shape, { config, precision, ...(feed ? { feed } : {}), ...(acc ? { acc } : {}) }),
     cycles: (shape, precision) => mxuCycles(shape, config, precision),
   };
 }
@@ -36,7 +51,7 @@ export function fastEngine(config: MxuConfig): MatmulEngine {
 export function referenceEngine(config: MxuConfig): MatmulEngine {
   return {
     name: 'mxu reference loops + closed-form cycles',
-    run: (a, b, shape, precision) => referenceMatmul(a, b, shape, { config, precision }),
+    run: ({ a, b, shape, precision, feed, acc }) => referenceMatmul(feed ? gatherFeed(a, feed, shape) : a, b, shape, { config, precision, ...(acc ? { acc } : {}) }),
     cycles: (shape, precision) => mxuCycles(shape, config, precision),
   };
 }

@@ -15,9 +15,11 @@
  *   other needs a dependency or two buffers). Units run
  *   in parallel, so a missing dependency would be a race on the real chip. Instructions on
  *   the same unit run in program order and need no dependency between them.
- * - operand sizes agree (matmul m*k, k*n, m*n; elementwise lengths; reduce rows*cols).
+ * - operand sizes agree (matmul m*k (or a feed pattern inside a), k*n, m*n; elementwise
+ *   lengths; reduce rows*cols); a matmul accumulates in 'default' precision only.
  */
 import type { MatmulShape, Precision } from '../mxu/config.ts';
+import type { FeedPattern } from '../mxu/feed.ts';
 import type { BinaryOp, CompareOp, UnaryOp } from '../vpu/ops.ts';
 import type { ReduceAxis, ReduceKind } from '../vpu/reduce.ts';
 import type { MemoryKind } from './memory.ts';
@@ -68,10 +70,28 @@ export function dmaLayout(instr: DmaInstruction, srcSize: number): { srcOffset: 
   };
 }
 
+/**
+ * An MXU matmul: out[M, N] = a[M, K] . b[K, N]. With `feed`, A is read from buffer `a`
+ * through that address pattern (mxu/feed.ts: the windows of a convolution, streamed from
+ * vector memory without an im2col copy). With `accumulate`, the array's accumulators start
+ * from `out`'s values instead of +0 ('default' precision; a contraction cut at multiples of
+ * the array's rows into such matmuls gives the bits of one).
+ */
+export interface MatmulInstruction extends Common {
+  readonly kind: 'matmul';
+  readonly a: string;
+  readonly b: string;
+  readonly out: string;
+  readonly shape: MatmulShape;
+  readonly precision?: Precision;
+  readonly feed?: FeedPattern;
+  readonly accumulate?: boolean;
+}
+
 /** One instruction. Scalars in VPU operands come from the scalar unit. */
 export type Instruction =
   | DmaInstruction
-  | (Common & { readonly kind: 'matmul'; readonly a: string; readonly b: string; readonly out: string; readonly shape: MatmulShape; readonly precision?: Precision })
+  | MatmulInstruction
   | (Common & { readonly kind: 'vpu-unary'; readonly op: UnaryOp; readonly x: string; readonly out: string })
   | (Common & { readonly kind: 'vpu-binary'; readonly op: BinaryOp; readonly a: string | number; readonly b: string | number; readonly out: string })
   | (Common & { readonly kind: 'vpu-compare'; readonly op: CompareOp; readonly a: string | number; readonly b: string | number; readonly out: string })
@@ -124,7 +144,7 @@ export function accesses(instr: Instruction): { reads: string[]; writes: string[
     case 'dma':
       return { reads: [instr.src], writes: [instr.dst] };
     case 'matmul':
-      return { reads: [instr.a, instr.b], writes: [instr.out] };
+      return { reads: instr.accumulate ? [instr.a, instr.b, instr.out] : [instr.a, instr.b], writes: [instr.out] };
     case 'vpu-unary':
     case 'vpu-reduce':
     case 'vpu-broadcast':

@@ -4,6 +4,7 @@
  * with errors that name the instruction and the buffer. Imports ./program and mxu/config.
  */
 import { checkShape } from '../mxu/config.ts';
+import { checkFeed } from '../mxu/feed.ts';
 import { ProgramError, accesses, describeInstruction, dmaLayout, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
 
 function checkBuffers(buffers: readonly BufferDecl[]): Map<string, BufferDecl> {
@@ -47,7 +48,11 @@ function checkOperands(instr: Instruction, where: string, buf: (name: string) =>
     case 'matmul': {
       checkShape(instr.shape);
       const { m, k, n: cols } = instr.shape;
-      expectSize(where, buf(instr.a), m * k, 'a');
+      if (instr.feed) {
+        const problem = checkFeed(instr.feed, instr.shape, buf(instr.a).values);
+        if (problem) throw new ProgramError(`${where}: a '${instr.a}': ${problem}`);
+      } else expectSize(where, buf(instr.a), m * k, 'a');
+      if (instr.accumulate && (instr.precision ?? 'default') !== 'default') throw new ProgramError(`${where}: accumulates in '${instr.precision}' precision; only 'default' can (its passes combine whole contractions)`);
       expectSize(where, buf(instr.b), k * cols, 'b');
       expectSize(where, buf(instr.out), m * cols, 'out');
       return;
