@@ -60,8 +60,15 @@ export class TensorCore implements CoreContext {
     this.unload();
     try {
       for (const b of program.buffers) {
+        if (b.of !== undefined) continue;
         const mem = b.memory === 'hbm' ? this.hbm : this.vmem;
         mem.allocate(b.name, b.values);
+        this.where.set(b.name, mem);
+      }
+      for (const b of program.buffers) {
+        if (b.of === undefined) continue;
+        const mem = b.memory === 'hbm' ? this.hbm : this.vmem;
+        mem.view(b.name, b.of, b.values);
         this.where.set(b.name, mem);
       }
     } catch (err) {
@@ -71,9 +78,10 @@ export class TensorCore implements CoreContext {
     this.program = program;
   }
 
-  /** Frees every buffer of the loaded program. */
+  /** Frees every buffer of the loaded program (views first). */
   unload(): void {
-    for (const [name, mem] of this.where) mem.free(name);
+    const names = [...this.where.keys()];
+    for (const name of [...names].reverse()) this.where.get(name)!.free(name);
     this.where.clear();
     this.program = null;
   }

@@ -30,6 +30,8 @@ export class BufferError extends Error {
 interface Buffer {
   readonly values: number;
   data: Float32Array | null;
+  /** A view's storage: the buffer whose first `values` values it is. */
+  readonly of?: string;
 }
 
 function formatBytes(bytes: number): string {
@@ -76,11 +78,22 @@ export class Memory {
     this.usedBytes += bytes;
   }
 
-  /** Releases a buffer. */
+  /**
+   * Declares `name` as a view of the first `values` values of live buffer `of` (no new
+   * storage: it does not count against capacity). Free views before their storage.
+   */
+  view(name: string, of: string, values: number): void {
+    const base = this.get(of);
+    if (base.of !== undefined || values > base.values || !Number.isSafeInteger(values) || values < 1) throw new BufferError(`view '${name}' of ${values} values does not fit in '${of}' (${base.values} values) in ${this.owner} ${this.kind}`);
+    if (this.buffers.has(name)) throw new BufferError(`buffer '${name}' is already allocated in ${this.owner} ${this.kind}`);
+    this.buffers.set(name, { values, data: null, of });
+  }
+
+  /** Releases a buffer (or a view). */
   free(name: string): void {
     const b = this.get(name);
     this.buffers.delete(name);
-    this.usedBytes -= b.values * BYTES_PER_VALUE;
+    if (b.of === undefined) this.usedBytes -= b.values * BYTES_PER_VALUE;
   }
 
   /** Whether a buffer of that name is live here. */
@@ -93,10 +106,10 @@ export class Memory {
     return this.get(name).values;
   }
 
-  /** The buffer's data (zeros until written), created on first access. */
+  /** The buffer's data (zeros until written), created on first access; a view's is its storage's prefix. */
   data(name: string): Float32Array {
     const b = this.get(name);
-    b.data ??= new Float32Array(b.values);
+    b.data ??= b.of === undefined ? new Float32Array(b.values) : this.data(b.of).subarray(0, b.values);
     return b.data;
   }
 

@@ -6,10 +6,11 @@
  *
  * Rules (checked by `verifyProgram`):
  * - buffer names are unique; matmul and VPU operands live in vector memory (vmem), as on the
- *   hardware; DMA moves between any two buffers (HBM <-> vmem in practice).
+ *   hardware; DMA moves between any two buffers (HBM <-> vmem in practice). A view lies
+ *   inside the buffer it views, in the same memory.
  * - `deps` name earlier instructions by index, so program order is a topological order.
- * - no hazards: if two instructions on different units touch the same buffer and one of
- *   them writes it, the later one must depend (transitively) on the earlier one. Hazards are
+ * - no hazards: if two instructions on different units touch the same storage (a buffer and
+ *   its views are one storage) and one of them writes it, the later one must depend (transitively) on the earlier one. Hazards are
  *   tracked per whole buffer (conservative: two DMAs into disjoint halves of one buffer are
  *   fine because they share a unit, but a VPU op reading one half while a DMA fills the
  *   other needs a dependency or two buffers). Units run
@@ -24,12 +25,23 @@ import type { BinaryOp, CompareOp, UnaryOp } from '../vpu/ops.ts';
 import type { ReduceAxis, ReduceKind } from '../vpu/reduce.ts';
 import type { MemoryKind } from './memory.ts';
 
-/** A named buffer of f32 values in one memory. */
+/**
+ * A named buffer of f32 values in one memory. With `of`, a view: the first `values` values of
+ * buffer `of` (same memory, not itself a view), so storage can be reused by operands of
+ * other sizes; views of one buffer are the same storage (hazards are tracked per storage).
+ */
 export interface BufferDecl {
   readonly name: string;
   readonly memory: MemoryKind;
   /** Number of f32 values. */
   readonly values: number;
+  /** The buffer whose storage this one views (from its first value). */
+  readonly of?: string;
+}
+
+/** The storage a buffer name refers to: the viewed buffer for a view, else the buffer itself. */
+export function storageMap(buffers: readonly BufferDecl[]): Map<string, string> {
+  return new Map(buffers.map((b) => [b.name, b.of ?? b.name]));
 }
 
 interface Common {

@@ -5,7 +5,7 @@
  */
 import { checkShape } from '../mxu/config.ts';
 import { checkFeed } from '../mxu/feed.ts';
-import { ProgramError, accesses, describeInstruction, dmaLayout, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
+import { ProgramError, accesses, describeInstruction, dmaLayout, storageMap, unitOf, type BufferDecl, type Instruction, type Program } from './program.ts';
 
 function checkBuffers(buffers: readonly BufferDecl[]): Map<string, BufferDecl> {
   const byName = new Map<string, BufferDecl>();
@@ -13,6 +13,12 @@ function checkBuffers(buffers: readonly BufferDecl[]): Map<string, BufferDecl> {
     if (byName.has(b.name)) throw new ProgramError(`buffer '${b.name}' is declared twice`);
     if (!Number.isSafeInteger(b.values) || b.values < 1) throw new ProgramError(`buffer '${b.name}': values must be a positive integer, got ${b.values}`);
     byName.set(b.name, b);
+  }
+  for (const b of buffers) {
+    if (b.of === undefined) continue;
+    const base = byName.get(b.of);
+    if (!base || base.of !== undefined) throw new ProgramError(`view '${b.name}' must view a declared buffer that is not itself a view, got '${b.of}'`);
+    if (base.memory !== b.memory || b.values > base.values) throw new ProgramError(`view '${b.name}' (${b.values} values in ${b.memory}) does not fit in '${base.name}' (${base.values} values in ${base.memory})`);
   }
   return byName;
 }
@@ -119,8 +125,11 @@ function checkHazards(program: Program): void {
   const readers = new Map<string, number[]>();
   const memo = new Map<number, Set<number>>();
   const ordered = (later: number, earlier: number): boolean => orderedAfter(program, later, earlier, memo);
+  const storage = storageMap(program.buffers);
   program.instructions.forEach((instr, i) => {
-    const { reads, writes } = accesses(instr);
+    const named = accesses(instr);
+    const reads = named.reads.map((n) => storage.get(n) ?? n);
+    const writes = named.writes.map((n) => storage.get(n) ?? n);
     const fail = (j: number, name: string, what: string): never => {
       throw new ProgramError(`${describeInstruction(instr, i)} ${what} '${name}' used by ${describeInstruction(program.instructions[j]!, j)} without a dependency on it (a race between units)`);
     };

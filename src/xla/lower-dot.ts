@@ -12,9 +12,8 @@
  * DMA, which the profile counts: nothing is free).
  *
  * Imports ./lower-emit, ./lower-stream (operand layouts, slice loads, fold accumulation),
- * ./lower-reduce (block starts), ./ops (dot plans), mxu/config.
+ * ./lower-reduce (block starts), ./ops (dot plans).
  */
-import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
 import type { HloInstruction, Shape } from './hlo.ts';
 import type { Emitter } from './lower-emit.ts';
 import { blockStarts } from './lower-reduce.ts';
@@ -38,22 +37,23 @@ export function tileable(dot: Dot, lhs: Shape, rhs: Shape): boolean {
 /**
  * Tile sizes for a tile working set of about `budget` values: kt contraction indices per
  * matmul (all of K unless precision 'default' and K is long: then one fold of the array's
- * rows), nb result columns (an rhs slice of at most a quarter of the budget), mb result
+ * rows, `rows`), nb result columns (an rhs slice of at most a quarter of the budget), mb result
  * rows (lhs slice, its transpose and three result tiles in half the budget).
  */
-export function tileSizes(p: { m: number; k: number; n: number }, precision: Dot['attrs']['precision'], budget: number): { mb: number; nb: number; kt: number } {
-  const kt = precision !== 'default' || p.k * 64 <= budget / 2 ? p.k : Math.min(p.k, DEFAULT_MXU_CONFIG.rows);
+export function tileSizes(p: { m: number; k: number; n: number }, precision: Dot['attrs']['precision'], budget: number, rows: number): { mb: number; nb: number; kt: number } {
+  const kt = precision !== 'default' || p.k * 64 <= budget / 2 ? p.k : Math.min(p.k, rows);
   const nb = Math.min(p.n, Math.max(1, Math.floor(budget / 4 / kt)), 1024);
   const mb = Math.min(p.m, Math.max(1, Math.floor(budget / 2 / (2 * kt + 3 * nb))));
   return { mb, nb, kt };
 }
 
 /** Emits the tiled dot of HBM operands into the HBM buffer `out` ([M, N] row-major). */
-export function tiledDot(e: Emitter, dot: Dot, lhs: Operand, rhs: Operand, out: string, budget: number): void {
+export function tiledDot(e: Emitter, dot: Dot, lhs: Operand, rhs: Operand, out: string, target: { readonly budget: number; readonly rows: number }): void {
   const p = dotPlan(lhs.shape.dims, rhs.shape.dims, dot.attrs);
   const precision = dot.attrs.precision;
+  const budget = target.budget;
   const [lStored, rStored] = [layoutOf(p.lhsPerm) === 'swapped', layoutOf(p.rhsPerm) === 'as-is'];
-  const { mb, nb, kt } = tileSizes(p, precision, budget);
+  const { mb, nb, kt } = tileSizes(p, precision, budget, target.rows);
   const folds = foldsOf(p.k, kt);
   const keepRhs = p.k * nb <= budget / 2;
   for (const n0 of blockStarts(p.n, nb)) {

@@ -3,10 +3,10 @@
  * The lowering's program writer: declares buffers, appends TensorCore instructions with
  * their dependencies computed from the buffers they touch (read-after-write,
  * write-after-write and write-after-read, so the program verifier never sees a race),
- * keeps pools of scratch buffers (vector memory: exact sizes, since VPU and MXU operands
- * must match their buffers; HBM: best fit up to HBM_FIT times the size, every HBM access
- * being a DMA of explicit length; reuse is race-free because deps follow buffer names),
- * shares fill constants, and emits the two data-movement idioms
+ * keeps one pool of scratch storage per memory (a scratch buffer is an exact-size view of a
+ * pooled storage that no live buffer holds, so storage is reused across sizes and the
+ * program's footprint is about its peak live scratch; reuse is race-free because deps follow
+ * storage), shares fill constants, and emits the two data-movement idioms
  * everything else is built from: strided copies (DMAs of 2-D runs) and transposes (an XLU
  * transpose of a 2-D view, then a strided copy).
  *
@@ -14,16 +14,13 @@
  * f32 values in row-major order; a value's dims are tracked by the caller.
  */
 import { accesses, type BufferDecl, type Instruction } from '../tpu/program.ts';
-import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
+import { DEFAULT_CORE_CONFIG, type TensorCoreConfig } from '../tpu/config.ts';
 import { dmaBytesPerCycle } from '../tpu/dma.ts';
 import type { MemoryKind } from '../tpu/memory.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 
 /** Values above which an HBM transpose goes through vector memory a block of rows at a time. */
 export const TRANSPOSE_CHUNK_VALUES = 2 ** 14;
-
-/** How much bigger than asked a reused HBM buffer may be. */
-export const HBM_FIT = 4;
 
 /** An instruction before its dependencies are known. */
 export type Pending = Instruction extends infer I ? (I extends Instruction ? Omit<I, 'deps'> : never) : never;
@@ -36,7 +33,6 @@ export class LoweringError extends Error {
 
 /** Appends instructions and buffers; computes deps. */
 export class Emitter {
-  readonly buffers: BufferDecl[] = [];
   readonly instructions: Instruction[] = [];
   /** Host data written into buffers before the program runs (constants, fills). */
   readonly initial = new Map<string, Float32Array>();
@@ -44,59 +40,118 @@ export class Emitter {
   readonly owners: string[] = [];
   /** The HLO instruction being lowered (labels). */
   owner = '';
-  private readonly memoryOf = new Map<string, BufferDecl>();
+  /** Buffers declared by name (parameters, constants, fills). */
+  private readonly declared: BufferDecl[] = [];
+  private readonly declaredSize = new Map<string, number>();
+  /** Pooled storage per memory: capacity grows to the largest view ever handed out. */
+  private readonly storages = new Map<string, { memory: MemoryKind; values: number }>();
+  /** Views handed out (name -> storage and size), reused for the same storage and size. */
+  private readonly views = new Map<string, { of: string; values: number }>();
+  private readonly freeStorage = new Map<MemoryKind, Set<string>>();
+  /** The view currently holding each storage that is not free. */
+  private readonly holder = new Map<string, string>();
+  private readonly memoryOf = new Map<string, MemoryKind>();
   private readonly lastWriter = new Map<string, number>();
   private readonly readers = new Map<string, number[]>();
-  private readonly free = new Map<MemoryKind, Map<number, string[]>>();
-  private readonly logical = new Map<string, number>();
-  private readonly pooled = new Set<string>();
   private readonly fills = new Map<string, string>();
   private counter = 0;
 
+  /** Values of vector memory a transpose through vector memory may use at once. */
+  private readonly transposeChunk: number;
+
+  constructor(
+    /** The core the program is for (DMA costs decide how copies are split). */
+    readonly core: TensorCoreConfig = DEFAULT_CORE_CONFIG,
+    /** Vector-memory values one step may use (transposes are tiled to half of it). */
+    budget = Infinity,
+  ) {
+    this.transposeChunk = Math.max(1, Math.min(TRANSPOSE_CHUNK_VALUES, Math.floor(budget / 2)));
+  }
+
+  /** Every buffer of the program: declared ones, pooled storages (at their final capacity), and views of them. */
+  get buffers(): BufferDecl[] {
+    return [
+      ...this.declared,
+      ...[...this.storages].map(([name, st]) => ({ name, memory: st.memory, values: st.values })),
+      ...[...this.views].map(([name, v]) => ({ name, memory: this.storages.get(v.of)!.memory, values: v.values, of: v.of })),
+    ];
+  }
+
   /** Declares a buffer of `values` f32 values. */
   declare(name: string, memory: MemoryKind, values: number): string {
-    const decl = { name, memory, values: Math.max(1, values) };
-    this.buffers.push(decl);
-    this.memoryOf.set(name, decl);
+    this.declared.push({ name, memory, values: Math.max(1, values) });
+    this.declaredSize.set(name, Math.max(1, values));
+    this.memoryOf.set(name, memory);
     return name;
   }
 
-  /** Values a buffer holds now: its size, or for a pooled HBM buffer the size asked by its current user. */
+  /** Values a buffer holds. */
   size(name: string): number {
-    return this.logical.get(name) ?? this.memoryOf.get(name)!.values;
+    return this.views.get(name)?.values ?? this.declaredSize.get(name)!;
+  }
+
+  /** The memory a buffer lives in. */
+  memory(name: string): MemoryKind {
+    return this.memoryOf.get(name)!;
+  }
+
+  /** The storage behind a name (a view's pooled storage, else the buffer itself): what hazards are about. */
+  private storageOf(name: string): string {
+    return this.views.get(name)?.of ?? name;
   }
 
   /**
-   * A scratch buffer of `values` values in vector memory (or HBM), reused after `release`:
-   * the pool hands a released buffer of the same size and memory back out. In HBM, unless
-   * `exact`, it may hand out the smallest free buffer of up to HBM_FIT times the size (every
-   * HBM access is a DMA with explicit lengths, so the rest of the buffer is never touched).
+   * A scratch buffer of exactly `values` values in vector memory (or HBM): a view of a pooled
+   * storage that no live buffer holds, the smallest free one that is big enough, else the
+   * largest free one grown to the size, else a new one. Storage goes back to the pool on
+   * `release`; dependencies follow storage, so reuse is race-free.
    */
-  acquire(values: number, memory: MemoryKind = 'vmem', exact = memory === 'vmem'): string {
-    const sizes = this.free.get(memory) ?? new Map<number, string[]>();
-    this.free.set(memory, sizes);
-    let fit = values;
-    if (!exact && !(sizes.get(values)?.length)) {
-      for (const [size, list] of sizes) if (list.length > 0 && size > values && size <= HBM_FIT * values && (fit === values || size < fit)) fit = size;
+  acquire(values: number, memory: MemoryKind = 'vmem'): string {
+    const n = Math.max(1, values);
+    const free = this.freeStorage.get(memory) ?? new Set<string>();
+    this.freeStorage.set(memory, free);
+    let pick: string | undefined;
+    let largest: string | undefined;
+    for (const name of free) {
+      const cap = this.storages.get(name)!.values;
+      if (cap >= n && (pick === undefined || cap < this.storages.get(pick)!.values)) pick = name;
+      if (largest === undefined || cap > this.storages.get(largest)!.values) largest = name;
     }
-    const list = sizes.get(fit);
-    const name = list && list.length > 0 ? list.pop()! : this.declare(`${memory}${this.counter++}_${values}`, memory, values);
-    this.pooled.add(name);
-    this.logical.set(name, values);
-    return name;
+    pick ??= largest;
+    if (pick === undefined) {
+      pick = `${memory}${this.counter++}`;
+      this.storages.set(pick, { memory, values: n });
+    }
+    free.delete(pick);
+    const st = this.storages.get(pick)!;
+    st.values = Math.max(st.values, n);
+    const view = `${pick}_${n}`;
+    if (!this.views.has(view)) {
+      this.views.set(view, { of: pick, values: n });
+      this.memoryOf.set(view, memory);
+    }
+    this.holder.set(pick, view);
+    return view;
   }
 
-  /** Returns acquired buffers to the pool (other names are ignored: parameters, constants). */
+  /** Returns acquired buffers' storage to the pool (other names are ignored: parameters, constants). */
   release(...names: string[]): void {
-    for (const n of new Set(names)) {
-      const d = this.memoryOf.get(n);
-      if (!d || !this.pooled.has(n)) continue;
-      const sizes = this.free.get(d.memory) ?? new Map<number, string[]>();
-      this.free.set(d.memory, sizes);
-      const list = sizes.get(d.values) ?? [];
-      if (!list.includes(n)) list.push(n);
-      sizes.set(d.values, list);
+    for (const name of names) {
+      const v = this.views.get(name);
+      if (!v || this.holder.get(v.of) !== name) continue;
+      this.holder.delete(v.of);
+      this.freeStorage.get(this.storages.get(v.of)!.memory)!.add(v.of);
     }
+  }
+
+  /** Releases every acquired buffer of a memory but `keep` (a kernel's scratch, at its end). */
+  releaseAll(memory: MemoryKind, keep: ReadonlySet<string> = new Set()): void {
+    for (const view of [...this.holder.values()]) if (this.memoryOf.get(view) === memory && !keep.has(view)) this.release(view);
+  }
+
+  /** Values of live (held) pooled storage in a memory, and of all its storage (the program's footprint). */
+  pooledValues(memory: MemoryKind): number {
+    return [...this.storages.values()].filter((s) => s.memory === memory).reduce((a, s) => a + s.values, 0);
   }
 
   /** An HBM buffer holding `data` before the run (a constant). */
@@ -120,7 +175,9 @@ export class Emitter {
   /** Appends an instruction, depending on the last writer and the readers of what it touches. */
   emit(instr: Pending): number {
     const index = this.instructions.length;
-    const { reads, writes } = accesses(instr as Instruction);
+    const named = accesses(instr as Instruction);
+    const reads = named.reads.map((n) => this.storageOf(n));
+    const writes = named.writes.map((n) => this.storageOf(n));
     const deps = new Set<number>();
     for (const r of reads) {
       const w = this.lastWriter.get(r);
@@ -215,8 +272,8 @@ export class Emitter {
     if (outer.some((o, i) => o.d !== dstStrides[i])) return false;
     const span = (r.n - 1) * r.s + values;
     // worth it only when the latency saved exceeds the extra bytes staged
-    const { dmaLatencyCycles: latency } = DEFAULT_CORE_CONFIG;
-    const valuesPerCycle = dmaBytesPerCycle(DEFAULT_CORE_CONFIG) / 4;
+    const { dmaLatencyCycles: latency } = this.core;
+    const valuesPerCycle = dmaBytesPerCycle(this.core) / 4;
     const direct = count * (latency + (r.n * values) / valuesPerCycle);
     const staged = 3 * latency + (count * (span + r.n * values)) / valuesPerCycle;
     if (staged >= direct) return false;
@@ -248,7 +305,7 @@ export class Emitter {
     }
     const rows = sizeOf(dims.slice(0, j + 1));
     const cols = sizeOf(dims.slice(j + 1));
-    const t = rows * cols > TRANSPOSE_CHUNK_VALUES && this.memoryOf.get(src)!.memory === 'hbm' ? this.transposeByBlocks(src, rows, cols) : this.transposeWhole(src, rows, cols);
+    const t = rows * cols > this.transposeChunk && this.memoryOf.get(src) === 'hbm' ? this.transposeByBlocks(src, rows, cols) : this.transposeWhole(src, rows, cols);
     const order = [...dims.keys()].slice(j + 1).concat([...dims.keys()].slice(0, j + 1)); // t's dims, as src dims
     const curDims = order.map((d) => dims[d]!);
     this.transpose(t, curDims, perm.map((p) => order.indexOf(p)), dst);
@@ -258,7 +315,7 @@ export class Emitter {
   /** x[R, C] -> [C, R] with one XLU transpose in vector memory. */
   private transposeWhole(src: string, rows: number, cols: number): string {
     let x = src;
-    if (this.memoryOf.get(src)!.memory !== 'vmem') {
+    if (this.memoryOf.get(src) !== 'vmem') {
       x = this.acquire(rows * cols);
       this.copyAll(src, x);
     }
@@ -276,8 +333,8 @@ export class Emitter {
   private transposeByBlocks(src: string, rows: number, cols: number): string {
     const t = this.acquire(rows * cols, 'hbm');
     // near-square tiles: a thin tile would turn one side's DMA into single-value rows
-    const rb = Math.min(rows, 256);
-    const cb = Math.min(cols, Math.max(1, Math.floor(TRANSPOSE_CHUNK_VALUES / rb)));
+    const rb = Math.min(rows, this.transposeChunk >= TRANSPOSE_CHUNK_VALUES ? 256 : Math.max(1, Math.floor(Math.sqrt(this.transposeChunk))));
+    const cb = Math.min(cols, Math.max(1, Math.floor(this.transposeChunk / rb)));
     for (let r = 0; r < rows; r += rb) {
       const r0 = Math.min(r, rows - rb);
       for (let c = 0; c < cols; c += cb) {

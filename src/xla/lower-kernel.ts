@@ -15,7 +15,7 @@ import { Emitter, LoweringError } from './lower-emit.ts';
 import { VPU_BINARY, VPU_COMPARE, VPU_UNARY } from './ops/elementwise.ts';
 import { dotPlan } from './ops/linalg.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
-import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
+import type { TensorCoreConfig } from '../tpu/config.ts';
 import { chunkShape, planChunks, type ChunkPlan } from './lower-chunk.ts';
 import { streamDot, streamable } from './lower-stream.ts';
 import { instrName } from './print.ts';
@@ -155,21 +155,28 @@ export function bodyOp(e: Emitter, instr: HloInstruction, get: (id: number) => K
   }
 }
 
+/** What a kernel is lowered for: its vector-memory budget (values) and the core. */
+export interface KernelTarget {
+  readonly budget: number;
+  readonly core: TensorCoreConfig;
+}
+
 /** Root elements per chunk of a chunked kernel (a power of two: 64 KiB of f32). */
 export const CHUNK_VALUES = 2 ** 14;
 
 /** Root elements per chunk of a chunked elementwise kernel (128 KiB of f32). */
 export const ELEMENTWISE_CHUNK_VALUES = 2 ** 15;
 
-/** Vector-memory values one kernel may hold at once before it is chunked (1 MiB of f32). */
-export const KERNEL_BUDGET_VALUES = DEFAULT_CORE_CONFIG.vmemBytes / 16 / 4;
+/** Vector-memory values one kernel may hold at once before it is chunked: a 16th of the core's vector memory (1 MiB on a TPU v2). */
+export const kernelBudgetValues = (core: TensorCoreConfig): number => Math.max(64, Math.floor(core.vmemBytes / 16 / 4));
 
 /**
  * Lowers a kernel: `inputs` are the HBM buffers (or scalars) of the body's free operands,
  * `body` runs in order, the value of `root` is stored to `dst` in HBM. A kernel whose values
  * exceed the budget runs in chunks (./lower-chunk.ts) when its body allows it.
  */
-export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, budget = KERNEL_BUDGET_VALUES): void {
+export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, target: KernelTarget): void {
+  const { budget } = target;
   const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
   const working = [...inputs].reduce((acc, [id, v]) => acc + ('buf' in v ? sizeOf(shapeOf(id).dims) : 0), 0) + body.reduce((acc, i) => acc + sizeOf(i.shape.dims), 0);
   // a dot whose operands dwarf its result streams its contraction; else cut the root in chunks
@@ -177,15 +184,13 @@ export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: Read
   const plan = working > Math.min(budget, 2 * CHUNK_VALUES) && !bigDot ? planChunks(body, root, shapeOf) : null;
   if (plan) return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan, budget });
   const values = new Map<number, KVal>();
-  const loaded: string[] = [];
-  const streamed = bigDot && working > Math.min(budget, 2 * CHUNK_VALUES) ? streamDots(e, body, inputs, shapeOf, values) : new Set<number>();
+  const streamed = bigDot && working > Math.min(budget, 2 * CHUNK_VALUES) ? streamDots(e, body, inputs, shapeOf, values, target.core.mxu.rows) : new Set<number>();
   for (const [id, v] of inputs) {
     if (streamed.has(id)) continue;
     if ('scalar' in v) values.set(id, v);
     else {
       const b = e.acquire(sizeOf(shapeOf(id).dims));
       e.copyAll(v.buf, b);
-      loaded.push(b);
       values.set(id, { buf: b });
     }
   }
@@ -193,22 +198,22 @@ export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: Read
   const out = materialize(e, values.get(root)!, sizeOf(shapeOf(root).dims));
   e.copyAll(out, dst);
   // NOTE: every scratch buffer is returned to the pool; deps keep reuse race-free.
-  e.release(...loaded, ...e.buffers.filter((b) => b.memory === 'vmem').map((b) => b.name));
+  e.releaseAll('vmem');
 }
 
 /**
  * Streams every dot whose two operands are kernel inputs used by nothing else (./lower-stream.ts),
  * storing its result in `values`; returns the inputs it consumed.
  */
-function streamDots(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapeOf: (id: number) => Shape, values: Map<number, KVal>): Set<number> {
+function streamDots(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapeOf: (id: number) => Shape, values: Map<number, KVal>, rows: number): Set<number> {
   const consumed = new Set<number>();
   for (const instr of body) {
     if (instr.op !== 'dot') continue;
     const [l, r] = instr.operands as [number, number];
     const [lv, rv] = [inputs.get(l), inputs.get(r)];
     const usedElsewhere = body.some((i) => i !== instr && (i.operands.includes(l) || i.operands.includes(r)));
-    if (!lv || !rv || !('buf' in lv) || !('buf' in rv) || l === r || usedElsewhere || !streamable(instr, shapeOf(l), shapeOf(r))) continue;
-    values.set(instr.id, { buf: streamDot(e, instr, { buf: lv.buf, shape: shapeOf(l) }, { buf: rv.buf, shape: shapeOf(r) }) });
+    if (!lv || !rv || !('buf' in lv) || !('buf' in rv) || l === r || usedElsewhere || !streamable(instr, shapeOf(l), shapeOf(r), rows)) continue;
+    values.set(instr.id, { buf: streamDot(e, instr, { buf: lv.buf, shape: shapeOf(l) }, { buf: rv.buf, shape: shapeOf(r) }, rows) });
     consumed.add(l).add(r);
   }
   return consumed;
@@ -304,7 +309,7 @@ function chunkedKernel(e: Emitter, job: ChunkJob): void {
     }
     const out = materialize(e, values.get(root)!, l);
     e.emit({ kind: 'dma', src: out, dst: job.dst, dstOffset: a, values: l });
-    e.release(...e.buffers.filter((b) => b.memory === 'vmem' && !keep.has(b.name)).map((b) => b.name));
+    e.releaseAll('vmem', keep);
   }
   e.release(...keep);
 }

@@ -16,6 +16,7 @@
  * Imports ./lower-emit, ./lower-kernel (chunk size), ./ops (plans, sizes), vpu/reduce
  * (identities), ./hlo, ./print.
  */
+import type { TensorCoreConfig } from '../tpu/config.ts';
 import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
 import type { HloInstruction, Shape } from './hlo.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
@@ -31,11 +32,13 @@ export interface LowerContext {
   readonly fills: Map<number, number>;
   /** Vector-memory values a kernel may hold before it is chunked. */
   readonly budget: number;
+  /** The core the program is for. */
+  readonly core: TensorCoreConfig;
 }
 
-/** The HBM buffer of an instruction's value, from the pool (`exact`: of exactly its size). */
-export const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext, exact = false): string => {
-  const name = e.acquire(sizeOf(instr.shape.dims), 'hbm', exact);
+/** The HBM buffer of an instruction's value, from the pool. */
+export const dst = (e: Emitter, instr: HloInstruction, ctx: LowerContext): string => {
+  const name = e.acquire(sizeOf(instr.shape.dims), 'hbm');
   ctx.buf.set(instr.id, name);
   return name;
 };

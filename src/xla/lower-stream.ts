@@ -2,19 +2,19 @@
  * @module xla/lower-stream
  * A dot whose operands do not fit vector memory but whose result does (a filter gradient:
  * [9C, B*H*W] . [B*H*W, K]) streams its contraction through the MXU one fold at a time:
- * per block of R (array rows) contraction indices, the two operand slices are loaded, one
- * matmul gives that fold's partial sums, and the VPU adds them into the accumulator in fold
- * order. That is exactly the MXU's own order (mxu/reference.ts: each fold's column sum
- * starts at +0, the accumulator adds folds in order), so the bits are the reference's.
+ * per block of R (the target array's rows) contraction indices, the two operand slices are
+ * loaded and one matmul adds that fold's partial sums into the accumulators, continuing
+ * from the previous fold's (an accumulating matmul). That is exactly the MXU's own order
+ * (mxu/reference.ts: each fold's column sum starts at +0, the accumulator adds folds in
+ * order), so the bits are the reference's.
  * Only for precision 'default': the bf16x3 / bf16x6 modes combine whole passes, which
  * fold-by-fold streaming would reorder.
  *
  * Also home of what ./lower-dot.ts shares with it: operand layouts, slice loads, fold
  * accumulation.
  *
- * Imports ./lower-emit, ./ops (dot plans), mxu/config (array rows).
+ * Imports ./lower-emit, ./ops (dot plans).
  */
-import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
 import type { HloInstruction, Shape } from './hlo.ts';
 import type { Emitter } from './lower-emit.ts';
 import { dotPlan } from './ops/linalg.ts';
@@ -29,11 +29,11 @@ export function layoutOf(perm: readonly number[]): Layout | null {
   return perm.every((p, i) => p === (k + i) % perm.length) ? 'swapped' : null;
 }
 
-/** Whether `dot` can stream its contraction from HBM buffers. */
-export function streamable(dot: Extract<HloInstruction, { op: 'dot' }>, lhs: Shape, rhs: Shape): boolean {
+/** Whether `dot` can stream its contraction from HBM buffers through an array of `rows` rows. */
+export function streamable(dot: Extract<HloInstruction, { op: 'dot' }>, lhs: Shape, rhs: Shape, rows: number): boolean {
   if (dot.attrs.precision !== 'default') return false;
   const p = dotPlan(lhs.dims, rhs.dims, dot.attrs);
-  return p.batch === 1 && p.k > DEFAULT_MXU_CONFIG.rows && layoutOf(p.lhsPerm) !== null && layoutOf(p.rhsPerm) !== null;
+  return p.batch === 1 && p.k > rows && layoutOf(p.lhsPerm) !== null && layoutOf(p.rhsPerm) !== null;
 }
 
 /** A block of contraction indices [k0, k0 + kt). */
@@ -63,9 +63,11 @@ export function loadSlice(e: Emitter, src: string, s: Fold & { other: number; k:
 }
 
 /**
- * One matmul per fold into an [m, n] result, the partial results added on the VPU in fold
- * order (the MXU's own order); returns the vector-memory accumulator. `operands` loads a
- * fold's a: [m, kt] and b: [kt, n] and says which of them to release after the matmul.
+ * One matmul per block of folds into an [m, n] result; each after the first continues from
+ * the accumulators (the MXU's own fold order, so the bits of one matmul over all of K when
+ * every block but the last is a multiple of the array's rows, and a single block in the
+ * multi-pass precisions). Returns the vector-memory result. `operands` loads a block's
+ * a: [m, kt] and b: [kt, n] and says which of them to release after the matmul.
  */
 export function accumulateFolds(
   e: Emitter,
@@ -74,28 +76,20 @@ export function accumulateFolds(
   operands: (f: Fold, i: number) => { a: string; b: string; done: string[] },
 ): string {
   const { m, n, precision } = shape;
-  let acc: string | null = null;
+  const acc = e.acquire(m * n);
   folds.forEach((f, i) => {
     const { a, b, done } = operands(f, i);
-    const c = e.acquire(m * n);
-    e.emit({ kind: 'matmul', a, b, out: c, shape: { m, k: f.kt, n }, precision });
+    e.emit({ kind: 'matmul', a, b, out: acc, shape: { m, k: f.kt, n }, precision, ...(i > 0 ? { accumulate: true } : {}) });
     e.release(...done);
-    if (acc === null) acc = c;
-    else {
-      const next = e.acquire(m * n);
-      e.emit({ kind: 'vpu-binary', op: 'add', a: acc, b: c, out: next });
-      e.release(acc, c);
-      acc = next;
-    }
   });
-  return acc!;
+  return acc;
 }
 
-/** Emits the streamed dot of HBM buffers `lhs` and `rhs`; returns the vmem accumulator [M, N]. */
-export function streamDot(e: Emitter, dot: Extract<HloInstruction, { op: 'dot' }>, lhs: { buf: string; shape: Shape }, rhs: { buf: string; shape: Shape }): string {
+/** Emits the streamed dot of HBM buffers `lhs` and `rhs` a fold of `rows` at a time; returns the vmem accumulator [M, N]. */
+export function streamDot(e: Emitter, dot: Extract<HloInstruction, { op: 'dot' }>, lhs: { buf: string; shape: Shape }, rhs: { buf: string; shape: Shape }, rows: number): string {
   const p = dotPlan(lhs.shape.dims, rhs.shape.dims, dot.attrs);
   const [ll, rl] = [layoutOf(p.lhsPerm)!, layoutOf(p.rhsPerm)!];
-  return accumulateFolds(e, foldsOf(p.k, DEFAULT_MXU_CONFIG.rows), { m: p.m, n: p.n, precision: 'default' }, (f) => {
+  return accumulateFolds(e, foldsOf(p.k, rows), { m: p.m, n: p.n, precision: 'default' }, (f) => {
     // the MXU wants a: [M, kt] and b: [kt, N]; lhs is stored [M, K] (as-is) or [K, M]
     const a = loadSlice(e, lhs.buf, { other: p.m, k: p.k, o0: 0, ob: p.m, ...f, kStored: ll === 'swapped', kWanted: false });
     const b = loadSlice(e, rhs.buf, { other: p.n, k: p.k, o0: 0, ob: p.n, ...f, kStored: rl === 'as-is', kWanted: true });

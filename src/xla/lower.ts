@@ -35,13 +35,12 @@ import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { tileable, tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
 import { dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
-import { CHUNK_VALUES, KERNEL_BUDGET_VALUES, kernel, type KVal } from './lower-kernel.ts';
+import { CHUNK_VALUES, kernel, kernelBudgetValues, type KVal } from './lower-kernel.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
 import { dce } from './passes/dce.ts';
 import { im2col } from './passes/im2col.ts';
 import { instrName } from './print.ts';
-import { DEFAULT_MXU_CONFIG } from '../mxu/config.ts';
-import { DEFAULT_CORE_CONFIG } from '../tpu/config.ts';
+import { DEFAULT_CORE_CONFIG, type TensorCoreConfig } from '../tpu/config.ts';
 
 export { LoweringError };
 
@@ -63,25 +62,29 @@ type Lowerer = (e: Emitter, instr: HloInstruction, ctx: LowerContext) => void;
 
 /** Options of the lowering. */
 export interface LowerOptions {
-  /** Values of vector memory one kernel may use before it runs in chunks. Default 1 Mi values / 4 (1 MiB). */
+  /** The core the program will run on: array size (fold depth), vector memory, DMA costs. Default: TPU v2. */
+  readonly core?: TensorCoreConfig;
+  /** Values of vector memory one kernel may use before it runs in chunks. Default: 1/16 of the core's vector memory. */
   readonly kernelBudgetValues?: number;
-  /** Vector memory of the core the program will run on (bytes). Default: TPU v2, 16 MiB. */
-  readonly vmemBytes?: number;
 }
+
+const kib = (bytes: number): string => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
 
 /** Throws a LoweringError naming the HLO ops with the largest scratch when vector memory overflows. */
 function checkVmem(e: Emitter, capacity: number): void {
-  const vmem = e.buffers.filter((b) => b.memory === 'vmem');
-  const total = vmem.reduce((a, b) => a + b.values * 4, 0);
+  const buffers = e.buffers;
+  const storage = buffers.filter((b) => b.memory === 'vmem' && b.of === undefined);
+  const total = storage.reduce((a, b) => a + b.values * 4, 0);
   if (total <= capacity) return;
   const firstUse = new Map<string, string>();
+  const of = new Map(buffers.map((b) => [b.name, b.of ?? b.name]));
   e.instructions.forEach((instr, i) => {
-    for (const name of Object.values(instr)) if (typeof name === 'string' && !firstUse.has(name)) firstUse.set(name, e.owners[i] ?? '?');
+    for (const name of Object.values(instr)) if (typeof name === 'string' && of.has(name) && !firstUse.has(of.get(name)!)) firstUse.set(of.get(name)!, e.owners[i] ?? '?');
   });
   const byOwner = new Map<string, number>();
-  for (const b of vmem) byOwner.set(firstUse.get(b.name) ?? '?', (byOwner.get(firstUse.get(b.name) ?? '?') ?? 0) + b.values * 4);
-  const top = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([o, bytes]) => `${o} (${(bytes / 2 ** 20).toFixed(1)} MiB)`);
-  throw new LoweringError(`the program needs ${(total / 2 ** 20).toFixed(1)} MiB of vector memory, the core has ${(capacity / 2 ** 20).toFixed(1)} MiB; largest: ${top.join(', ')} (use a smaller batch or image size)`);
+  for (const b of storage) byOwner.set(firstUse.get(b.name) ?? '?', (byOwner.get(firstUse.get(b.name) ?? '?') ?? 0) + b.values * 4);
+  const top = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([o, bytes]) => `${o} (${kib(bytes)})`);
+  throw new LoweringError(`the program needs ${kib(total)} of vector memory, the core has ${kib(capacity)}; largest: ${top.join(', ')} (use a smaller batch or image size)`);
 }
 
 
@@ -95,12 +98,12 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     const params = c.instructions.filter((i) => i.op === 'parameter');
     const inputs = new Map(params.map((p) => [p.id, input(ctx, instr.operands[p.op === 'parameter' ? p.attrs.index : 0]!)]));
     const shapes = new Map(params.map((p) => [p.id, p.shape]));
-    kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out, ctx.budget);
+    kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out, ctx);
     return;
   }
   if (instr.op === 'dot' && big(instr, ctx) && instr.operands.every((o) => !ctx.fills.has(o))) {
     const [l, r] = instr.operands.map((o) => ({ buf: ctx.buf.get(o)!, shape: ctx.shapes.get(o)! })) as [{ buf: string; shape: Shape }, { buf: string; shape: Shape }];
-    if (tileable(instr, l.shape, r.shape)) return tiledDot(e, instr, l, r, out, ctx.budget);
+    if (tileable(instr, l.shape, r.shape)) return tiledDot(e, instr, l, r, out, { budget: ctx.budget, rows: ctx.core.mxu.rows });
   }
   if (instr.op === 'broadcast' && big(instr, ctx) && !ctx.fills.has(instr.operands[0]!) && !edgeBroadcast(instr)) {
     // a broadcast to inner dims (a pooling gradient): DMA straight from the operand, re-reading it per run
@@ -110,7 +113,7 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     return e.copy(ctx.buf.get(instr.operands[0]!)!, out, instr.shape.dims, src, 0, stridesOf(instr.shape.dims), 0);
   }
   const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
-  kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx.budget);
+  kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx);
 }
 
 /** Whether an instruction's operands and result exceed what one kernel may hold. */
@@ -168,7 +171,7 @@ function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
       return;
     }
     case 'all-reduce': {
-      const out = dst(e, instr, ctx, true); // the collective reduces the whole buffer
+      const out = dst(e, instr, ctx); // an exact-size view: the collective reduces all of it
       e.copyAll(x, out);
       e.emit({ kind: 'all-reduce', buffer: out });
       return;
@@ -187,7 +190,7 @@ function lowerConstant(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     ctx.buf.set(instr.id, e.fill(instr.attrs.value[0]!, sizeOf(instr.shape.dims)));
     return;
   }
-  const data = def.evaluate([], instr.attrs as never, instr.shape, { mxu: DEFAULT_MXU_CONFIG, run: () => [] });
+  const data = def.evaluate([], instr.attrs as never, instr.shape, { mxu: ctx.core.mxu, run: () => [] });
   ctx.buf.set(instr.id, e.constant(`v${instr.id}`, data));
 }
 
@@ -229,15 +232,6 @@ const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
   },
 };
 
-/** The buffer itself when its size is its value's, else an exact copy (the host reads outputs whole). */
-function exactBuffer(e: Emitter, buf: string): string {
-  const declared = e.buffers.find((b) => b.name === buf)!.values;
-  if (declared === e.size(buf)) return buf;
-  const out = e.acquire(e.size(buf), 'hbm', true);
-  e.copyAll(buf, out);
-  return out;
-}
-
 /** Index of the last instruction reading each value; outputs live to the end (Infinity). */
 function lastUses(m: HloModule): Map<number, number> {
   const last = new Map<number, number>();
@@ -246,11 +240,13 @@ function lastUses(m: HloModule): Map<number, number> {
   return last;
 }
 
-/** Lowers a module's entry to a TensorCore program (running im2col first if a conv remains). */
+/** Lowers a module's entry to a TensorCore program for `options.core` (running im2col first if a conv remains). */
 export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
+  const core = options.core ?? DEFAULT_CORE_CONFIG;
   const module = m.entry.instructions.some((i) => i.op === 'convolution') ? dce.run(im2col.run(m)) : m;
-  const e = new Emitter();
-  const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map(), budget: options.kernelBudgetValues ?? KERNEL_BUDGET_VALUES };
+  const budget = options.kernelBudgetValues ?? kernelBudgetValues(core);
+  const e = new Emitter(core, budget);
+  const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map(), budget, core };
   const params: string[] = [];
   const last = lastUses(module);
   const refs = new Map<string, number>();
@@ -267,12 +263,14 @@ export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
       if (refs.get(b) === 0) e.release(b);
     }
   });
-  checkVmem(e, options.vmemBytes ?? DEFAULT_CORE_CONFIG.vmemBytes);
-  const outputs = module.entry.outputs.map((o) => exactBuffer(e, ctx.buf.get(o)!));
+  checkVmem(e, core.vmemBytes);
+  const outputs = module.entry.outputs.map((o) => ctx.buf.get(o)!);
   // constants no instruction reads (fills that kernels use as scalars) are not loaded at all
   const used = new Set([...params, ...outputs, ...e.instructions.flatMap((i) => [...accesses(i).reads, ...accesses(i).writes])]);
+  const buffers = e.buffers;
+  const storage = new Set(buffers.flatMap((b) => (b.of !== undefined && used.has(b.name) ? [b.of] : [])));
   return {
-    program: { buffers: e.buffers.filter((b) => used.has(b.name)), instructions: e.instructions },
+    program: { buffers: buffers.filter((b) => used.has(b.name) || storage.has(b.name)), instructions: e.instructions },
     params,
     outputs,
     initial: new Map([...e.initial].filter(([name]) => used.has(name))),
