@@ -4,7 +4,10 @@
  * `tpusim compile` prints and what layers/ calls to compile a training step.
  *
  * Imports ./pipeline, ./passes/*, ./ops (costs), tpu/config (the core's parameters).
- * Pipeline: dce -> algsimp -> im2col -> algsimp -> dce -> fusion -> layout -> schedule.
+ * Pipeline: dce -> algsimp -> fusion -> layout -> schedule. Convolutions stay convolutions:
+ * the lowering feeds their im2col patches to the MXU from vector memory (./lower-conv.ts);
+ * the im2col pass (./passes/im2col.ts) writes them out as HLO for the interpreter's
+ * definition and for comparison, and is not in the pipeline.
  * Every pass keeps every output bit (each pass file says why), so the compiled module
  * evaluates exactly like the input.
  */
@@ -14,14 +17,13 @@ import { opRegistry, type CostUnit, type OpCost, type OpDef } from './ops/index.
 import { algsimp } from './passes/algsimp.ts';
 import { dce } from './passes/dce.ts';
 import { fusion } from './passes/fusion.ts';
-import { im2col } from './passes/im2col.ts';
 import { layout } from './passes/layout.ts';
 import { schedule } from './passes/schedule.ts';
 import { runPipeline, type Pass, type PipelineOptions, type PipelineResult } from './pipeline.ts';
 import { instrName } from './print.ts';
 
 /** The standard passes, in order. */
-export const STANDARD_PASSES: readonly Pass[] = [dce, algsimp, im2col, { ...algsimp, name: 'algsimp-2' }, { ...dce, name: 'dce-2' }, fusion, layout, schedule];
+export const STANDARD_PASSES: readonly Pass[] = [dce, algsimp, fusion, layout, schedule];
 
 /** Names of the standard passes (for --dump-after and disabling). */
 export const PASS_NAMES: readonly string[] = STANDARD_PASSES.map((p) => p.name);

@@ -185,8 +185,21 @@ export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: Read
   if (plan) return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan, budget });
   const values = new Map<number, KVal>();
   const streamed = bigDot && working > Math.min(budget, 2 * CHUNK_VALUES) ? streamDots(e, body, inputs, shapeOf, values, target.core.mxu.rows) : new Set<number>();
-  for (const [id, v] of inputs) {
-    if (streamed.has(id)) continue;
+  wholeKernel(e, { body, inputs, shapeOf, root, dst, values, skip: streamed });
+}
+
+/**
+ * The body run once on whole values: inputs loaded into vector memory (but those in `skip`,
+ * and those `values` already holds), every body op not yet in `values` computed in order,
+ * the root stored to `dst`; then all scratch returns to the pool.
+ */
+export function wholeKernel(
+  e: Emitter,
+  k: { body: readonly HloInstruction[]; inputs: ReadonlyMap<number, KVal>; shapeOf: (id: number) => Shape; root: number; dst: string; values: Map<number, KVal>; skip?: ReadonlySet<number> },
+): void {
+  const { values, shapeOf } = k;
+  for (const [id, v] of k.inputs) {
+    if (k.skip?.has(id) || values.has(id)) continue;
     if ('scalar' in v) values.set(id, v);
     else {
       const b = e.acquire(sizeOf(shapeOf(id).dims));
@@ -194,9 +207,9 @@ export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: Read
       values.set(id, { buf: b });
     }
   }
-  for (const instr of body) if (!values.has(instr.id)) values.set(instr.id, bodyOp(e, instr, (id) => values.get(id)!, shapeOf));
-  const out = materialize(e, values.get(root)!, sizeOf(shapeOf(root).dims));
-  e.copyAll(out, dst);
+  for (const instr of k.body) if (!values.has(instr.id)) values.set(instr.id, bodyOp(e, instr, (id) => values.get(id)!, shapeOf));
+  const out = materialize(e, values.get(k.root)!, sizeOf(shapeOf(k.root).dims));
+  e.copyAll(out, k.dst);
   // NOTE: every scratch buffer is returned to the pool; deps keep reuse race-free.
   e.releaseAll('vmem');
 }
@@ -219,7 +232,8 @@ function streamDots(e: Emitter, body: readonly HloInstruction[], inputs: Readonl
   return consumed;
 }
 
-interface ChunkJob {
+/** A kernel to run chunk by chunk of its root. */
+export interface ChunkJob {
   readonly body: readonly HloInstruction[];
   readonly inputs: ReadonlyMap<number, KVal>;
   readonly shapeOf: (id: number) => Shape;
@@ -227,6 +241,12 @@ interface ChunkJob {
   readonly dst: string;
   readonly plan: ChunkPlan;
   readonly budget: number;
+  /** Chunk starts and length (root elements) fixed by the caller; default: chosen from the budget. */
+  readonly layout?: { readonly starts: readonly number[]; readonly len: number };
+  /** Chunked values computed per chunk instead of loaded: (start, length in root elements) -> vector-memory buffer. */
+  readonly produce?: ReadonlyMap<number, (start: number, len: number) => string>;
+  /** Vector-memory buffers the producers read in every chunk (kept until the kernel ends). */
+  readonly resident?: readonly string[];
 }
 
 /** The instruction as it runs on a chunk of `len` of the root's `n` elements, with its operands' chunk shapes. */
@@ -252,11 +272,11 @@ function forChunk(instr: HloInstruction, job: ChunkJob, len: number, n: number):
 }
 
 /** A kernel computed range by range of its root (see ./lower-chunk.ts). */
-function chunkedKernel(e: Emitter, job: ChunkJob): void {
+export function chunkedKernel(e: Emitter, job: ChunkJob): void {
   const { plan, shapeOf, root } = job;
   const n = sizeOf(shapeOf(root).dims);
   const whole = new Map<number, KVal>();
-  const keep = new Set<string>();
+  const keep = new Set<string>(job.resident ?? []);
   let wholeValues = 0;
   let perRoot = 0;
   for (const [id, v] of job.inputs) {
@@ -269,6 +289,7 @@ function chunkedKernel(e: Emitter, job: ChunkJob): void {
       wholeValues += sizeOf(shapeOf(id).dims);
     } else perRoot += sizeOf(shapeOf(id).dims) / n;
   }
+  for (const id of job.produce?.keys() ?? []) perRoot += sizeOf(shapeOf(id).dims) / n;
   for (const instr of job.body) {
     if (plan.mode.get(instr.id) !== 'whole') {
       perRoot += sizeOf(instr.shape.dims) / n;
@@ -287,14 +308,16 @@ function chunkedKernel(e: Emitter, job: ChunkJob): void {
   // chunks: its buffers all have the chunk's size, so one pool size serves every such kernel
   const uniform = [...plan.mode].every(([id, m]) => m === 'whole' || sizeOf(shapeOf(id).dims) === n);
   const want = uniform ? 2 ** Math.floor(Math.log2(Math.max(1, Math.min(ELEMENTWISE_CHUNK_VALUES, cap)))) : Math.min(CHUNK_VALUES, cap);
-  const len = g * Math.max(1, Math.floor(want / g));
+  const len = job.layout?.len ?? g * Math.max(1, Math.floor(want / g));
   // NOTE: the last chunk overlaps the one before (recomputing identical values) so that it
   // has the same length: no odd-sized buffers.
   const starts: number[] = [];
-  for (let a = 0; a < n; a += len) starts.push(a + len > n && n >= len && (n - len) % g === 0 ? n - len : a);
+  if (job.layout) starts.push(...job.layout.starts);
+  else for (let a = 0; a < n; a += len) starts.push(a + len > n && n >= len && (n - len) % g === 0 ? n - len : a);
   for (const a of starts) {
     const l = Math.min(len, n - a);
     const values = new Map(whole);
+    for (const [id, make] of job.produce ?? []) values.set(id, { buf: make(a, l) });
     for (const [id, v] of job.inputs) {
       if (values.has(id) || 'scalar' in v) continue;
       const size = sizeOf(shapeOf(id).dims);

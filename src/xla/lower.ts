@@ -34,11 +34,10 @@ import { accesses, type Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { tileable, tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
+import { convKernel } from './lower-conv.ts';
 import { dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
 import { CHUNK_VALUES, kernel, kernelBudgetValues, type KVal } from './lower-kernel.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
-import { dce } from './passes/dce.ts';
-import { im2col } from './passes/im2col.ts';
 import { instrName } from './print.ts';
 import { DEFAULT_CORE_CONFIG, type TensorCoreConfig } from '../tpu/config.ts';
 
@@ -96,10 +95,22 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
   if (instr.op === 'fusion') {
     const c = instr.attrs.computation;
     const params = c.instructions.filter((i) => i.op === 'parameter');
-    const inputs = new Map(params.map((p) => [p.id, input(ctx, instr.operands[p.op === 'parameter' ? p.attrs.index : 0]!)]));
+    const outer = (p: HloInstruction): number => instr.operands[p.op === 'parameter' ? p.attrs.index : 0]!;
+    const inputs = new Map(params.map((p) => [p.id, input(ctx, outer(p))]));
     const shapes = new Map(params.map((p) => [p.id, p.shape]));
-    kernel(e, c.instructions.filter((i) => i.op !== 'parameter'), inputs, shapes, c.outputs[0]!, out, ctx);
+    const body = c.instructions.filter((i) => i.op !== 'parameter');
+    if (body.some((i) => i.op === 'convolution')) {
+      const hbmOf = new Map(params.map((p) => [p.id, ctx.buf.get(outer(p))!]));
+      const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
+      return convKernel(e, { body, inputs, hbm: (id) => hbmOf.get(id)!, shapeOf, root: c.outputs[0]!, dst: out, target: ctx });
+    }
+    kernel(e, body, inputs, shapes, c.outputs[0]!, out, ctx);
     return;
+  }
+  if (instr.op === 'convolution') {
+    const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
+    const shapeOf = (id: number): Shape => (id === instr.id ? instr.shape : ctx.shapes.get(id)!);
+    return convKernel(e, { body: [instr], inputs, hbm: (id) => ctx.buf.get(id)!, shapeOf, root: instr.id, dst: out, target: ctx });
   }
   if (instr.op === 'dot' && big(instr, ctx) && instr.operands.every((o) => !ctx.fills.has(o))) {
     const [l, r] = instr.operands.map((o) => ({ buf: ctx.buf.get(o)!, shape: ctx.shapes.get(o)! })) as [{ buf: string; shape: Shape }, { buf: string; shape: Shape }];
@@ -227,9 +238,7 @@ const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
   reduce: (e, i, ctx) => lowerReduce(e, i as Extract<HloInstruction, { op: 'reduce' }>, ctx),
   'reduce-window': (e, i, ctx) => lowerReduceWindow(e, i as Extract<HloInstruction, { op: 'reduce-window' }>, ctx),
   'select-and-scatter': (e, i, ctx) => lowerSelectAndScatter(e, i as Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx),
-  convolution: (_e, i) => {
-    throw new LoweringError(`${instrName(i)}: convolution must be rewritten by im2col first`);
-  },
+  convolution: lowerKernelOp,
 };
 
 /** Index of the last instruction reading each value; outputs live to the end (Infinity). */
@@ -240,10 +249,9 @@ function lastUses(m: HloModule): Map<number, number> {
   return last;
 }
 
-/** Lowers a module's entry to a TensorCore program for `options.core` (running im2col first if a conv remains). */
-export function lower(m: HloModule, options: LowerOptions = {}): LoweredModule {
+/** Lowers a module's entry to a TensorCore program for `options.core`. */
+export function lower(module: HloModule, options: LowerOptions = {}): LoweredModule {
   const core = options.core ?? DEFAULT_CORE_CONFIG;
-  const module = m.entry.instructions.some((i) => i.op === 'convolution') ? dce.run(im2col.run(m)) : m;
   const budget = options.kernelBudgetValues ?? kernelBudgetValues(core);
   const e = new Emitter(core, budget);
   const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map(), budget, core };

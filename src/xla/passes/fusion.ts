@@ -2,13 +2,14 @@
  * @module xla/passes/fusion
  * Fusion (XLA's loop and output fusion): chains of elementwise ops become one `fusion`
  * instruction, a single VPU kernel whose intermediates stay in vector registers; a dot
- * whose only user is such a chain joins it (bias + activation in the dot's epilogue).
+ * or convolution whose only user is such a chain joins it (bias + activation in the MXU
+ * op's epilogue).
  * Only the fusion's operands and result travel to and from memory, which is what cuts
  * the memory traffic. Evaluation of a fusion runs the same ops in the same order, so the
  * pass is bit-identical.
  *
- * Pre: a verified module (best after im2col and DCE). Post: fusion bodies hold only
- * elementwise ops, broadcasts, reshapes, fill constants, and at most one dot (kind output).
+ * Pre: a verified module (best after DCE). Post: fusion bodies hold only elementwise ops,
+ * broadcasts, reshapes, fill constants, and at most one dot or convolution (kind output).
  * Decisions are FusionDecision values ({ ok: true } | { ok: false, why }), listed by
  * `fusionDecisions` for the CLI and tests.
  * Example:
@@ -43,7 +44,7 @@ function canFuse(p: HloInstruction, group: ReadonlySet<number>, users: ReadonlyM
   const outside = (users.get(p.id) ?? []).filter((u) => !group.has(u.id));
   if (outputs.has(p.id)) return { ok: false, why: `${instrName(p)} is an output of the computation, so it must be materialised` };
   if (outside.length > 0) return { ok: false, why: `${instrName(p)} has users outside the fusion (${outside.map(instrName).join(', ')})` };
-  if (p.op === 'dot') return hasDot ? { ok: false, why: 'the fusion already holds a dot' } : { ok: true };
+  if (p.op === 'dot' || p.op === 'convolution') return hasDot ? { ok: false, why: 'the fusion already holds an MXU op (a dot or a convolution)' } : { ok: true };
   if (!isLoopOp(p)) return { ok: false, why: `${instrName(p)} is a ${p.op}, not elementwise` };
   return { ok: true };
 }
@@ -71,7 +72,7 @@ function grow(root: HloInstruction, c: HloComputation, ctx: { pos: Map<number, n
     ctx.log.push({ producer: instrName(p), root: instrName(root), decision });
     if (!decision.ok) continue;
     members.add(id);
-    if (p.op === 'dot') hasDot = true;
+    if (p.op === 'dot' || p.op === 'convolution') hasDot = true;
     else if (!isFill(p)) candidates.push(...p.operands);
   }
   return { root, members, hasDot };
