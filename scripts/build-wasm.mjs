@@ -1,6 +1,7 @@
 // Builds tpusim's WebAssembly kernels from source (AssemblyScript) into build/wasm/.
 // Runs as the package's `prepare` script, so `npm install` and `npm ci` always produce them.
-// Every `src/<module>/wasm/<name>.ts` becomes `build/wasm/<module>-<name>.wasm`.
+// Every `src/<module>/wasm/<name>.ts` becomes `build/wasm/<module>-<name>.wasm`: this is the
+// project's one WASM toolchain (no kernel is hand-assembled or checked in as bytecode).
 import { mkdirSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +32,16 @@ try {
 
 // Extra compiler flags per kernel. The MXU kernel imports a shared memory so that worker
 // threads can compute row chunks of one pass in place (src/mxu/worker.ts).
+// The stepped array's MAC loop imports its memory too: one plain memory per array, which
+// src/mxu/array.ts lays out from byte 0.
 const EXTRA_FLAGS = {
   'mxu-kernel': ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'],
+  'mxu-array-mac': ['--importMemory'],
 };
+
+// Kernels built without the runtime exports (--exportRuntime), so with no static data and no
+// abort import: nothing is written into the memory they import (the array's registers).
+const NO_RUNTIME = new Set(['mxu-array-mac']);
 
 mkdirSync(outDir, { recursive: true });
 for (const { mod, file, path } of sources()) {
@@ -48,7 +56,7 @@ for (const { mod, file, path } of sources()) {
     '--runtime', 'stub',
     '--enable', 'simd',
     '--initialMemory', '1',
-    '--exportRuntime',
+    ...(NO_RUNTIME.has(name) ? [] : ['--exportRuntime']),
     ...(EXTRA_FLAGS[name] ?? []),
   ], { stdout: process.stdout, stderr: process.stderr });
   if (error) {

@@ -5,10 +5,11 @@
  * test/mxu/stepped.test.ts). One concern: the PE grid and its wiring. Feeding (skew),
  * draining (deskew, accumulators) and sequencing live in feeder.ts and stepped.ts.
  *
- * Imports nothing of ours. The MAC loop (all R*C PEs, once per cycle) has two engines
- * with the same bits: 'wasm' (default), a WebAssembly SIMD loop assembled at the bottom of
- * this file from its source (no build step; ~6x the plain loop), and 'js', the plain
- * `Math.fround` loop, which is exactly `addF32` / `mulF32` of src/bfloat16 written inline.
+ * Imports node:fs, node:url and ./wasm-loader (its error only). The MAC loop (all R*C PEs,
+ * once per cycle) has two engines with the same bits: 'wasm' (default), a WebAssembly SIMD
+ * loop (./wasm/array-mac.ts, compiled by scripts/build-wasm.mjs into
+ * build/wasm/mxu-array-mac.wasm and loaded on first use; ~6x the plain loop), and 'js', the
+ * plain `Math.fround` loop, which is exactly `addF32` / `mulF32` of src/bfloat16 written inline.
  * NOTE: the two may differ in the payload and sign of an intermediate NaN; a NaN stays a
  * NaN through every later add, and the MXU canonicalises NaNs on the way out.
  *
@@ -30,6 +31,9 @@
  * - weights: active and shadow planes (R*C each). The swap travels with the first activation
  *   of a tile: a "front" per row and tile, which swaps one PE per cycle (O(R) work, not R*C).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WasmKernelError } from './wasm-loader.ts';
 
 /** The registers of one PE at the end of a cycle. Tiles are -1 for "none". */
 export interface PeState {
@@ -278,102 +282,41 @@ export type MacEngine = 'wasm' | 'js';
 /** mac(slot0, R, C, q, actPtr, psumPtr, weightPtr): one cycle of MACs over the whole array. */
 type MacFunction = (slot0: number, rows: number, cols: number, q: number, act: number, ps: number, w: number) => void;
 
+/** The compiled MAC loop (from ./wasm/array-mac.ts), relative to the repository root. */
+const MAC_WASM_PATH = 'build/wasm/mxu-array-mac.wasm';
+
 /** The slice of the WebAssembly API used here (tsconfig's lib has no WebAssembly types). */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 interface WasmApi {
   Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
+  Module: (new (bytes: Uint8Array) => object) & { imports(module: object): { module: string; name: string }[] };
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-let macModule: object | null = null;
+let macModule: object | undefined;
 
 /** Instantiates the MAC loop on `memory` (act ring, psum slots, weights, as laid out above). */
 function instantiateMac(memory: WasmMemory): MacFunction {
-  macModule ??= new wasmApi.Module(assembleMacModule());
-  const instance = new wasmApi.Instance(macModule, { e: { m: memory } });
+  macModule ??= loadMacModule(fileURLToPath(new URL(`../../${MAC_WASM_PATH}`, import.meta.url)));
+  const instance = new wasmApi.Instance(macModule, { env: { memory } });
   return instance.exports['mac'] as MacFunction;
 }
 
-const leb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-};
-const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...leb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-
-/**
- * The MAC loop as a WebAssembly module, assembled here from its source (no build step).
- * WebAssembly f32 arithmetic is IEEE single precision with round-to-nearest-even and keeps
- * subnormals, so `f32x4.mul` then `f32x4.add` gives exactly Math.fround's bits (NaN payloads
- * aside, which the MXU canonicalises on the way out).
- *
- *   func seg(ps, act, w, n):            ;; ps[i] = ps[i] + act[i] * w[i], i < n (byte pointers)
- *     while n >= 8: the same on two v128 at ps, ps + 16 (act, w alike); ps,act,w += 32; n -= 8
- *     while n >= 4: v128 ps = f32x4.add(ps, f32x4.mul(act, w)); ps,act,w += 16; n -= 4
- *     while n != 0: f32    ps = f32.add(ps, f32.mul(act, w));     ps,act,w += 4;  n -= 1
- *   func mac(slot, R, C, q, act, ps, w):  ;; export "mac"
- *     rowBytes = C*4; split = C - q
- *     for r in 0..R:                     ;; rowOff = r*rowBytes
- *       pb = ps + slot*rowBytes
- *       seg(pb, act + rowOff + q*4, w + rowOff, split)
- *       seg(pb + split*4, act + rowOff, w + rowOff + split*4, q)
- *       slot = slot ? slot - 1 : R - 1
- */
-function assembleMacModule(): Uint8Array {
-  const I32 = 0x7f;
-  const simd = (op: number, offset = 0): number[] => [0xfd, ...leb(op), 0x02, ...leb(offset)]; // memarg: align 4
-  const f32x4 = (op: number): number[] => [0xfd, ...leb(op)];
-  const step = (i: number, k: number, op: number): number[] => [...get(i), 0x41, k, op, ...set(i)]; // local i op= k
-  const bump = (bytes: number, count: number): number[] =>
-    [...step(0, bytes, 0x6a), ...step(1, bytes, 0x6a), ...step(2, bytes, 0x6a), ...step(3, count, 0x6b)];
-  // ps[off] = f32x4.add(ps[off], f32x4.mul(act[off], w[off])): v128.load x3, mul, add, v128.store
-  const mac4 = (off: number): number[] =>
-    [...get(0), ...get(0), ...simd(0x00, off), ...get(1), ...simd(0x00, off), ...get(2), ...simd(0x00, off), ...f32x4(0xe6), ...f32x4(0xe4), ...simd(0x0b, off)];
-  const seg = [
-    0, // no extra locals: params 0 ps, 1 act, 2 w, 3 n
-    ...[0x02, 0x40, 0x03, 0x40, ...get(3), 0x41, 8, 0x48, 0x0d, 1], // block; loop; br_if n < 8
-    ...[...mac4(0), ...mac4(16), ...bump(32, 8), 0x0c, 0, 0x0b, 0x0b], // two vectors per turn (~10% faster)
-    ...[0x02, 0x40, 0x03, 0x40, ...get(3), 0x41, 4, 0x48, 0x0d, 1], // block; loop; br_if n < 4
-    ...[...mac4(0), ...bump(16, 4), 0x0c, 0, 0x0b, 0x0b],
-    ...[0x02, 0x40, 0x03, 0x40, ...get(3), 0x45, 0x0d, 1], // block; loop; br_if n == 0
-    ...[...get(0), ...get(0), 0x2a, 2, 0, ...get(1), 0x2a, 2, 0, ...get(2), 0x2a, 2, 0],
-    ...[0x94, 0x92, 0x38, 2, 0], // f32.mul, f32.add, f32.store
-    ...[...bump(4, 1), 0x0c, 0, 0x0b, 0x0b],
-    0x0b,
-  ];
-  // params 0 slot, 1 R, 2 C, 3 q, 4 act, 5 ps, 6 w; locals 7 r, 8 rowBytes, 9 split, 10 pb, 11 rowOff
-  const shl2 = [0x41, 2, 0x74];
-  const mac = [
-    ...[1, 5, I32],
-    ...[...get(2), ...shl2, ...set(8), ...get(2), ...get(3), 0x6b, ...set(9)],
-    ...[0x02, 0x40, 0x03, 0x40, ...get(7), ...get(1), 0x46, 0x0d, 1], // block; loop; br_if r == R
-    ...[...get(5), ...get(0), ...get(8), 0x6c, 0x6a, ...set(10)],
-    ...[...get(10), ...get(4), ...get(11), 0x6a, ...get(3), ...shl2, 0x6a, ...get(6), ...get(11), 0x6a, ...get(9), 0x10, 0],
-    ...[...get(10), ...get(9), ...shl2, 0x6a, ...get(4), ...get(11), 0x6a],
-    ...[...get(6), ...get(11), 0x6a, ...get(9), ...shl2, 0x6a, ...get(3), 0x10, 0],
-    ...[...get(0), 0x41, 1, 0x6b, ...get(1), 0x41, 1, 0x6b, ...get(0), 0x1b, ...set(0)], // slot = slot ? slot-1 : R-1
-    ...[...step(7, 1, 0x6a), ...get(11), ...get(8), 0x6a, ...set(11), 0x0c, 0, 0x0b, 0x0b],
-    0x0b,
-  ];
-  const params = (n: number): number[][] => Array.from({ length: n }, () => [I32]);
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(params(4)), 0], [0x60, ...vec(params(7)), 0]])),
-    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 1]])), // import memory e.m, min 1 page
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('mac'), 0x00, 1]])),
-    ...section(10, vec([[...leb(seg.length), ...seg], [...leb(mac.length), ...mac]])),
-  ]);
+/** Compiles the MAC loop from `path` (throws WasmKernelError, saying how to rebuild, if missing or stale). */
+function loadMacModule(path: string): object {
+  const rebuild = 'run `npm run build:wasm` (it compiles src/mxu/wasm/array-mac.ts)';
+  if (!existsSync(path)) throw new WasmKernelError(`${path} is missing: ${rebuild}`);
+  let module: object;
+  try {
+    module = new wasmApi.Module(readFileSync(path));
+  } catch (err) {
+    throw new WasmKernelError(`${path} is not a valid module (${(err as Error).message}): ${rebuild}`);
+  }
+  // NOTE: a build with its own memory would link and silently run on the wrong registers.
+  if (!wasmApi.Module.imports(module).some((i) => `${i.module}.${i.name}` === 'env.memory')) {
+    throw new WasmKernelError(`${path} does not import its memory (built from older sources): ${rebuild}`);
+  }
+  return module;
 }
