@@ -106,11 +106,17 @@ function unary<K extends UnaryName>(name: K, vjp: OpDef<K>['vjp']): OpDef<K> {
   };
 }
 
-/** Gradient of maximum/minimum: the cotangent goes to the operand that was picked (ties to rhs, so relu'(0) = 0). */
+/**
+ * Gradient of maximum/minimum: the cotangent goes to the operand that was picked (ties to
+ * rhs, so relu'(0) = 0). The pick is read off the result: max(x, y) > y exactly when x > y
+ * (NaNs and signed zeros included; min alike), so relu's gradient needs its output, not its
+ * input, as TensorFlow's ReluGrad does: a conv, its bias and its relu fuse into one kernel
+ * whose pre-activation is never stored.
+ */
 function pickVjp<K extends 'maximum' | 'minimum'>(direction: 'GT' | 'LT'): OpDef<K>['vjp'] {
-  return ({ b, g, inputs }) => {
-    const [x, y] = inputs as [typeof g, typeof g];
-    const lhsWins = b.compare(x, y, direction);
+  return ({ b, g, inputs, out }) => {
+    const [, y] = inputs as [typeof g, typeof g];
+    const lhsWins = b.compare(out, y, direction);
     const zero = b.zerosLike(g);
     return [b.select(lhsWins, g, zero), b.select(lhsWins, zero, g)];
   };
