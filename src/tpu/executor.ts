@@ -19,7 +19,7 @@
  * Each instruction's unit, name and cycles are computed once per (program, core).
  * What remains is mostly DMA: memory-bandwidth bound, one pass over the bytes it moves.
  */
-import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, compareMask, reduce, reduceCycles, selectMask, transpose, transposeCycles, unary, type Operand } from '../vpu/index.ts';
+import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, compareMask, foldCycles, foldSublanes, reduce, reduceCycles, selectMask, transpose, transposeCycles, unary, type Operand } from '../vpu/index.ts';
 import type { TensorCoreConfig } from './config.ts';
 import { dmaCycles } from './dma.ts';
 import type { MatmulEngine } from './matmul-engine.ts';
@@ -69,6 +69,8 @@ export function instructionCycles(instr: Instruction, core: CoreContext): number
       return arrayCycles('select', core.size(instr.out), vpu);
     case 'vpu-reduce':
       return reduceCycles(instr.op, { rows: instr.rows, cols: instr.cols, axis: instr.axis, config: vpu });
+    case 'vpu-fold':
+      return foldCycles(instr.op, { rows: instr.rows, cols: instr.cols, accumulate: instr.accumulate ?? false, config: vpu });
     case 'vpu-broadcast':
       return broadcastCycles(instr.rows, core.size(instr.x), vpu);
     case 'vpu-broadcast-col':
@@ -138,6 +140,9 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
       return;
     case 'vpu-select':
       selectMask(core.data(instr.mask), operand(core, instr.a), operand(core, instr.b), { config, out: core.data(instr.out) });
+      return;
+    case 'vpu-fold':
+      foldSublanes(instr.op, core.data(instr.x), { rows: instr.rows, cols: instr.cols, out: core.data(instr.out), accumulate: instr.accumulate ?? false, config });
       return;
     default:
       executeMove(instr, core);

@@ -109,6 +109,8 @@ export type Instruction =
   | (Common & { readonly kind: 'vpu-compare'; readonly op: CompareOp; readonly a: string | number; readonly b: string | number; readonly out: string })
   | (Common & { readonly kind: 'vpu-select'; readonly mask: string; readonly a: string | number; readonly b: string | number; readonly out: string })
   | (Common & { readonly kind: 'vpu-reduce'; readonly op: ReduceKind; readonly x: string; readonly out: string; readonly rows: number; readonly cols: number; readonly axis: ReduceAxis })
+  /** The first stage of an axis-0 reduce alone: out[S, C] per-sublane folds of x[R, C], continuing from out's values when `accumulate` (vpu/reduce.ts `foldSublanes`). */
+  | (Common & { readonly kind: 'vpu-fold'; readonly op: ReduceKind; readonly x: string; readonly out: string; readonly rows: number; readonly cols: number; readonly accumulate?: boolean })
   | (Common & { readonly kind: 'vpu-broadcast'; readonly x: string; readonly out: string; readonly rows: number })
   | (Common & { readonly kind: 'vpu-broadcast-col'; readonly x: string; readonly out: string; readonly cols: number })
   | (Common & { readonly kind: 'vpu-transpose'; readonly x: string; readonly out: string; readonly rows: number; readonly cols: number })
@@ -157,6 +159,8 @@ export function accesses(instr: Instruction): { reads: string[]; writes: string[
       return { reads: [instr.src], writes: [instr.dst] };
     case 'matmul':
       return { reads: instr.accumulate ? [instr.a, instr.b, instr.out] : [instr.a, instr.b], writes: [instr.out] };
+    case 'vpu-fold':
+      return { reads: instr.accumulate ? [instr.x, instr.out] : [instr.x], writes: [instr.out] };
     case 'vpu-unary':
     case 'vpu-reduce':
     case 'vpu-broadcast':

@@ -69,6 +69,10 @@ function checkOperands(instr: Instruction, where: string, buf: (name: string) =>
       expectSize(where, buf(instr.out), outLen, 'out');
       return;
     }
+    case 'vpu-fold':
+      expectSize(where, buf(instr.x), instr.rows * instr.cols, 'x');
+      if (buf(instr.out).values % instr.cols !== 0) throw new ProgramError(`${where}: out '${instr.out}' holds ${buf(instr.out).values} values, not sublanes x ${instr.cols} columns`);
+      return;
     case 'vpu-broadcast':
       expectSize(where, buf(instr.out), buf(instr.x).values * instr.rows, 'out');
       return;

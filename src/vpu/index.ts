@@ -41,5 +41,5 @@ export {
   type VpuOptions,
   type VpuResult,
 } from './array.ts';
-export { REDUCE_FNS, REDUCE_IDENTITY, reduce, reduceCycles, treeReduce, type ReduceAxis, type ReduceKind, type ReduceResult } from './reduce.ts';
+export { REDUCE_FNS, REDUCE_IDENTITY, foldCycles, foldSublanes, reduce, reduceCycles, treeReduce, type ReduceAxis, type ReduceKind, type ReduceResult } from './reduce.ts';
 export { VectorUnit } from './vregs.ts';

@@ -90,11 +90,11 @@ export function reduceCycles(
  * exactly the documented per-sublane fold, but reading x contiguously. Specialised per kind
  * so the combine is inlined; big arrays go to the same fold in WASM SIMD (./wasm.ts).
  */
-function foldRows(x: Float32Array, rows: number, cols: number, kind: ReduceKind, acc: Float32Array, S: number): void {
+function foldRows(x: Float32Array, rows: number, cols: number, kind: ReduceKind, acc: Float32Array, S: number, accumulate = false): void {
   const wasm = x.length >= WASM_MIN_VALUES ? vpuWasm() : null;
-  if (wasm) return wasm.foldRows(kind, x, { rows, cols, identity: REDUCE_IDENTITY[kind] }, acc);
+  if (wasm) return wasm.foldRows(kind, x, { rows, cols, identity: REDUCE_IDENTITY[kind], accumulate }, acc);
   const add = addF32;
-  acc.fill(REDUCE_IDENTITY[kind]);
+  if (!accumulate) acc.fill(REDUCE_IDENTITY[kind]);
   for (let r = 0; r < rows; r++) {
     const a = (r % S) * cols;
     const xr = r * cols;
@@ -142,6 +142,38 @@ function reduceAll(x: Float32Array, rows: number, cols: number, kind: ReduceKind
   const out = into ?? new Float32Array(1);
   out[0] = treeReduce(partial, f);
   return { out, cycles };
+}
+
+/**
+ * Cycles of `foldSublanes` on x[R, C]: one combine per row tile and column tile (the first
+ * row tile is a copy unless the fold continues from accumulators).
+ */
+export function foldCycles(kind: ReduceKind, options: { readonly rows: number; readonly cols: number; readonly accumulate?: boolean; readonly config?: VpuConfig }): number {
+  const c = options.config ?? DEFAULT_VPU_CONFIG;
+  const rowTiles = Math.ceil(options.rows / c.sublanes);
+  const colTiles = Math.ceil(options.cols / c.lanes);
+  return Math.max(1, colTiles * (rowTiles - (options.accumulate ? 0 : 1))) * opCycles(kind === 'sum' ? 'add' : kind, c);
+}
+
+/**
+ * The first stage of an axis-0 reduction alone: acc[S, C], sublane s folding rows s, s+S,
+ * s+2S, ... of x[R, C] in order (the header's axis-0 order), from the op's identity, or from
+ * acc's values when `accumulate`. So a tall reduction run in row blocks of a multiple of S
+ * rows, each continuing the accumulators, then `reduce(kind, acc, { rows: S, axis: 0 })`
+ * (whose fold of one row tile leaves acc as it is, then the sublane tree), gives exactly
+ * the one-instruction reduction's bits.
+ */
+export function foldSublanes(
+  kind: ReduceKind,
+  x: Float32Array, // x: [R, C]
+  options: { readonly rows: number; readonly cols: number; readonly out: Float32Array; readonly accumulate?: boolean; readonly config?: VpuConfig },
+): ReduceResult {
+  const { rows, cols, out } = options;
+  const config = options.config ?? DEFAULT_VPU_CONFIG;
+  checkShape(x, rows, cols);
+  if (out.length !== config.sublanes * cols || out === x) throw new RangeError(`vpu fold: out must be a separate array of ${config.sublanes} x ${cols} values, got ${out === x ? 'the input' : out.length}`);
+  foldRows(x, rows, cols, kind, out, config.sublanes, options.accumulate ?? false);
+  return { out, cycles: foldCycles(kind, { rows, cols, accumulate: options.accumulate ?? false, config }) };
 }
 
 /**

@@ -28,7 +28,7 @@ interface Exports {
   binary(op: number, a: number, b: number, out: number, n: number, mode: number, s: number): void;
   compare(op: number, a: number, b: number, out: number, n: number, mode: number, s: number): void;
   select(mask: number, a: number, b: number, out: number, n: number, mode: number, sa: number, sb: number): void;
-  foldRows(kind: number, x: number, rows: number, cols: number, acc: number, sublanes: number, identity: number): void;
+  foldRows(kind: number, x: number, rows: number, cols: number, acc: number, sublanes: number, identity: number, init: number): void;
   transpose(x: number, rows: number, cols: number, out: number): void;
 }
 interface WasmApi {
@@ -118,13 +118,14 @@ export class VpuWasm {
 
   /**
    * acc[S, C] = the per-sublane fold of x[R, C] (see ./wasm/kernels.ts `foldRows`), for
-   * ./reduce.ts axis 0; `acc` has S * C values.
+   * ./reduce.ts axis 0; `acc` has S * C values; `accumulate` continues from acc's values.
    */
-  foldRows(kind: ReduceKind, x: Float32Array, shape: { readonly rows: number; readonly cols: number; readonly identity: number }, acc: Float32Array): void {
+  foldRows(kind: ReduceKind, x: Float32Array, shape: { readonly rows: number; readonly cols: number; readonly identity: number; readonly accumulate?: boolean }, acc: Float32Array): void {
     const { rows, cols } = shape;
     const [px, pa] = this.reserve([4 * x.length, 4 * acc.length]) as [number, number];
     this.put(x, px);
-    this.ex.foldRows(REDUCE_CODES[kind], px, rows, cols, pa, acc.length / cols, shape.identity);
+    if (shape.accumulate) this.put(acc, pa);
+    this.ex.foldRows(REDUCE_CODES[kind], px, rows, cols, pa, acc.length / cols, shape.identity, shape.accumulate ? 0 : 1);
     this.take(pa, acc);
   }
 

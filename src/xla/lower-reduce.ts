@@ -66,7 +66,9 @@ export function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 're
   const { rows, cols, axis } = plan;
   const op = instr.attrs.kind;
   const chunk = blockValues(ctx);
-  if (axis === 'all' || n <= chunk) {
+  if (axis === 0 && n > chunk && rows > ctx.core.vpu.sublanes) {
+    foldColumns(e, { src, out, op, rows, cols }, ctx);
+  } else if (axis === 'all' || n <= chunk) {
     const [x, r] = [e.acquire(n), e.acquire(sizeOf(instr.shape.dims))];
     e.copyAll(src, x);
     e.emit({ kind: 'vpu-reduce', op, x, out: r, rows, cols, axis });
@@ -85,6 +87,33 @@ export function lowerReduce(e: Emitter, instr: Extract<HloInstruction, { op: 're
     }
   }
   if (src !== input) e.release(src);
+}
+
+/**
+ * An axis-0 reduce of x[R, C] in HBM too big for one block: per block of columns, row blocks
+ * of a multiple of S rows fold into the sublane accumulators [S, cb] (each continuing the
+ * last: vpu-fold), then one sublane reduction (a reduce of the S accumulator rows). The
+ * folds run in the reduce's own order, so the bits are the one-instruction reduce's.
+ */
+function foldColumns(e: Emitter, r: { src: string; out: string; op: Extract<HloInstruction, { op: 'reduce' }>['attrs']['kind']; rows: number; cols: number }, ctx: LowerContext): void {
+  const S = ctx.core.vpu.sublanes;
+  const block = Math.max(S, Math.min(Math.floor(ctx.budget / 4), 4 * blockValues(ctx)));
+  const cb = Math.min(r.cols, Math.max(1, Math.floor(block / S)));
+  const rb = Math.max(S, Math.floor(block / cb / S) * S);
+  for (const c0 of blockStarts(r.cols, cb)) {
+    const acc = e.acquire(S * cb);
+    for (let r0 = 0; r0 < r.rows; r0 += rb) {
+      const rows = Math.min(rb, r.rows - r0);
+      const x = e.acquire(rows * cb);
+      e.emit({ kind: 'dma', src: r.src, dst: x, srcOffset: r0 * r.cols + c0, values: cb, rows, srcStride: r.cols, dstStride: cb });
+      e.emit({ kind: 'vpu-fold', op: r.op, x, out: acc, rows, cols: cb, ...(r0 > 0 ? { accumulate: true } : {}) });
+      e.release(x);
+    }
+    const res = e.acquire(cb);
+    e.emit({ kind: 'vpu-reduce', op: r.op, x: acc, out: res, rows: S, cols: cb, axis: 0 });
+    e.emit({ kind: 'dma', src: res, dst: r.out, dstOffset: c0, values: cb });
+    e.release(acc, res);
+  }
 }
 
 /** HBM buffer of x padded with `value` (low/high/interior per dim); x itself when no padding. */

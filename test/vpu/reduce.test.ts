@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VPU_CONFIG, REDUCE_IDENTITY, VectorUnit, opCycles, reduce, type ReduceKind } from '../../src/vpu/index.ts';
+import { DEFAULT_VPU_CONFIG, REDUCE_IDENTITY, VectorUnit, foldCycles, foldSublanes, opCycles, reduce, type ReduceKind } from '../../src/vpu/index.ts';
 
 const S = 8;
 const L = 128;
@@ -102,5 +102,31 @@ describe('reductions against f64 references', () => {
 
   it('rejects a shape that does not match the array', () => {
     expect(() => reduce('sum', new Float32Array(5), { rows: 2, cols: 2, axis: 0 })).toThrow(/5 values, shape \[2, 2\] needs 4/);
+  });
+});
+
+describe('foldSublanes: an axis-0 reduce in row blocks', () => {
+  it('row blocks of a multiple of S folded into the accumulators, then a reduce of them, give the one-instruction bits', () => {
+    fc.assert(
+      fc.property(fc.record({ rows: fc.integer({ min: 9, max: 200 }), cols: fc.integer({ min: 1, max: 70 }), blocks: fc.integer({ min: 1, max: 5 }), seed: fc.integer() }), ({ rows, cols, blocks, seed }) => {
+        const x = data(rows * cols, seed);
+        for (const kind of ['sum', 'max', 'min'] as const) {
+          const whole = reduce(kind, x, { rows, cols, axis: 0 }).out;
+          const rb = Math.max(S, Math.ceil(rows / blocks / S) * S);
+          const acc = new Float32Array(S * cols);
+          for (let r0 = 0; r0 < rows; r0 += rb) {
+            const n = Math.min(rb, rows - r0);
+            foldSublanes(kind, x.subarray(r0 * cols, (r0 + n) * cols), { rows: n, cols, out: acc, accumulate: r0 > 0 });
+          }
+          expect(Array.from(new Uint32Array(reduce(kind, acc, { rows: S, cols, axis: 0 }).out.buffer))).toEqual(Array.from(new Uint32Array(whole.buffer)));
+        }
+      }),
+      { seed: 61, numRuns: 80 },
+    );
+  });
+
+  it('cost one combine per row tile and column tile (the first tile a copy unless it continues)', () => {
+    expect(foldCycles('sum', { rows: 64, cols: 130 })).toBe(2 * 7 * opCycles('add', DEFAULT_VPU_CONFIG));
+    expect(foldCycles('sum', { rows: 64, cols: 130, accumulate: true })).toBe(2 * 8 * opCycles('add', DEFAULT_VPU_CONFIG));
   });
 });

@@ -130,9 +130,9 @@ export function select(mask: usize, a: usize, b: usize, out: usize, n: i32, mode
  * last cols % 4 columns of a row go one at a time (a vector would spill into the next
  * sublane's accumulators). Addresses need no alignment here.
  */
-export function foldRows(kind: i32, x: usize, rows: i32, cols: i32, acc: usize, S: i32, id: f32): void {
+export function foldRows(kind: i32, x: usize, rows: i32, cols: i32, acc: usize, S: i32, id: f32, init: i32): void {
   const total = S * cols;
-  for (let i = 0; i < total; i++) store<f32>(acc + (<usize>i << 2), id);
+  if (init) for (let i = 0; i < total; i++) store<f32>(acc + (<usize>i << 2), id);
   const vecEnd = cols & ~3;
   for (let r = 0; r < rows; r++) {
     const pa = acc + (<usize>((r % S) * cols) << 2);
