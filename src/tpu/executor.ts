@@ -23,7 +23,7 @@ import { arrayCycles, binary, broadcastCols, broadcastCycles, broadcastRows, com
 import type { TensorCoreConfig } from './config.ts';
 import { dmaCycles } from './dma.ts';
 import type { MatmulEngine } from './matmul-engine.ts';
-import { describeInstruction, dmaLayout, unitOf, type Instruction, type Program, type Unit } from './program.ts';
+import { describeInstruction, dmaLayout, dmaValues, unitOf, type DmaLayout, type Instruction, type Program, type Unit } from './program.ts';
 
 /** What the executor needs from a core: config, buffers and its matmul engine. */
 export interface CoreContext {
@@ -56,8 +56,7 @@ export function instructionCycles(instr: Instruction, core: CoreContext): number
   const vpu = core.config.vpu;
   switch (instr.kind) {
     case 'dma': {
-      const l = dmaLayout(instr, core.size(instr.src));
-      return dmaCycles(l.values * l.rows, core.config);
+      return dmaCycles(dmaValues(dmaLayout(instr, core.size(instr.src))), core.config);
     }
     case 'matmul':
       return core.engine.cycles(instr.shape, instr.precision ?? 'default');
@@ -85,24 +84,26 @@ export function instructionCycles(instr: Instruction, core: CoreContext): number
 const operand = (core: CoreContext, x: string | number): Operand => (typeof x === 'number' ? x : core.data(x));
 
 /**
- * Strided row copy of a DMA. Rows that are back to back in both buffers are one copy; short
- * rows copy element by element (a subarray per row costs more than the row).
+ * Strided copy of a DMA, plane by plane. Rows that are back to back in both buffers are one
+ * copy; short rows copy element by element (a subarray per row costs more than the row).
  */
-function copyRows(src: Float32Array, dst: Float32Array, l: ReturnType<typeof dmaLayout>): void {
+function copyRows(src: Float32Array, dst: Float32Array, l: DmaLayout): void {
   const { rows, values, srcStride, dstStride } = l;
-  let from = l.srcOffset;
-  let to = l.dstOffset;
-  if (values === srcStride && values === dstStride) {
-    const n = rows * values;
-    if (n < 32) for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
-    else dst.set(src.subarray(from, from + n), to);
-  } else if (values >= 32) {
-    for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) dst.set(src.subarray(from, from + values), to);
-  } else if (values === 1) {
-    for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) dst[to] = src[from]!;
-  } else {
-    for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) {
-      for (let i = 0; i < values; i++) dst[to + i] = src[from + i]!;
+  for (let p = 0; p < l.planes; p++) {
+    let from = l.srcOffset + p * l.planeSrcStride;
+    let to = l.dstOffset + p * l.planeDstStride;
+    if (values === srcStride && values === dstStride) {
+      const n = rows * values;
+      if (n < 32) for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+      else dst.set(src.subarray(from, from + n), to);
+    } else if (values >= 32) {
+      for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) dst.set(src.subarray(from, from + values), to);
+    } else if (values === 1) {
+      for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) dst[to] = src[from]!;
+    } else {
+      for (let r = 0; r < rows; r++, from += srcStride, to += dstStride) {
+        for (let i = 0; i < values; i++) dst[to + i] = src[from + i]!;
+      }
     }
   }
 }
@@ -201,7 +202,7 @@ function infoOf(program: Program, core: CoreContext): StaticInfo[] {
         name: describeInstruction(instr, i),
         cycles: instr.kind === 'all-reduce' ? 0 : instructionCycles(instr, core),
         flops: instr.kind === 'matmul' ? 2 * instr.shape.m * instr.shape.k * instr.shape.n : 0,
-        bytes: layout ? 4 * layout.values * layout.rows : 0,
+        bytes: layout ? 4 * dmaValues(layout) : 0,
       };
     });
     perCore.set(core, info);

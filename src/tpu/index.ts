@@ -23,7 +23,7 @@ export {
   type Topology,
 } from './config.ts';
 export { BYTES_PER_VALUE, BufferError, Memory, OutOfMemoryError, type MemoryKind } from './memory.ts';
-export { ProgramError, UNITS, accesses, describeInstruction, dmaLayout, storageMap, unitOf, type BufferDecl, type DmaInstruction, type Instruction, type InstructionKind, type MatmulInstruction, type Program, type Unit } from './program.ts';
+export { ProgramError, UNITS, accesses, describeInstruction, dmaLayout, dmaValues, storageMap, unitOf, type BufferDecl, type DmaInstruction, type DmaLayout, type Instruction, type InstructionKind, type MatmulInstruction, type Program, type Unit } from './program.ts';
 export { verifyProgram } from './verify.ts';
 export { dmaBytesPerCycle, dmaCycles } from './dma.ts';
 export { fastEngine, referenceEngine, type MatmulEngine, type MatmulOperands } from './matmul-engine.ts';

@@ -52,10 +52,11 @@ interface Common {
 }
 
 /**
- * A DMA copies `rows` runs of `values` contiguous values (2-D strided, for slices, padding,
- * concatenation and im2col): run r reads src[srcOffset + r * srcStride ...] and writes
- * dst[dstOffset + r * dstStride ...]. Defaults: offsets 0, one run of the whole src, strides
- * = values.
+ * A DMA copies `planes` x `rows` runs of `values` contiguous values (3-D strided, for slices,
+ * padding, concatenation, pooling windows): run (p, r) reads
+ * src[srcOffset + p * planeSrcStride + r * srcStride ...] and writes
+ * dst[dstOffset + p * planeDstStride + r * dstStride ...]. Defaults: offsets 0, one plane of
+ * one run of the whole src, strides = values.
  */
 export interface DmaInstruction extends Common {
   readonly kind: 'dma';
@@ -67,10 +68,25 @@ export interface DmaInstruction extends Common {
   readonly rows?: number;
   readonly srcStride?: number;
   readonly dstStride?: number;
+  /** The outer dimension: `count` planes of rows, `srcStride` / `dstStride` values apart. */
+  readonly planes?: { readonly count: number; readonly srcStride: number; readonly dstStride: number };
 }
 
 /** A DMA's layout with every default filled in. */
-export function dmaLayout(instr: DmaInstruction, srcSize: number): { srcOffset: number; dstOffset: number; values: number; rows: number; srcStride: number; dstStride: number } {
+export interface DmaLayout {
+  readonly srcOffset: number;
+  readonly dstOffset: number;
+  readonly values: number;
+  readonly rows: number;
+  readonly srcStride: number;
+  readonly dstStride: number;
+  readonly planes: number;
+  readonly planeSrcStride: number;
+  readonly planeDstStride: number;
+}
+
+/** A DMA's layout with every default filled in. */
+export function dmaLayout(instr: DmaInstruction, srcSize: number): DmaLayout {
   const values = instr.values ?? srcSize;
   return {
     srcOffset: instr.srcOffset ?? 0,
@@ -79,8 +95,14 @@ export function dmaLayout(instr: DmaInstruction, srcSize: number): { srcOffset: 
     rows: instr.rows ?? 1,
     srcStride: instr.srcStride ?? values,
     dstStride: instr.dstStride ?? values,
+    planes: instr.planes?.count ?? 1,
+    planeSrcStride: instr.planes?.srcStride ?? 0,
+    planeDstStride: instr.planes?.dstStride ?? 0,
   };
 }
+
+/** Values a DMA moves. */
+export const dmaValues = (l: DmaLayout): number => l.values * l.rows * l.planes;
 
 /**
  * An MXU matmul: out[M, N] = a[M, K] . b[K, N]. With `feed`, A is read from buffer `a`

@@ -38,15 +38,16 @@ function checkOperands(instr: Instruction, where: string, buf: (name: string) =>
   switch (instr.kind) {
     case 'dma': {
       const l = dmaLayout(instr, buf(instr.src).values);
-      const ints = [l.srcOffset, l.dstOffset, l.values, l.rows, l.srcStride, l.dstStride];
-      if (ints.some((v) => !Number.isSafeInteger(v) || v < 0) || l.values < 1 || l.rows < 1) {
-        throw new ProgramError(`${where}: offsets, strides, values and rows must be non-negative integers (values and rows >= 1)`);
+      const ints = [l.srcOffset, l.dstOffset, l.values, l.rows, l.srcStride, l.dstStride, l.planes, l.planeSrcStride, l.planeDstStride];
+      if (ints.some((v) => !Number.isSafeInteger(v) || v < 0) || l.values < 1 || l.rows < 1 || l.planes < 1) {
+        throw new ProgramError(`${where}: offsets, strides, values, rows and planes must be non-negative integers (values, rows and planes >= 1)`);
       }
-      const srcEnd = l.srcOffset + (l.rows - 1) * l.srcStride + l.values;
-      const dstEnd = l.dstOffset + (l.rows - 1) * l.dstStride + l.values;
+      const srcEnd = l.srcOffset + (l.planes - 1) * l.planeSrcStride + (l.rows - 1) * l.srcStride + l.values;
+      const dstEnd = l.dstOffset + (l.planes - 1) * l.planeDstStride + (l.rows - 1) * l.dstStride + l.values;
       if (srcEnd > buf(instr.src).values || dstEnd > buf(instr.dst).values) {
+        const shape = l.planes > 1 ? `${l.planes} x ${l.rows} x ${l.values}` : `${l.rows} x ${l.values}`;
         throw new ProgramError(
-          `${where}: copies ${l.rows} x ${l.values} values from '${instr.src}' (up to ${srcEnd} of ${buf(instr.src).values}) to '${instr.dst}' (up to ${dstEnd} of ${buf(instr.dst).values}): out of bounds`,
+          `${where}: copies ${shape} values from '${instr.src}' (up to ${srcEnd} of ${buf(instr.src).values}) to '${instr.dst}' (up to ${dstEnd} of ${buf(instr.dst).values}): out of bounds`,
         );
       }
       return;

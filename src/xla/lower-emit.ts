@@ -223,14 +223,13 @@ export class Emitter {
     const unit = last !== undefined && last.s === 1 && last.d === 1;
     const values = unit ? last.n : 1;
     const inner = unit ? ds.slice(0, -1) : ds;
-    if (unit && inner.length >= 2 && this.twoStage(src, dst, inner, values, srcBase, dstBase)) return;
-    // the longest dim with non-negative strides becomes the DMA's rows; the rest are loops
-    let rowsAt = -1;
-    inner.forEach((o, i) => {
-      if (o.s >= 0 && o.d >= 0 && (rowsAt < 0 || o.n > inner[rowsAt]!.n)) rowsAt = i;
-    });
+    if (unit && inner.length >= 3 && this.twoStage(src, dst, inner, values, srcBase, dstBase)) return;
+    // the two longest dims with non-negative strides become the DMA's rows and planes; the rest are loops
+    const order = inner.map((_, i) => i).filter((i) => inner[i]!.s >= 0 && inner[i]!.d >= 0).sort((a, b) => inner[b]!.n - inner[a]!.n || b - a);
+    const [rowsAt, planesAt] = [order[0] ?? -1, order[1] ?? -1];
     const rowsDim = rowsAt >= 0 ? inner[rowsAt] : undefined;
-    const outer = inner.filter((_, i) => i !== rowsAt);
+    const planesDim = planesAt >= 0 ? inner[planesAt] : undefined;
+    const outer = inner.filter((_, i) => i !== rowsAt && i !== planesAt);
     const total = sizeOf(outer.map((o) => o.n));
     for (let k = 0; k < total; k++) {
       let [so, dOff, rem] = [srcBase, dstBase, k];
@@ -251,6 +250,7 @@ export class Emitter {
         rows: rowsDim?.n ?? 1,
         srcStride: rowsDim?.s ?? values,
         dstStride: rowsDim?.d ?? values,
+        ...(planesDim ? { planes: { count: planesDim.n, srcStride: planesDim.s, dstStride: planesDim.d } } : {}),
       });
     }
   }
