@@ -83,20 +83,21 @@ core.write('x_hbm', a.subarray(0, m * k));
 core.write('w_hbm', b.subarray(0, k * n));
 let profile = core.run();
 const coreMs = time(() => (profile = core.run()), 3);
+// every core gets real operands (an all-zero board would time the kernels on zeros)
+const writes = Array.from({ length: 8 }, (_, i) => [
+  [i, 'x_hbm', a.subarray(0, m * k)] as const,
+  [i, 'w_hbm', b.subarray(0, k * n)] as const,
+]).flat();
 const board = new Board(systemPreset('v2-8'));
 board.load(program);
 let boardCycles = 0;
-const boardMs = time(() => (boardCycles = board.run().totalCycles), 1);
-const boardTimingMs = time(() => board.run({ execute: false }), 3);
+const boardMs = time(() => (boardCycles = board.run({ writes, profile: false }).totalCycles), 1);
+const boardTimingMs = time(() => board.run({ execute: false, profile: false }), 3);
 const parallel = await ParallelBoard.create(systemPreset('v2-8'), 2);
 await parallel.load(program);
-for (let i = 0; i < 8; i++) {
-  await parallel.write(i, 'x_hbm', a.subarray(0, m * k));
-  await parallel.write(i, 'w_hbm', b.subarray(0, k * n));
-}
-await parallel.run(); // warm up the workers' JIT and WASM
+await parallel.run({ writes, profile: false }); // warm up the workers' JIT and WASM
 const t0 = performance.now();
-const parallelCycles = (await parallel.run()).totalCycles;
+const parallelCycles = (await parallel.run({ writes, profile: false })).totalCycles;
 const parallelMs = performance.now() - t0;
 await parallel.close();
 const programRows = [

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXAMPLES, PASS_NAMES, compile, estimate, lower, parse, print, runLowered, type Estimate, type HloModule, type HloOpProfile, type PassRecord } from '../xla/index.ts';
-import { LOSSES, PRESET_NAMES, preset, sgd } from '../layers/index.ts';
+import { LOSSES, PRESET_NAMES, adam, preset } from '../layers/index.ts';
 // NOTE: compileTrainStep is not on layers' public surface yet; the CLI reaches in for it.
 import { compileTrainStep } from '../layers/step.ts';
 import { UsageError, parsePositiveInt } from './errors.ts';
@@ -67,10 +67,10 @@ function simulate(m: HloModule): SimulatedRun {
   };
 }
 
-/** The gradient step of a layers preset (the optimizer update is a separate small module). */
+/** The training step of a layers preset on one core (Adam, sparse labels: forward, gradients, update). */
 function presetStep(name: string, batch: number, imageSize: number): HloModule {
   const model = preset(name, { imageSize });
-  return compileTrainStep({ model, loss: LOSSES.categoricalCrossentropy, optimizer: sgd(), precision: 'default', batch, replicas: 1 }).grad;
+  return compileTrainStep({ model, loss: LOSSES.sparseCategoricalCrossentropy, optimizer: adam(), precision: 'default', batch, replicas: 1 }).module;
 }
 
 function load(input: string, batch: number, imageSize: number): HloModule {

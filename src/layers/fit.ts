@@ -86,7 +86,7 @@ async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promis
       [lossSum, correct, seen, steps, device] = [lossSum + r.loss, correct + r.correct, seen + batch.size, steps + 1, device + r.deviceSeconds];
       for (const c of a.callbacks ?? []) c.onBatchEnd?.(steps - 1, { loss: r.loss });
     }
-    await t.syncThreads();
+    await t.syncWeights();
     const logs: Logs = { loss: lossSum / steps, accuracy: correct / seen };
     if (a.validationData) {
       const v = await runEvaluate(m, t, a.validationData, a.validationSteps, 'validation data');

@@ -22,7 +22,8 @@ export { EPSILON, LOSSES, categoricalCrossentropy, sparseCategoricalCrossentropy
 export { OPTIMIZERS, adam, momentum, rmsprop, sgd, type AdamArgs, type Optimizer, type RmspropArgs, type SgdArgs } from './optimizers.ts';
 export { exponentialDecay, perEpoch, rampUpDecay, type ExponentialDecayArgs, type Schedule } from './schedules.ts';
 export { AUTO_THREADS_STEP_SECONDS, defaultStrategy, defaultThreads, spareHostThreads, tpuStrategy, type Strategy, type TpuStrategyArgs } from './strategy.ts';
-export { interpreterEngine, predictedSeconds, tpuEngine, type Engine, type EngineRun } from './engine.ts';
+export { interpreterEngine, predictedSeconds, tpuEngine, type Engine } from '../runtime/index.ts';
+export { STEP_OUTPUTS, TRAIN_INPUTS, compileEvalStep, compilePredictStep, compileTrainStep, variableName, type CompiledModule, type StepSpec, type TrainStep } from './step.ts';
 export { Trainer, learningRateScheduler, type Callback, type CompileArgs, type FitArgs, type History, type Logs } from './training.ts';
 export type { Batch, BatchLike } from './batches.ts';
 export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec } from './tfjs-format.ts';

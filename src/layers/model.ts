@@ -165,8 +165,11 @@ export class Model {
     return { loss: r.loss, accuracy: r.accuracy };
   }
 
-  /** Outputs for inputs x [N, ...input] (row-major), in batches of `batchSize` (default 32). */
-  predict(x: ArrayLike<number>, args: { batchSize?: number; precision?: Precision } = {}): Float32Array {
+  /**
+   * Outputs for inputs x [N, ...input] (row-major), in batches of `batchSize` (default 32), on
+   * the compiled model's device (or, uncompiled or at another precision, on one core).
+   */
+  async predict(x: ArrayLike<number>, args: { batchSize?: number; precision?: Precision } = {}): Promise<Float32Array> {
     const reuse = this.trainer && (args.precision === undefined || args.precision === this.trainer.precision);
     const precision = args.precision ?? 'default';
     let trainer = reuse ? this.trainer! : this.predictors.get(precision);
@@ -174,6 +177,8 @@ export class Model {
       trainer = new Trainer(this, { optimizer: 'sgd', loss: 'categoricalCrossentropy', precision });
       this.predictors.set(precision, trainer);
     }
+    // a predictor of its own takes the model's current weights every time
+    if (!reuse) await trainer.resetState();
     const per = (this.inputShape.slice(1) as number[]).reduce((a, d) => a * d, 1);
     const n = x.length / per;
     if (!Number.isInteger(n)) throw new LayerConfigError(`predict: ${x.length} values is not a whole number of inputs of ${per} values`);
@@ -183,7 +188,7 @@ export class Model {
     const bs = args.batchSize ?? 32;
     for (let i = 0; i < n; i += bs) {
       const size = Math.min(bs, n - i);
-      out.set(trainer.predictBatch(xs.subarray(i * per, (i + size) * per), size), i * outPer);
+      out.set(await trainer.predictBatch(xs.subarray(i * per, (i + size) * per), size), i * outPer);
     }
     return out;
   }

@@ -120,5 +120,5 @@ export function setWeightsFromTfjs(m: Model, specs: readonly WeightSpec[], bytes
   const missing = [...byName.keys()].filter((k) => !seen.has(k));
   if (missing.length > 0) throw new LayerConfigError(`model '${m.name}' weights missing from the file: ${missing.join(', ')}`);
   for (const [name, w] of byName) w.value = values.get(name)!;
-  m.trainer?.resetState();
+  void m.trainer?.resetState(); // the device takes the new weights at the next step
 }

@@ -2,30 +2,28 @@
  * @module layers/training
  * Keras's training loop on compiled HLO steps: `compile({optimizer, loss, metrics})`,
  * `fit(dataset, {epochs, stepsPerEpoch, validationData, validationSteps, callbacks})`,
- * `evaluate`, `predict`. Each step runs through an Engine (./engine.ts) and, under a
- * strategy, on every replica with an all-reduce between gradient and update (./step.ts).
- * The replicas run on the main thread, or during fit on the strategy's worker threads
- * (./replica-host.ts), with the same bits either way; with workers, the model's weights
- * are brought back at the end of each epoch and of fit.
+ * `evaluate`, `predict`. Each step is one SPMD module (./step.ts) run on the strategy's
+ * replicas by a runtime device (../runtime: the simulated TPU board by default). The model's
+ * weights and the optimizer's slots live on the device between steps; the model's own weight
+ * values are refreshed from it at every epoch end and when fit ends (`syncWeights`), and are
+ * written to it again when they change on the host (`resetState`, after loading weights).
  * `stepsPerEpoch` is honoured (the dataset is re-iterated when it runs out). A NaN or
  * infinite loss stops fit with the epoch and step.
  *
- * Imports mxu/config (precision), xla (module type), ./step, ./engine, ./losses,
- * ./optimizers, ./strategy, ./replicas, ./replica-host, ./errors, ./random, ./model (type).
+ * Imports mxu/config (precision), runtime (devices, engines), ./step, ./losses,
+ * ./optimizers, ./strategy, ./errors, ./random, ./model (type), ./batches (types).
  */
 import type { Precision } from '../mxu/config.ts';
-import type { HloModule } from '../xla/index.ts';
-import { tpuEngine, type Engine } from './engine.ts';
+import { tpuEngine, type Device, type Engine } from '../runtime/index.ts';
+import type { Profile } from '../tpu/index.ts';
 import { LayerConfigError, UnknownNameError } from './errors.ts';
 import type { LayerWeight } from './layer.ts';
 import { lossOf, type Loss } from './losses.ts';
 import type { Model } from './model.ts';
 import { optimizerOf, type Optimizer } from './optimizers.ts';
 import { SeededRandom, mixSeed } from './random.ts';
-import { compileEvalStep, compilePredictStep, compileTrainStep, type TrainStep } from './step.ts';
+import { STEP_OUTPUTS, TRAIN_INPUTS, compileEvalStep, compilePredictStep, compileTrainStep, variableName, type CompiledModule, type TrainStep } from './step.ts';
 import { defaultStrategy, type Strategy } from './strategy.ts';
-import { ReplicaHost } from './replica-host.ts';
-import { shardsOf } from './replicas.ts';
 import type { Batch, BatchLike } from './batches.ts';
 
 /** Options of `compile`. */
@@ -37,6 +35,7 @@ export interface CompileArgs {
   /** Matmul precision: 'default' (one bf16 pass), 'high' (bf16x3), 'highest' (bf16x6). */
   readonly precision?: Precision;
   readonly strategy?: Strategy;
+  /** Where steps run: the simulated TPU (default) or the reference interpreter (runtime). */
   readonly engine?: Engine;
 }
 
@@ -91,9 +90,13 @@ export class Trainer {
   readonly engine: Engine;
   /** Optimizer steps taken so far. */
   step = 0;
-  private readonly cache = new Map<string, TrainStep | HloModule>();
-  /** The replicas' states and the threads they run on. */
-  private readonly replicas: ReplicaHost;
+  private readonly cache = new Map<string, CompiledModule>();
+  private dev: Device | undefined;
+  /** The device holds the model's current weights (staged or loaded). */
+  private weightsOnDevice = false;
+  /** The device's weights are newer than the model's values (trained since the last sync). */
+  private deviceAhead = false;
+  private used = 1;
 
   constructor(
     readonly model: Model,
@@ -107,12 +110,9 @@ export class Trainer {
     this.precision = args.precision ?? 'default';
     this.strategy = args.strategy ?? defaultStrategy();
     this.engine = args.engine ?? tpuEngine();
-    const { replicas, threads, autoThreads: auto, autoThreadsStepSeconds: autoStepSeconds } = this.strategy;
-    const spareThreads = () => this.strategy.spareThreads();
-    this.replicas = new ReplicaHost({ model, engine: this.engine, replicas, threads, auto, autoStepSeconds, spareThreads, slotCount: this.optimizer.slots.length });
   }
 
-  private cached<T extends TrainStep | HloModule>(key: string, make: () => T): T {
+  private cached<T extends CompiledModule>(key: string, make: () => T): T {
     let v = this.cache.get(key) as T | undefined;
     if (!v) {
       v = make();
@@ -131,87 +131,136 @@ export class Trainer {
     return `${kind}|${batch}|${this.model.inputShape.join(',')}|${mask}|${this.precision}`;
   }
 
-  /** Weight values of replica r (copies made on first use, from the model's; refreshed at epoch ends while on worker threads). */
-  replica(r: number): Map<LayerWeight, Float32Array> {
-    const st = this.replicas.states()[r]!;
-    return new Map(this.model.weights.map((w, i) => [w, st.weights[i]!]));
+  /** The device (made on first use) holding the model's weights. */
+  private device(): Device {
+    if (!this.dev) {
+      const s = this.strategy;
+      this.dev = this.engine.device({ replicas: s.replicas, threads: s.threads, autoThreadsSeconds: s.autoThreadsSeconds, spareThreads: () => s.spareThreads() });
+    }
+    if (!this.weightsOnDevice) {
+      for (const w of this.model.weights) this.dev.setVariable(variableName(w), w.value!);
+      this.weightsOnDevice = true;
+    }
+    return this.dev;
   }
 
-  /** Host threads simulating the replicas now (more than 1 only inside a fit). */
+  /** Weight values of replica r (a copy from the device). */
+  async replica(r: number): Promise<Map<LayerWeight, Float32Array>> {
+    const d = this.device();
+    const values = await Promise.all(this.model.weights.map(async (w) => [w, (await d.getVariable(variableName(w), r)) ?? w.value!] as const));
+    return new Map(values);
+  }
+
+  /** Host threads simulating the replicas now. */
   get threads(): number {
-    return this.replicas.threads;
+    return this.dev?.threads ?? 1;
   }
 
-  /** True once a fit's worker threads are ready (they take over at the next step). */
+  /** True once started worker threads are ready (they take over at the next step). */
   get workersReady(): boolean {
-    return this.replicas.workersReady;
+    return this.dev?.workersReady ?? false;
   }
 
   /** The most host threads that ran steps in the last (or current) fit. */
   get threadsUsed(): number {
-    return this.replicas.threadsUsed;
+    return this.used;
   }
 
-  /** Fit starts (./fit.ts): worker threads start now when the strategy fixes their number. */
+  /** Fit starts (./fit.ts). */
   beginFit(): void {
-    this.replicas.beginFit();
+    this.used = 1;
   }
 
-  /** Brings the replicas' weights back from worker threads to the model (fit: every epoch end). */
-  syncThreads(): Promise<void> {
-    return this.replicas.sync();
+  /** Brings the device's weights back to the model (fit: every epoch end). */
+  async syncWeights(): Promise<void> {
+    if (!this.dev || !this.deviceAhead) return;
+    for (const w of this.model.weights) w.value = (await this.dev.getVariable(variableName(w))) ?? w.value!;
+    this.deviceAhead = false;
   }
 
-  /** Fit ends: syncs (when `sync`) and stops the worker threads. */
-  endFit(sync: boolean): Promise<void> {
-    return this.replicas.endFit(sync);
+  /** Fit ends: syncs (when `sync`) the weights back and stops the device's worker threads. */
+  async endFit(sync: boolean): Promise<void> {
+    if (sync) await this.syncWeights();
+    await this.dev?.stopThreads();
+  }
+
+  /** Stops the device's host threads (a later step starts them again). */
+  async close(): Promise<void> {
+    await this.syncWeights();
+    const d = this.dev;
+    this.dev = undefined;
+    this.weightsOnDevice = false;
+    await d?.close();
   }
 
   /** One optimizer step on a global batch; returns loss, correct count and device seconds. */
-  async trainStep(batch: Batch, epoch: number, lrOverride?: number): Promise<{ loss: number; correct: number; deviceSeconds: number }> {
+  async trainStep(batch: Batch, epoch: number, lrOverride?: number, options: { readonly profile?: boolean } = {}): Promise<{ loss: number; correct: number; deviceSeconds: number; profile?: Profile }> {
     const R = this.strategy.replicas;
     if (batch.size % R !== 0) throw new LayerConfigError(`global batch ${batch.size} does not split evenly over ${R} cores`);
     const per = batch.size / R;
-    const spec = { model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R };
-    const step = this.cached(this.key('train', per), () => compileTrainStep(spec));
-    const ex = await this.replicas.executor();
-    const started = performance.now();
-    const h = await ex.plan(step);
-    const noise = new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next();
-    const g = await ex.grad(h, shardsOf(batch.x, batch.y, R), noise);
-    let deviceSeconds = Math.max(...g.seconds);
-    if (R > 1) deviceSeconds += this.strategy.allReduce(h.sums);
-    const rate = this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch));
-    const updated = await ex.update(h, rate);
-    if (step.trainable.length + step.states.length > 0) deviceSeconds += updated[0]!;
-    if (!this.replicas.onWorkers) this.replicas.publish();
-    this.replicas.noteStep((performance.now() - started) / 1000);
+    const step = this.cached<TrainStep>(this.key('train', per), () =>
+      compileTrainStep({ model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R }),
+    );
+    const noise = Float32Array.of(new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next());
+    const rate = Float32Array.of(this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch)));
+    const inputs = Array.from({ length: R }, (_, r) => {
+      const s = batch.shard(r, R);
+      return new Map([[TRAIN_INPUTS.x, s.x], [TRAIN_INPUTS.labels, s.y], [TRAIN_INPUTS.noise, noise], [TRAIN_INPUTS.lr, rate]] as const);
+    });
+    const device = this.device();
+    const run = await device.run(step, inputs, options);
+    this.used = Math.max(this.used, device.threads);
+    this.deviceAhead = true;
     this.step++;
-    const loss = g.loss.reduce((a, l) => a + l, 0) / R;
-    const correct = g.correct.reduce((a, c) => a + c, 0);
-    return { loss, correct, deviceSeconds };
+    const loss = run.outputs.reduce((a, o) => a + o.get(STEP_OUTPUTS.loss)![0]!, 0) / R;
+    const correct = run.outputs.reduce((a, o) => a + o.get(STEP_OUTPUTS.correct)![0]!, 0);
+    return { loss, correct, deviceSeconds: run.deviceSeconds, ...(run.profile ? { profile: run.profile } : {}) };
   }
 
-  /** Loss and correct count on a batch, inference mode, split over the replicas when it divides evenly. */
+  /**
+   * Loss and correct count on a batch, inference mode: split over the replicas when it
+   * divides evenly, else the whole batch on every replica (replica 0's result is used).
+   */
   async evalBatch(batch: Batch): Promise<{ loss: number; correct: number; deviceSeconds: number }> {
-    const R = batch.size % this.strategy.replicas === 0 ? this.strategy.replicas : 1;
-    const per = batch.size / R;
+    const R = this.strategy.replicas;
+    const split = batch.size % R === 0;
+    const per = split ? batch.size / R : batch.size;
     const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per }));
-    const r = await (await this.replicas.executor()).evaluate(m, shardsOf(batch.x, batch.y, R));
-    const loss = r.loss.reduce((a, l) => a + l / R, 0);
-    const correct = r.correct.reduce((a, c) => a + c, 0);
-    return { loss, correct, deviceSeconds: Math.max(...r.seconds) }; // the cores run their shards at once
+    const inputs = Array.from({ length: R }, (_, r) => {
+      const s = split ? batch.shard(r, R) : { x: batch.x, y: batch.y };
+      return new Map([[TRAIN_INPUTS.x, s.x], [TRAIN_INPUTS.labels, s.y]] as const);
+    });
+    const run = await this.device().run(m, inputs);
+    const used = split ? run.outputs : run.outputs.slice(0, 1);
+    const loss = used.reduce((a, o) => a + o.get(STEP_OUTPUTS.loss)![0]!, 0) / used.length;
+    const correct = used.reduce((a, o) => a + o.get(STEP_OUTPUTS.correct)![0]!, 0);
+    return { loss, correct, deviceSeconds: run.deviceSeconds };
   }
 
-  /** Model outputs for x [B, ...input], inference mode. */
-  predictBatch(x: Float32Array, size: number): Float32Array {
-    const m = this.cached(this.key('predict', size), () => compilePredictStep({ model: this.model, precision: this.precision, batch: size }));
-    return this.engine.run(m, [x, ...this.model.weights.map((w) => w.value!)]).outputs[0]!;
+  /** Model outputs for x [B, ...input], inference mode (split over the replicas when B divides evenly). */
+  async predictBatch(x: Float32Array, size: number): Promise<Float32Array> {
+    const R = this.strategy.replicas;
+    const split = size % R === 0;
+    const per = split ? size / R : size;
+    const m = this.cached(this.key('predict', per), () => compilePredictStep({ model: this.model, precision: this.precision, batch: per }));
+    const n = x.length / size;
+    const inputs = Array.from({ length: R }, (_, r) => new Map([[TRAIN_INPUTS.x, split ? x.subarray(r * per * n, (r + 1) * per * n) : x]] as const));
+    const run = await this.device().run(m, inputs);
+    const outs = (split ? run.outputs : run.outputs.slice(0, 1)).map((o) => o.get(0)!);
+    const all = new Float32Array(outs.reduce((a, o) => a + o.length, 0));
+    let at = 0;
+    for (const o of outs) {
+      all.set(o, at);
+      at += o.length;
+    }
+    return all;
   }
 
-  /** Drops replica copies and slots whose weights were replaced (after loading weights). */
-  resetState(): void {
-    this.replicas.reset();
+  /** The model's weights were replaced on the host (loaded): the device gets them at the next step; optimizer slots restart. */
+  async resetState(): Promise<void> {
+    this.weightsOnDevice = false;
+    this.deviceAhead = false;
+    await this.dev?.dropVariables(); // NOTE: clears what the device holds before its first await
   }
 }
 

@@ -1,129 +1,64 @@
 /**
  * @module tpu/board-worker
- * The body of a board worker thread (started by ./parallel-board.ts): it owns a contiguous
- * block of the board's TensorCores and runs their local instructions between collectives.
- * The main thread does the collectives, so no core ever sees another core's memory.
+ * The module a board's worker thread serves (through host/threads): it owns one group of the
+ * board's cores (./core-group.ts) and runs their local instructions between collectives; the
+ * main thread (./parallel-board.ts) does the collectives, so no core ever sees another
+ * core's memory. Each export is one request.
  *
- * Imports ./core and ./executor (types). Importing this file outside a board worker does
- * nothing but define `handleBoardRequest` and `serveRequests` (the request loop any worker of
- * ours runs; the board loop only starts when workerData says so).
+ * Imports ./core-group, ./config and ./program (types).
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { SystemConfig } from './config.ts';
-import { TensorCore } from './core.ts';
-import type { InstructionRecord, ProgramRun } from './executor.ts';
+import { CoreGroup, type CoreWrite, type GroupResult, type GroupStop } from './core-group.ts';
 import type { Program } from './program.ts';
 
-/** workerData marker that turns the worker loop on. */
-export const BOARD_WORKER_MARKER = 'tpusim-board-worker';
+let group: CoreGroup | undefined;
 
-/** A request from the main thread. Every request gets exactly one reply with its id. */
-export type BoardRequest = { readonly id: number } & (
-  | { readonly type: 'init'; readonly system: SystemConfig; readonly coreIds: readonly number[] }
-  | { readonly type: 'load'; readonly program: Program }
-  | { readonly type: 'write'; readonly core: number; readonly name: string; readonly data: Float32Array }
-  | { readonly type: 'read'; readonly core: number; readonly name: string }
-  | { readonly type: 'start'; readonly execute: boolean }
-  | { readonly type: 'advance' }
-  | { readonly type: 'complete'; readonly startCycle: number; readonly cycles: number; readonly bytes: number; readonly data: readonly Float32Array[] | null }
-  | { readonly type: 'records' }
-);
+const cores = (): CoreGroup => {
+  if (!group) throw new Error('board worker: no cores (onStart was not given any)');
+  return group;
+};
 
-/** What `advance` reports: done, or the next all-reduce with each local core's ready cycle and data. */
-export interface AdvanceReply {
-  readonly done: boolean;
-  readonly buffer: string | null;
-  /** Values in that buffer. */
-  readonly values: number;
-  readonly ready: readonly number[];
-  readonly data: readonly Float32Array[] | null;
+/** Thread start: the system and the ids of the cores this thread holds. */
+export function onStart(data: { readonly system: SystemConfig; readonly coreIds: readonly number[] }): void {
+  group = new CoreGroup(data.system, data.coreIds);
 }
 
-/** A reply of any worker served by `serveRequests`: ok with a value, or the error's message. */
-export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string; readonly userFacing: boolean; readonly stack?: string });
-
-/**
- * The request loop of a worker thread (the other end of ./parallel-board.ts's `WorkerRpc`):
- * announces readiness, then answers every request with exactly one reply carrying its id,
- * the handler's value (copied) or the error's message and `userFacing` flag. Synchronous
- * handlers only: requests are answered in arrival order.
- */
-export function serveRequests<Req extends { readonly id: number }>(port: MessagePort, handle: (req: Req) => unknown): void {
-  port.on('message', (req: Req) => {
-    try {
-      port.postMessage({ id: req.id, ok: true, value: handle(req) } satisfies WorkerReply);
-    } catch (err) {
-      const userFacing = (err as { userFacing?: unknown } | null)?.userFacing === true;
-      const message = err instanceof Error ? err.message : String(err);
-      port.postMessage({ id: req.id, ok: false, message, userFacing, ...(err instanceof Error && err.stack ? { stack: err.stack } : {}) } satisfies WorkerReply);
-    }
-  });
-  port.postMessage({ ready: true });
+/** Loads a program on every core of the thread, with its initial data. */
+export function load(program: Program, initial: readonly (readonly [string, Float32Array])[]): void {
+  cores().load(program, initial);
 }
 
-interface State {
-  cores: TensorCore[];
-  runs: ProgramRun[];
-  execute: boolean;
+/** Writes the same values into a buffer of every core of the thread. */
+export function writeAll(name: string, data: Float32Array): void {
+  cores().writeAll(name, data);
 }
 
-function local(st: State, core: number): TensorCore {
-  const c = st.cores.find((x) => x.id === core);
-  if (!c) throw new RangeError(`board worker: core ${core} is not on this thread`);
-  return c;
+/** Frees every core's device variables. */
+export function dropVariables(): void {
+  cores().dropVariables();
 }
 
-function advance(st: State): AdvanceReply {
-  for (const run of st.runs) {
-    while (!run.done && run.current.kind !== 'all-reduce') run.step();
-  }
-  const first = st.runs[0]!;
-  if (first.done) return { done: true, buffer: null, values: 0, ready: [], data: null };
-  const instr = first.current;
-  const buffer = instr.kind === 'all-reduce' ? instr.buffer : '';
-  return {
-    done: false,
-    buffer,
-    values: st.cores[0]!.size(buffer),
-    ready: st.runs.map((r) => r.readyCycle()),
-    data: st.execute ? st.cores.map((c) => c.data(buffer)) : null,
-  };
+/** A copy of one core's buffer. */
+export function read(core: number, name: string): Float32Array {
+  return cores().read(core, name);
 }
 
-/** Handles one request against the worker's state; returns the reply value. */
-export function handleBoardRequest(st: State, req: BoardRequest): unknown {
-  switch (req.type) {
-    case 'init':
-      st.cores = req.coreIds.map((id) => new TensorCore({ config: req.system.core, id }));
-      return null;
-    case 'load':
-      for (const c of st.cores) c.load(req.program);
-      return null;
-    case 'write':
-      local(st, req.core).write(req.name, req.data);
-      return null;
-    case 'read':
-      return local(st, req.core).read(req.name);
-    case 'start':
-      st.execute = req.execute;
-      st.runs = st.cores.map((c) => c.start(req.execute));
-      return null;
-    case 'advance':
-      return advance(st);
-    case 'complete': {
-      const buffer = st.runs[0]!.current.kind === 'all-reduce' ? (st.runs[0]!.current as { buffer: string }).buffer : '';
-      st.runs.forEach((run, i) => {
-        if (req.data) st.cores[i]!.data(buffer).set(req.data[i]!);
-        run.complete(req.startCycle, req.cycles, req.bytes);
-      });
-      return null;
-    }
-    case 'records':
-      return st.runs.map((r): readonly InstructionRecord[] => r.records);
-  }
+/** Writes the run's inputs, starts the run and advances to the first collective or the end. */
+export function start(execute: boolean, writes: readonly CoreWrite[]): GroupStop {
+  const g = cores();
+  g.write(writes);
+  g.start(execute);
+  return g.advance();
 }
 
-if (workerData?.marker === BOARD_WORKER_MARKER && parentPort) {
-  const st: State = { cores: [], runs: [], execute: true };
-  serveRequests<BoardRequest>(parentPort, (req) => handleBoardRequest(st, req));
+/** Completes a collective and advances to the next one or the end. */
+export function complete(timing: { readonly startCycle: number; readonly cycles: number; readonly bytes: number }, data: readonly Float32Array[] | null): GroupStop {
+  const g = cores();
+  g.complete(timing, data);
+  return g.advance();
+}
+
+/** After the run: end cycles, the buffers asked for, and profiles when asked. */
+export function finish(reads: readonly string[], profile: boolean): GroupResult {
+  return cores().finish(reads, profile);
 }

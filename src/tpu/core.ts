@@ -5,8 +5,10 @@
  *
  * Lifecycle: `load(program)` verifies it and allocates its buffers (an OutOfMemoryError
  * names the buffer and both sizes); `write`/`read` move host data in and out (host I/O is
- * outside the simulated time); `run()` executes and returns the profile. A core is
- * independent of every other core except through the board's collectives.
+ * outside the simulated time); `run()` executes and returns the profile. Device variables
+ * (weights, optimizer slots: BufferDecl.variable) outlive a program: the next program that
+ * names them finds their data in HBM. A core is independent of every other core except
+ * through the board's collectives.
  */
 import { coreConfig, type TensorCoreConfig } from './config.ts';
 import { ProgramRun, type CoreContext } from './executor.ts';
@@ -38,6 +40,8 @@ export class TensorCore implements CoreContext {
   readonly vmem: Memory;
   private program: Program | null = null;
   private readonly where = new Map<string, Memory>();
+  /** Device variables: kept across programs (see BufferDecl.variable). */
+  private readonly variables = new Map<string, Memory>();
 
   constructor(options: CoreOptions = {}) {
     this.config = options.config ?? coreConfig();
@@ -62,7 +66,13 @@ export class TensorCore implements CoreContext {
       for (const b of program.buffers) {
         if (b.of !== undefined) continue;
         const mem = b.memory === 'hbm' ? this.hbm : this.vmem;
-        mem.allocate(b.name, b.values);
+        const kept = this.variables.get(b.name);
+        if (kept !== undefined && (!b.variable || kept !== mem || mem.size(b.name) !== b.values)) {
+          kept.free(b.name); // a variable of another size or memory, or a plain buffer of its name: the old one goes
+          this.variables.delete(b.name);
+        }
+        if (!b.variable || !this.variables.has(b.name)) mem.allocate(b.name, b.values);
+        if (b.variable) this.variables.set(b.name, mem);
         this.where.set(b.name, mem);
       }
       for (const b of program.buffers) {
@@ -78,12 +88,24 @@ export class TensorCore implements CoreContext {
     this.program = program;
   }
 
-  /** Frees every buffer of the loaded program (views first). */
+  /** Frees every buffer of the loaded program (views first) but its variables, which stay with their data. */
   unload(): void {
     const names = [...this.where.keys()];
-    for (const name of [...names].reverse()) this.where.get(name)!.free(name);
+    for (const name of [...names].reverse()) if (!this.variables.has(name)) this.where.get(name)!.free(name);
     this.where.clear();
     this.program = null;
+  }
+
+  /** Frees every device variable (and unloads the program). */
+  dropVariables(): void {
+    this.unload();
+    for (const [name, mem] of this.variables) mem.free(name);
+    this.variables.clear();
+  }
+
+  /** Names of the device variables this core holds. */
+  get variableNames(): string[] {
+    return [...this.variables.keys()];
   }
 
   /** A buffer's data (zeros until written). */
@@ -128,7 +150,7 @@ export class TensorCore implements CoreContext {
   }
 
   private memoryOf(name: string): Memory {
-    const mem = this.where.get(name);
+    const mem = this.where.get(name) ?? this.variables.get(name);
     if (!mem) throw new BufferError(`core ${this.id}: no buffer '${name}' in the loaded program`);
     return mem;
   }

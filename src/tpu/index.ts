@@ -39,6 +39,6 @@ export {
   type AllReduceOptions,
   type AllReduceTiming,
 } from './collectives.ts';
-export { Board, type BoardOptions, type BoardRun } from './board.ts';
-export { ParallelBoard, WorkerRpc } from './parallel-board.ts';
-export { serveRequests, type WorkerReply } from './board-worker.ts';
+export { Board, collectiveStep, type BoardRun, type BoardRunOptions } from './board.ts';
+export { CoreGroup, type CoreWrite, type GroupResult, type GroupStop } from './core-group.ts';
+export { ParallelBoard } from './parallel-board.ts';

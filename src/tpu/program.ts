@@ -37,6 +37,12 @@ export interface BufferDecl {
   readonly values: number;
   /** The buffer whose storage this one views (from its first value). */
   readonly of?: string;
+  /**
+   * A device variable (a weight, an optimizer slot): allocated the first time a program
+   * names it and kept, with its data, when the core loads another program that names it
+   * with the same size (TensorCore.load). Host code writes it once, not every run.
+   */
+  readonly variable?: boolean;
 }
 
 /** The storage a buffer name refers to: the viewed buffer for a view, else the buffer itself. */

@@ -41,26 +41,65 @@ export function literal(shape: Shape, values: ArrayLike<number>): Literal {
   return { shape, data };
 }
 
+/** The value of one instruction of `c`, its operands' values in `values`. */
+function evalInstruction(c: HloComputation, instr: HloComputation['instructions'][number], values: ReadonlyMap<number, Literal>, args: readonly Literal[], ctx: EvalContext): Literal {
+  if (instr.op === 'parameter') {
+    const arg = args[instr.attrs.index];
+    if (!arg) throw new EvaluateError(`%${c.name}: no argument for parameter ${instr.attrs.index} (${instrName(instr)})`);
+    if (arg.data.length !== sizeOf(instr.shape.dims)) {
+      throw new EvaluateError(`%${c.name}: parameter ${instr.attrs.index} (${instrName(instr)}) is ${shapeText(instr.shape)}, argument has ${arg.data.length} values`);
+    }
+    return { shape: instr.shape, data: arg.data };
+  }
+  const def = opRegistry[instr.op] as OpDef<typeof instr.op>;
+  const inputs = instr.operands.map((o) => values.get(o)!);
+  return { shape: instr.shape, data: def.evaluate(inputs, instr.attrs as never, instr.shape, ctx) };
+}
+
 function run(c: HloComputation, args: readonly Literal[], ctx: EvalContext, onValue?: EvaluateOptions['onValue']): Literal[] {
   const values = new Map<number, Literal>();
   for (const instr of c.instructions) {
-    let value: Literal;
-    if (instr.op === 'parameter') {
-      const arg = args[instr.attrs.index];
-      if (!arg) throw new EvaluateError(`%${c.name}: no argument for parameter ${instr.attrs.index} (${instrName(instr)})`);
-      if (arg.data.length !== sizeOf(instr.shape.dims)) {
-        throw new EvaluateError(`%${c.name}: parameter ${instr.attrs.index} (${instrName(instr)}) is ${shapeText(instr.shape)}, argument has ${arg.data.length} values`);
-      }
-      value = { shape: instr.shape, data: arg.data };
-    } else {
-      const def = opRegistry[instr.op] as OpDef<typeof instr.op>;
-      const inputs = instr.operands.map((o) => values.get(o)!);
-      value = { shape: instr.shape, data: def.evaluate(inputs, instr.attrs as never, instr.shape, ctx) };
-    }
+    const value = evalInstruction(c, instr, values, args, ctx);
     values.set(instr.id, value);
     onValue?.(instr.id, value);
   }
   return c.outputs.map((o) => values.get(o)!);
+}
+
+/** Arguments (literals or plain arrays) as literals of the entry's parameter shapes. */
+function bind(m: HloModule, args: readonly (Literal | ArrayLike<number>)[]): Literal[] {
+  const params = new Map<number, Shape>();
+  for (const i of m.entry.instructions) if (i.op === 'parameter') params.set(i.attrs.index, i.shape);
+  if (args.length !== params.size) throw new EvaluateError(`%${m.entry.name} takes ${params.size} arguments, got ${args.length}`);
+  return args.map((a, i) => {
+    const shape = params.get(i)!;
+    return 'shape' in a && 'data' in a ? literal(shape, (a as Literal).data) : literal(shape, a as ArrayLike<number>);
+  });
+}
+
+/**
+ * Evaluates one SPMD module on several replicas in lockstep (data parallelism in the
+ * interpreter): every instruction runs on every replica, and an `all-reduce` hands the
+ * replicas' values to `allReduce`, which sums them in place (tpu/collectives' ring order,
+ * so the bits are the simulated board's). Returns each replica's outputs.
+ */
+export function evaluateReplicated(
+  m: HloModule,
+  argsPerReplica: readonly (readonly (Literal | ArrayLike<number>)[])[],
+  options: EvaluateOptions & { readonly allReduce: (values: Float32Array[]) => void },
+): Literal[][] {
+  const args = argsPerReplica.map((a) => bind(m, a));
+  const mxu = options.mxu ?? { rows: DEFAULT_MXU_CONFIG.rows, subnormals: DEFAULT_MXU_CONFIG.subnormals };
+  const ctx: EvalContext = { mxu, run: (c, xs) => run(c, xs, ctx) };
+  const values = args.map(() => new Map<number, Literal>());
+  for (const instr of m.entry.instructions) {
+    if (instr.op === 'all-reduce') {
+      const data = values.map((v) => v.get(instr.operands[0]!)!.data.slice());
+      options.allReduce(data);
+      values.forEach((v, r) => v.set(instr.id, { shape: instr.shape, data: data[r]! }));
+    } else values.forEach((v, r) => v.set(instr.id, evalInstruction(m.entry, instr, v, args[r]!, ctx)));
+  }
+  return values.map((v) => m.entry.outputs.map((o) => v.get(o)!));
 }
 
 /**
@@ -69,13 +108,7 @@ function run(c: HloComputation, args: readonly Literal[], ctx: EvalContext, onVa
  * @example evaluate(b.build(y), [new Float32Array([1, 2])])[0].data
  */
 export function evaluate(m: HloModule, args: readonly (Literal | ArrayLike<number>)[], options: EvaluateOptions = {}): Literal[] {
-  const params = new Map<number, Shape>();
-  for (const i of m.entry.instructions) if (i.op === 'parameter') params.set(i.attrs.index, i.shape);
-  if (args.length !== params.size) throw new EvaluateError(`%${m.entry.name} takes ${params.size} arguments, got ${args.length}`);
-  const literals = args.map((a, i) => {
-    const shape = params.get(i)!;
-    return 'shape' in a && 'data' in a ? literal(shape, (a as Literal).data) : literal(shape, a as ArrayLike<number>);
-  });
+  const literals = bind(m, args);
   const mxu = options.mxu ?? { rows: DEFAULT_MXU_CONFIG.rows, subnormals: DEFAULT_MXU_CONFIG.subnormals };
   const ctx: EvalContext = { mxu, run: (c, xs) => run(c, xs, ctx) };
   return run(m.entry, literals, ctx, options.onValue);

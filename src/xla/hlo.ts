@@ -148,10 +148,22 @@ export interface BufferAssignment {
   readonly naiveBytes: number;
 }
 
+/**
+ * Input/output aliasing (XLA's input_output_alias): output `output` is written into the
+ * buffer of parameter `param`, so a value a step updates (a weight, an optimizer slot)
+ * stays in the device's memory from one run to the next.
+ */
+export interface IoAlias {
+  readonly output: number;
+  readonly param: number;
+}
+
 /** A module: computations, the entry (the computation that runs) last. */
 export interface HloModule {
   readonly name: string;
   readonly entry: HloComputation;
+  /** Outputs written into parameters' buffers; printed in the header. */
+  readonly aliases?: readonly IoAlias[];
   /** Set by the buffer-assignment pass; not printed. */
   readonly assignment?: BufferAssignment;
   /** Tile of the vector layout chosen by the layout pass ([sublanes, lanes]); printed on every shape. */

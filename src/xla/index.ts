@@ -12,7 +12,7 @@ export { OP_NAMES, ShapeError, opDef, opRegistry, shapeText, sizeOf, type EvalCo
 export { print, printShape } from './print.ts';
 export { HloParseError, parse } from './parse.ts';
 export { HloVerifyError, verify } from './verify.ts';
-export { EvaluateError, evaluate, literal, type EvaluateOptions } from './evaluate.ts';
+export { EvaluateError, evaluate, evaluateReplicated, literal, type EvaluateOptions } from './evaluate.ts';
 export { AutodiffError, gradModule, gradients } from './autodiff.ts';
 export { EXAMPLES, convNetLoss, convNetTrainStep, type ConvNetOptions } from './examples.ts';
 export { fixpoint, runPipeline, type Pass, type PassRecord, type PipelineOptions, type PipelineResult } from './pipeline.ts';

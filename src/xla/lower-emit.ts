@@ -77,9 +77,9 @@ export class Emitter {
     ];
   }
 
-  /** Declares a buffer of `values` f32 values. */
-  declare(name: string, memory: MemoryKind, values: number): string {
-    this.declared.push({ name, memory, values: Math.max(1, values) });
+  /** Declares a buffer of `values` f32 values (a device variable when `variable`). */
+  declare(name: string, memory: MemoryKind, values: number, variable = false): string {
+    this.declared.push({ name, memory, values: Math.max(1, values), ...(variable ? { variable } : {}) });
     this.declaredSize.set(name, Math.max(1, values));
     this.memoryOf.set(name, memory);
     return name;

@@ -56,7 +56,7 @@ export interface LoweredModule {
   readonly owners: readonly string[];
 }
 
-type Lowerer = (e: Emitter, instr: HloInstruction, ctx: LowerContext) => void;
+type Lowerer = (e: Emitter, instr: HloInstruction, ctx: LowerContext & { readonly variables?: ReadonlyMap<number, string> }) => void;
 
 
 /** Options of the lowering. */
@@ -65,6 +65,11 @@ export interface LowerOptions {
   readonly core?: TensorCoreConfig;
   /** Values of vector memory one kernel may use before it runs in chunks. Default: 1/16 of the core's vector memory. */
   readonly kernelBudgetValues?: number;
+  /**
+   * Parameters that are device variables, by index: their buffer takes that name and stays
+   * in the core's HBM from one program to the next (tpu/program.ts BufferDecl.variable).
+   */
+  readonly variables?: ReadonlyMap<number, string>;
 }
 
 const kib = (bytes: number): string => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
@@ -206,7 +211,11 @@ function lowerConstant(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
 }
 
 const LOWERERS: { readonly [K in HloInstruction['op']]: Lowerer } = {
-  parameter: (e, i, ctx) => ctx.buf.set(i.id, e.declare(`p${i.op === 'parameter' ? i.attrs.index : 0}`, 'hbm', sizeOf(i.shape.dims))),
+  parameter: (e, i, ctx) => {
+    const index = i.op === 'parameter' ? i.attrs.index : 0;
+    const variable = ctx.variables?.get(index);
+    ctx.buf.set(i.id, e.declare(variable ?? `p${index}`, 'hbm', sizeOf(i.shape.dims), variable !== undefined));
+  },
   constant: lowerConstant,
   iota: lowerConstant,
   rng: lowerConstant,
@@ -254,7 +263,14 @@ export function lower(module: HloModule, options: LowerOptions = {}): LoweredMod
   const core = options.core ?? DEFAULT_CORE_CONFIG;
   const budget = options.kernelBudgetValues ?? kernelBudgetValues(core);
   const e = new Emitter(core, budget);
-  const ctx: LowerContext = { buf: new Map(), shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])), fills: new Map(), budget, core };
+  const ctx: LowerContext & { variables?: ReadonlyMap<number, string> } = {
+    buf: new Map(),
+    shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])),
+    fills: new Map(),
+    budget,
+    core,
+    ...(options.variables ? { variables: options.variables } : {}),
+  };
   const params: string[] = [];
   const last = lastUses(module);
   const refs = new Map<string, number>();
@@ -271,8 +287,15 @@ export function lower(module: HloModule, options: LowerOptions = {}): LoweredMod
       if (refs.get(b) === 0) e.release(b);
     }
   });
-  checkVmem(e, core.vmemBytes);
+  // an aliased output ends in its parameter's buffer (the last instructions: every read of the old value comes first)
+  e.owner = 'input_output_alias';
   const outputs = module.entry.outputs.map((o) => ctx.buf.get(o)!);
+  for (const a of module.aliases ?? []) {
+    const into = params[a.param]!;
+    if (outputs[a.output] !== into) e.copyAll(outputs[a.output]!, into);
+    outputs[a.output] = into;
+  }
+  checkVmem(e, core.vmemBytes);
   // constants no instruction reads (fills that kernels use as scalars) are not loaded at all
   const used = new Set([...params, ...outputs, ...e.instructions.flatMap((i) => [...accesses(i).reads, ...accesses(i).writes])]);
   const buffers = e.buffers;

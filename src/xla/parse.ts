@@ -236,7 +236,7 @@ function parseComputation(name: string, lines: { text: string; no: number }[], c
 export function parse(text: string): HloModule {
   const lines = text.split('\n').map((t, i) => ({ text: t.replace(/\/\/.*$/, '').trim(), no: i + 1 }));
   const header = lines.find((l) => l.text !== '');
-  const hm = header && /^HloModule\s+([^\s,]+)(?:,\s*tile=(\d+)x(\d+))?/.exec(header.text);
+  const hm = header && /^HloModule\s+([^\s,]+)(?:,\s*tile=(\d+)x(\d+))?(?:,\s*input_output_alias=\{([^]*)\})?\s*$/.exec(header.text);
   if (!hm) throw new HloParseError(`line ${header?.no ?? 1}: expected 'HloModule <name>'`);
   const computations = new Map<string, HloComputation>();
   let entry: HloComputation | null = null;
@@ -255,7 +255,8 @@ export function parse(text: string): HloModule {
   }
   if (open) throw new HloParseError(`computation %${open.name} is not closed with '}'`);
   if (!entry) throw new HloParseError('no ENTRY computation');
-  const m: HloModule = { name: hm[1]!, entry, ...(hm[2] ? { tile: [Number(hm[2]), Number(hm[3])] as const } : {}) };
+  const aliases = hm[4] === undefined ? [] : [...hm[4].matchAll(/\{(\d+)\}:\s*\((\d+),\s*\{\}\)/g)].map((a) => ({ output: Number(a[1]), param: Number(a[2]) }));
+  const m: HloModule = { name: hm[1]!, entry, ...(hm[2] ? { tile: [Number(hm[2]), Number(hm[3])] as const } : {}), ...(aliases.length > 0 ? { aliases } : {}) };
   verify(m);
   return m;
 }

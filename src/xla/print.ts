@@ -155,7 +155,8 @@ export function calledComputations(c: HloComputation, seen = new Map<string, Hlo
  * @example print(b.build(y)) // 'HloModule f\n\nENTRY %f {\n  %x.0 = f32[2]{0} parameter(0)\n ...'
  */
 export function print(m: HloModule): string {
-  const parts = [`HloModule ${m.name}${m.tile ? `, tile=${m.tile[0]}x${m.tile[1]}` : ''}`];
+  const aliases = m.aliases?.length ? `, input_output_alias={ ${m.aliases.map((a) => `{${a.output}}: (${a.param}, {})`).join(', ')} }` : '';
+  const parts = [`HloModule ${m.name}${m.tile ? `, tile=${m.tile[0]}x${m.tile[1]}` : ''}${aliases}`];
   for (const c of calledComputations(m.entry)) parts.push(printComputation(c, false, m.tile));
   parts.push(printComputation(m.entry, true, m.tile));
   return `${parts.join('\n\n')}\n`;

@@ -55,5 +55,23 @@ export function verifyComputation(c: HloComputation, where = ''): void {
 /** Verifies a module (its entry and every fused computation). */
 export function verify(m: HloModule): HloModule {
   verifyComputation(m.entry);
+  verifyAliases(m);
   return m;
+}
+
+/** Every alias names an output and a parameter of the same shape; no parameter or output twice. */
+function verifyAliases(m: HloModule): void {
+  const params = new Map(m.entry.instructions.flatMap((i) => (i.op === 'parameter' ? [[i.attrs.index, i.shape] as const] : [])));
+  const byId = new Map(m.entry.instructions.map((i) => [i.id, i]));
+  const [outs, ps] = [new Set<number>(), new Set<number>()];
+  for (const a of m.aliases ?? []) {
+    const at = `%${m.entry.name}: input_output_alias {${a.output}}: (${a.param})`;
+    const out = m.entry.outputs[a.output];
+    const param = params.get(a.param);
+    if (out === undefined || param === undefined) throw new HloVerifyError(`${at} names a missing ${out === undefined ? 'output' : 'parameter'}`);
+    if (outs.has(a.output) || ps.has(a.param)) throw new HloVerifyError(`${at}: an output or parameter is aliased twice`);
+    outs.add(a.output);
+    ps.add(a.param);
+    if (!shapesEqual(byId.get(out)!.shape, param)) throw new HloVerifyError(`${at}: output ${shapeText(byId.get(out)!.shape)} and parameter ${shapeText(param)} differ`);
+  }
 }

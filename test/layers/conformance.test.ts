@@ -100,7 +100,7 @@ describe('forward conformance with tfjs-layers', () => {
       const data = Float32Array.from({ length: batch * c.shape.reduce((a, d) => a * d, 1) }, () => 2 * r.next() - 1);
       const expected = (theirs.predict(tf.tensor(data, [batch, ...c.shape])) as ReturnType<typeof tf.tensor>).dataSync() as Float32Array;
       for (const precision of ['highest', 'high', 'default'] as const) {
-        const got = ours.predict(data, { precision });
+        const got = await ours.predict(data, { precision });
         expect(got.length).toBe(expected.length);
         const ok = tolerance(precision, expected);
         got.forEach((v, i) => {
@@ -126,7 +126,7 @@ describe('forward conformance with tfjs-layers', () => {
     const r = new SeededRandom(9);
     const data = Float32Array.from({ length: 2 * 108 }, () => r.next());
     const expected = (theirs.predict(tf.tensor(data, [2, 6, 6, 3])) as ReturnType<typeof tf.tensor>).dataSync();
-    const got = ours.predict(data, { precision: 'highest' });
+    const got = await ours.predict(data, { precision: 'highest' });
     got.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-5 * Math.abs(expected[i]!) + 1e-6));
     theirs.dispose();
   });
@@ -135,10 +135,9 @@ describe('forward conformance with tfjs-layers', () => {
 describe('loss and gradient conformance with tfjs-core', () => {
   it("a conv net's loss and every gradient match tf.grads within 1e-5 relative in 'highest'", async () => {
     const { tf } = await tfjs();
-    const { compileTrainStep } = await import('../../src/layers/step.ts');
+    const { compileGradStep } = await import('../../src/layers/step.ts');
     const { categoricalCrossentropy } = await import('../../src/layers/index.ts');
-    const { sgd } = await import('../../src/layers/index.ts');
-    const { evaluate } = await import('../../src/xla/index.ts');
+        const { evaluate } = await import('../../src/xla/index.ts');
     const x = input({ shape: [5, 5, 2] });
     const h = conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
     const y = dense({ units: 4, activation: 'softmax' }).apply(globalAveragePooling2d().apply(h));
@@ -149,8 +148,8 @@ describe('loss and gradient conformance with tfjs-core', () => {
     const data = Float32Array.from({ length: batch * 50 }, () => r.next());
     const labels = new Float32Array(batch * 4);
     [1, 3, 0].forEach((c, i) => (labels[i * 4 + c] = 1));
-    const step = compileTrainStep({ model: ours, loss: categoricalCrossentropy(), optimizer: sgd(), precision: 'highest', batch, replicas: 1 });
-    const out = evaluate(step.grad, [data, labels, [0], ...step.trainable.map((w) => w.value!)]).map((l) => l.data);
+    const step = compileGradStep({ model: ours, loss: categoricalCrossentropy(), precision: 'highest', batch });
+    const out = evaluate(step.module, [data, labels, [0], ...step.trainable.map((w) => w.value!)]).map((l) => l.data);
     const [k, kb, w, wb] = ours.weights.map((v) => tf.tensor(v.value!, [...v.shape]));
     const f = (k: ReturnType<typeof tf.tensor>, kb: ReturnType<typeof tf.tensor>, w: ReturnType<typeof tf.tensor>, wb: ReturnType<typeof tf.tensor>) => {
       const hh = tf.relu(tf.add(tf.conv2d(tf.tensor4d(data, [batch, 5, 5, 2]), k as never, 1, 'same'), kb));
@@ -173,8 +172,8 @@ describe('loss and gradient conformance with tfjs-core', () => {
 describe('training-mode gradients through batch norm and max pooling', () => {
   it("match tf.grads within 1e-5 relative in 'highest' (sparse labels)", async () => {
     const { tf } = await tfjs();
-    const { compileTrainStep } = await import('../../src/layers/step.ts');
-    const { sparseCategoricalCrossentropy, sgd } = await import('../../src/layers/index.ts');
+    const { compileGradStep } = await import('../../src/layers/step.ts');
+    const { sparseCategoricalCrossentropy } = await import('../../src/layers/index.ts');
     const { evaluate } = await import('../../src/xla/index.ts');
     const x = input({ shape: [6, 6, 2] });
     const c = conv2d({ filters: 3, kernelSize: 3, padding: 'valid', activation: 'relu' }).apply(x); // [B, 4, 4, 3]
@@ -187,8 +186,8 @@ describe('training-mode gradients through batch norm and max pooling', () => {
     const r = new SeededRandom(8);
     const data = Float32Array.from({ length: batch * 72 }, () => r.next());
     const labels = new Float32Array([2, 0, 1, 2]);
-    const step = compileTrainStep({ model: ours, loss: sparseCategoricalCrossentropy(), optimizer: sgd(), precision: 'highest', batch, replicas: 1 });
-    const out = evaluate(step.grad, [data, labels, [0], ...step.trainable.map((w) => w.value!), ...step.frozen.map((w) => w.value!)]).map((l) => l.data);
+    const step = compileGradStep({ model: ours, loss: sparseCategoricalCrossentropy(), precision: 'highest', batch });
+    const out = evaluate(step.module, [data, labels, [0], ...step.trainable.map((w) => w.value!), ...step.frozen.map((w) => w.value!)]).map((l) => l.data);
     const T = (w: (typeof ours.weights)[number]) => tf.tensor(w.value!, [...w.shape]);
     const [k, kb, gamma, beta, , , w, wb] = ours.weights.map(T);
     type Tn = ReturnType<typeof tf.tensor>;

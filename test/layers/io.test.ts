@@ -34,9 +34,9 @@ describe('TensorFlow.js export and import', () => {
     expect(loaded.countParams()).toBe(m.countParams());
     const x = Float32Array.from({ length: 2 * 16 * 16 * 3 }, () => r.next());
     const want = (loaded.predict(tf.tensor(x, [2, 16, 16, 3])) as ReturnType<typeof tf.tensor>).dataSync();
-    const got = m.predict(x, { precision: 'highest' });
+    const got = await m.predict(x, { precision: 'highest' });
     got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-5 * Math.abs(want[i]!) + 1e-6));
-    const bf16 = m.predict(x);
+    const bf16 = await m.predict(x);
     bf16.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(2e-2));
     loaded.dispose();
   });

@@ -56,7 +56,7 @@ describe('compile and fit', () => {
     expect(h.history.loss.at(-1)!).toBeLessThan(h.history.loss[0]!);
     const ev = await m.evaluate([toy(8, 1)]);
     expect(ev.accuracy).toBe(1);
-    const p = m.predict(toy(8, 1).xs);
+    const p = await m.predict(toy(8, 1).xs);
     expect(p).toHaveLength(16);
     for (let i = 0; i < 8; i++) expect(p[2 * i]! + p[2 * i + 1]!).toBeCloseTo(1, 5);
   });
@@ -91,13 +91,13 @@ describe('compile and fit', () => {
     expect((err as NaNLossError).message).toMatch(/loss became NaN at epoch 1, step 2/);
   });
 
-  it('unknown optimizer, loss or metric names list the valid ones', () => {
+  it('unknown optimizer, loss or metric names list the valid ones', async () => {
     const m = smallNet();
     expect(() => m.compile({ optimizer: 'adagrad', loss: 'categoricalCrossentropy' })).toThrow(/unknown optimizer 'adagrad'; valid: sgd, momentum, nesterov, adam, rmsprop/);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'mse' })).toThrow(UnknownNameError);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'mse' })).toThrow(/valid: categoricalCrossentropy/);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['f1'] })).toThrow(/unknown metric 'f1'/);
-    expect(() => m.predict(new Float32Array(5))).toThrow(LayerConfigError);
+    await expect(m.predict(new Float32Array(5))).rejects.toThrow(LayerConfigError);
   });
 
   it('trainable = false freezes a layer (and its batch norm runs in inference mode)', async () => {
@@ -169,8 +169,11 @@ describe('tpuStrategy', () => {
     m.compile({ optimizer: adam({ learningRate: 0.05 }), loss: 'sparseCategoricalCrossentropy', strategy: tpuStrategy({ cores: 8 }) });
     const h = await m.fit([toy(16)], { epochs: 3 });
     const t = m.trainer!;
-    const replica = (r: number) => m.weights.map((w) => Array.from(new Uint32Array(t.replica(r).get(w)!.slice().buffer)));
-    for (let r = 1; r < 8; r++) expect(replica(r)).toEqual(replica(0));
+    const replica = async (r: number) => {
+      const values = await t.replica(r);
+      return m.weights.map((w) => Array.from(new Uint32Array(values.get(w)!.slice().buffer)));
+    };
+    for (let r = 1; r < 8; r++) expect(await replica(r)).toEqual(await replica(0));
     expect(h.history.loss[2]!).toBeLessThan(h.history.loss[0]!);
     expect(h.deviceSeconds[0]!).toBeGreaterThan(0);
     await expect(m.fit([toy(12)], { epochs: 1 })).rejects.toThrow(/global batch 12 does not split evenly over 8 cores/);

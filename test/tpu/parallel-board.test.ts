@@ -26,25 +26,23 @@ describe('cores on worker threads: results do not depend on the thread count', (
     const system = systemPreset('v2-8');
     const w = randomF32(k * n, 99);
     const xs = Array.from({ length: 8 }, (_, i) => randomF32(m * k, i));
+    const writes = xs.map((x, i) => [i, 'x_hbm', x] as const);
     const serial = new Board(system);
     serial.load(program);
-    serial.cores.forEach((c, i) => {
-      c.write('x_hbm', xs[i]!);
-      c.write('w', w);
-    });
-    const want = serial.run();
+    serial.writeAll('w', w);
+    const want = serial.run({ writes, reads: ['g'] });
     const wantOut = serial.cores.map((c) => c.read('g'));
+    expect(want.reads.map((r) => r[0])).toEqual(wantOut);
+    expect(new Set(wantOut.map((g) => g.join())).size).toBe(1); // all-reduced: every core holds the same sum
     for (const threads of [2, 3]) {
       const board = await ParallelBoard.create(system, threads);
       try {
         await board.load(program);
-        for (let i = 0; i < 8; i++) {
-          await board.write(i, 'x_hbm', xs[i]!);
-          await board.write(i, 'w', w);
-        }
-        const got = await board.run();
+        await board.writeAll('w', w);
+        const got = await board.run({ writes, reads: ['g'] });
         expect(got.totalCycles).toBe(want.totalCycles);
         expect(got.profiles.map((p) => p.ops)).toEqual(want.profiles.map((p) => p.ops));
+        expect(got.reads).toEqual(want.reads);
         for (let i = 0; i < 8; i++) expect(await board.read(i, 'g')).toEqual(wantOut[i]);
         expect((await board.run({ execute: false })).totalCycles).toBe(want.totalCycles);
         // errors on a worker come back with their message and stay one-line (userFacing)
