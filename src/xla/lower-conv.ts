@@ -30,9 +30,21 @@ import { tiledDot } from './lower-dot.ts';
 import type { Emitter } from './lower-emit.ts';
 import { chunkedKernel, kernel, wholeKernel, type KVal, type KernelTarget } from './lower-kernel.ts';
 import { blockStarts } from './lower-reduce.ts';
-import { sizeOf } from './ops/index.ts';
+import { sizeOf, stridesOf } from './ops/index.ts';
 
 type Conv = Extract<HloInstruction, { op: 'convolution' }>;
+
+/**
+ * Where a conv operand lives: an HBM buffer and the strides (values) of the operand's dims
+ * in it: row-major for a plain value, permuted for a transpose the conv reads through (XLA's
+ * transpose folding: the transpose is never written).
+ */
+export interface OperandView {
+  readonly buf: string;
+  readonly strides: readonly number[];
+}
+
+const isRowMajor = (dims: readonly number[], strides: readonly number[]): boolean => stridesOf(dims).every((s, i) => dims[i] === 1 || s === strides[i]);
 
 /** A convolution as the MXU sees it: x [B, H, W, C] * w [KH, KW, C, N] -> [B, Ho, Wo, N]. */
 export interface ConvGeometry {
@@ -129,15 +141,30 @@ function zero(e: Emitter, buf: string, rows: number, cols: number): void {
   e.release(row);
 }
 
+/** A slab in memory: its buffer and the strides of its (b, h, w, c) dims (the padded, dilated input as the conv reads it). */
+interface Slab {
+  readonly buf: string;
+  readonly strides: readonly [number, number, number, number];
+}
+
 /**
  * Loads the padded, dilated rows [r0, r0 + rows) (all Wn columns) of images [b0, b0 + nb)
- * of x (HBM) into a fresh slab [nb, rows, Wn, C] (vector memory, or HBM when `memory` says):
- * holes and padding are +0, as the im2col definition says.
+ * of x (HBM) into a fresh slab of nb x rows x Wn x C values (vector memory, or HBM when
+ * `memory` says): holes and padding are +0, as the im2col definition says. The slab keeps
+ * the dims in the order x is stored in (row-major x: [nb, rows, Wn, C]; x read through a
+ * transpose: that transpose's source order), so the copy moves the longest contiguous runs
+ * and the feed's address pattern does the rest.
  */
-function loadSlab(e: Emitter, x: string, g: ConvGeometry, at: { b0: number; nb: number; r0: number; rows: number }, memory: 'vmem' | 'hbm' = 'vmem'): string {
+function loadSlab(e: Emitter, x: OperandView, g: ConvGeometry, at: { b0: number; nb: number; r0: number; rows: number }, memory: 'vmem' | 'hbm' = 'vmem'): Slab {
   const { b0, nb, r0, rows } = at;
-  const rowValues = g.wn * g.c;
-  const buf = e.acquire(nb * rows * rowValues, memory);
+  const extents = [nb, rows, g.wn, g.c];
+  // storage order: the logical dims sorted by their stride in x, outermost first
+  const order = [0, 1, 2, 3].sort((a, b) => x.strides[b]! - x.strides[a]! || a - b);
+  const stored = stridesOf(order.map((d) => extents[d]!));
+  const strides = [0, 0, 0, 0] as [number, number, number, number];
+  order.forEach((d, i) => (strides[d] = stored[i]!));
+  const size = nb * rows * g.wn * g.c;
+  const buf = e.acquire(size, memory);
   const [lh, lw] = g.lhsDilation;
   const [ph, pw] = g.padLow;
   const hLo = Math.max(0, ceilDiv(r0 - ph, lh));
@@ -146,46 +173,50 @@ function loadSlab(e: Emitter, x: string, g: ConvGeometry, at: { b0: number; nb: 
   const wHi = Math.min(g.w - 1, Math.floor((g.wn - 1 - pw) / lw));
   const [hc, wc] = [hHi - hLo + 1, wHi - wLo + 1];
   const written = hc > 0 && wc > 0 ? nb * hc * wc * g.c : 0;
-  if (written < nb * rows * rowValues) {
-    if (memory === 'vmem') zero(e, buf, nb * rows, rowValues);
-    else e.copyAll(e.fill(0, nb * rows * rowValues), buf);
+  if (written < size) {
+    // zero rows of at least a vreg row (128 lanes) of the innermost stored dims
+    let inner = 1;
+    for (let i = 3; i >= 0 && inner < 128; i--) inner *= extents[order[i]!]!;
+    if (memory === 'vmem') zero(e, buf, size / inner, inner);
+    else e.copyAll(e.fill(0, size), buf);
   }
   if (written > 0) {
-    const src = ((b0 * g.h + hLo) * g.w + wLo) * g.c;
-    const dst = ((ph + hLo * lh - r0) * g.wn + pw + wLo * lw) * g.c;
-    e.copy(x, buf, [nb, hc, wc, g.c], [g.h * g.w * g.c, g.w * g.c, g.c, 1], src, [rows * rowValues, lh * rowValues, lw * g.c, 1], dst);
+    const xs = x.strides;
+    const src = b0 * xs[0]! + hLo * xs[1]! + wLo * xs[2]!;
+    const dst = (ph + hLo * lh - r0) * strides[1] + (pw + wLo * lw) * strides[2];
+    e.copy(x.buf, buf, [nb, hc, wc, g.c], xs, src, [strides[0], lh * strides[1], lw * strides[2], strides[3]], dst);
   }
-  return buf;
+  return { buf, strides };
 }
 
-/** The feed reading the im2col rows (b, oh, ow) and contraction (kh, kw, c) of a slab [nb, rows, Wn, C]. */
-function slabFeed(g: ConvGeometry, s: { nb: number; slab: number; outRows: number; windowRows: number; colStart?: number }): FeedPattern {
-  const rowValues = g.wn * g.c;
+/** The feed reading the im2col rows (b, oh, ow) and contraction (kh, kw, c) of a slab. */
+function slabFeed(g: ConvGeometry, slab: Slab, s: { nb: number; outRows: number; windowRows: number; colStart?: number }): FeedPattern {
+  const [sb, sh, sw, sc] = slab.strides;
   return {
     offset: 0,
     rows: [
-      { count: s.nb, stride: s.slab * rowValues },
-      { count: s.outRows, stride: g.strides[0] * rowValues },
-      { count: g.wo, stride: g.strides[1] * g.c },
+      { count: s.nb, stride: sb },
+      { count: s.outRows, stride: g.strides[0] * sh },
+      { count: g.wo, stride: g.strides[1] * sw },
     ],
     cols: [
-      { count: s.windowRows, stride: g.dilation[0] * rowValues },
-      { count: g.kw, stride: g.dilation[1] * g.c },
-      { count: g.c, stride: 1 },
+      { count: s.windowRows, stride: g.dilation[0] * sh },
+      { count: g.kw, stride: g.dilation[1] * sw },
+      { count: g.c, stride: sc },
     ],
     ...(s.colStart ? { colStart: s.colStart } : {}),
   };
 }
 
 /** One block of a rows plan: output rows [oh0, oh0 + rows) of images [b0, b0 + nb) into a fresh [nb*rows*Wo, N] buffer. */
-function rowsBlock(e: Emitter, conv: Conv, x: string, wv: string, g: ConvGeometry, at: { b0: number; nb: number; oh0: number; rows: number }): string {
+function rowsBlock(e: Emitter, conv: Conv, x: OperandView, wv: string, g: ConvGeometry, at: { b0: number; nb: number; oh0: number; rows: number }): string {
   const slabH = slabRows(g, at.rows);
   const slab = loadSlab(e, x, g, { b0: at.b0, nb: at.nb, r0: at.oh0 * g.strides[0], rows: slabH });
   const m = at.nb * at.rows * g.wo;
   const out = e.acquire(m * g.n);
-  const feed = slabFeed(g, { nb: at.nb, slab: slabH, outRows: at.rows, windowRows: g.kh });
-  e.emit({ kind: 'matmul', a: slab, b: wv, out, shape: { m, k: g.kh * g.kw * g.c, n: g.n }, precision: conv.attrs.precision, feed });
-  e.release(slab);
+  const feed = slabFeed(g, slab, { nb: at.nb, outRows: at.rows, windowRows: g.kh });
+  e.emit({ kind: 'matmul', a: slab.buf, b: wv, out, shape: { m, k: g.kh * g.kw * g.c, n: g.n }, precision: conv.attrs.precision, feed });
+  e.release(slab.buf);
   return out;
 }
 
@@ -198,7 +229,7 @@ function rowBlocks(g: ConvGeometry, plan: Extract<ConvPlan, { kind: 'rows' }>): 
 }
 
 /** The streamed conv (filter-gradient shape): returns the vector-memory result [B*Ho*Wo, N]. */
-function streamConv(e: Emitter, x: string, w: string, g: ConvGeometry, kBlock: number): string {
+function streamConv(e: Emitter, x: OperandView, w: OperandView, g: ConvGeometry, kBlock: number): string {
   const kc = g.kh * g.kw * g.c;
   const kRow = g.kw * g.c;
   const m = g.b * g.ho * g.wo;
@@ -209,28 +240,72 @@ function streamConv(e: Emitter, x: string, w: string, g: ConvGeometry, kBlock: n
     const slabH = (g.ho - 1) * g.strides[0] + (kh1 - kh0) * g.dilation[0] + 1;
     const slab = loadSlab(e, x, g, { b0: 0, nb: g.b, r0: kh0 * g.dilation[0], rows: slabH });
     const wb = e.acquire((k1 - k0) * g.n);
-    e.emit({ kind: 'dma', src: w, dst: wb, srcOffset: k0 * g.n, values: (k1 - k0) * g.n });
-    const feed = slabFeed(g, { nb: g.b, slab: slabH, outRows: g.ho, windowRows: kh1 - kh0 + 1, colStart: k0 - kh0 * kRow });
-    e.emit({ kind: 'matmul', a: slab, b: wb, out: acc, shape: { m, k: k1 - k0, n: g.n }, precision: 'default', feed, ...(k0 > 0 ? { accumulate: true } : {}) });
-    e.release(slab, wb);
+    filterRows(e, w, g, k0, k1, wb);
+    const feed = slabFeed(g, slab, { nb: g.b, outRows: g.ho, windowRows: kh1 - kh0 + 1, colStart: k0 - kh0 * kRow });
+    e.emit({ kind: 'matmul', a: slab.buf, b: wb, out: acc, shape: { m, k: k1 - k0, n: g.n }, precision: 'default', feed, ...(k0 > 0 ? { accumulate: true } : {}) });
+    e.release(slab.buf, wb);
   }
   return acc;
 }
 
+/** Rows [k0, k1) of the filter as the matrix [KH*KW*C, N] into `dst` (one DMA when it is stored row-major, else a few boxes). */
+function filterRows(e: Emitter, w: OperandView, g: ConvGeometry, k0: number, k1: number, dst: string): void {
+  const dims = [g.kh, g.kw, g.c, g.n];
+  if (isRowMajor(dims, w.strides)) {
+    e.emit({ kind: 'dma', src: w.buf, dst, srcOffset: k0 * g.n, values: (k1 - k0) * g.n });
+    return;
+  }
+  const rowDims = [g.kh, g.kw, g.c];
+  for (const box of rangeBoxes(rowDims, k0, k1 - k0)) {
+    const rowStart = box.start.reduce((a, v, i) => a + v * stridesOf(rowDims)[i]!, 0);
+    const base = box.start.reduce((a, v, i) => a + v * w.strides[i]!, 0);
+    e.copy(w.buf, dst, [...box.sizes, g.n], w.strides, base, [...stridesOf(rowDims).map((v) => v * g.n), 1], (rowStart - k0) * g.n);
+  }
+}
+
+/** The filter as a dense [KH*KW*C, N] buffer (`memory`): a copy when it is read through a transpose. */
+function denseFilter(e: Emitter, w: OperandView, g: ConvGeometry, memory: 'vmem' | 'hbm'): string {
+  const kc = g.kh * g.kw * g.c;
+  if (memory === 'hbm' && isRowMajor([g.kh, g.kw, g.c, g.n], w.strides)) return w.buf;
+  const out = e.acquire(kc * g.n, memory);
+  e.copy(w.buf, out, [g.kh, g.kw, g.c, g.n], w.strides, 0, stridesOf([g.kh, g.kw, g.c, g.n]), 0);
+  return out;
+}
+
+/**
+ * The boxes that make up the row-major index range [start, start + count) of `dims`: each a
+ * start index and sizes (1 on its leading dims, a run on one dim, whole trailing dims).
+ */
+export function rangeBoxes(dims: readonly number[], start: number, count: number): { start: number[]; sizes: number[] }[] {
+  const boxes: { start: number[]; sizes: number[] }[] = [];
+  const tail = (k: number): number => sizeOf(dims.slice(k));
+  for (let pos = start, end = start + count; pos < end; ) {
+    let k = dims.length; // boxes of whole dims k..: the largest aligned block that fits
+    while (k > 0 && pos % tail(k - 1) === 0 && pos + tail(k - 1) <= end) k--;
+    const block = tail(k);
+    const along = k > 0 ? dims[k - 1]! - (Math.floor(pos / block) % dims[k - 1]!) : 1;
+    const n = Math.max(1, Math.min(Math.floor((end - pos) / block), along));
+    const idx = dims.map((_, i) => Math.floor(pos / tail(i + 1)) % dims[i]!);
+    boxes.push({ start: idx, sizes: dims.map((d, i) => (i < k - 1 ? 1 : i === k - 1 ? n : d)) });
+    pos += n * block;
+  }
+  return boxes;
+}
+
 /** The im2col patch matrix [B*Ho*Wo, KH*KW*C] of x written to HBM (the fallback). */
-function patchesInHbm(e: Emitter, x: string, g: ConvGeometry): string {
+function patchesInHbm(e: Emitter, x: OperandView, g: ConvGeometry): string {
   const rows = slabRows(g, g.ho);
   const xp = loadSlab(e, x, g, { b0: 0, nb: g.b, r0: 0, rows }, 'hbm');
   const kc = g.kh * g.kw * g.c;
   const patches = e.acquire(g.b * g.ho * g.wo * kc, 'hbm');
-  const rowValues = g.wn * g.c;
+  const [sb, sh, sw, sc] = xp.strides;
   for (let i = 0; i < g.kh; i++) {
     for (let j = 0; j < g.kw; j++) {
-      const src = i * g.dilation[0] * rowValues + j * g.dilation[1] * g.c;
-      e.copy(xp, patches, [g.b, g.ho, g.wo, g.c], [rows * rowValues, g.strides[0] * rowValues, g.strides[1] * g.c, 1], src, [g.ho * g.wo * kc, g.wo * kc, kc, 1], (i * g.kw + j) * g.c);
+      const src = i * g.dilation[0] * sh + j * g.dilation[1] * sw;
+      e.copy(xp.buf, patches, [g.b, g.ho, g.wo, g.c], [sb, g.strides[0] * sh, g.strides[1] * sw, sc], src, [g.ho * g.wo * kc, g.wo * kc, kc, 1], (i * g.kw + j) * g.c);
     }
   }
-  e.release(xp);
+  e.release(xp.buf);
   return patches;
 }
 
@@ -238,8 +313,8 @@ function patchesInHbm(e: Emitter, x: string, g: ConvGeometry): string {
 export interface ConvKernel {
   readonly body: readonly HloInstruction[];
   readonly inputs: ReadonlyMap<number, KVal>;
-  /** The HBM buffer of a value the conv reads (its input and filter). */
-  readonly hbm: (id: number) => string;
+  /** Where a value the conv reads (its input and filter) lives in HBM. */
+  readonly hbm: (id: number) => OperandView;
   readonly shapeOf: (id: number) => Shape;
   readonly root: number;
   readonly dst: string;
@@ -260,13 +335,13 @@ export function convPlanOf(k: Pick<ConvKernel, 'body' | 'shapeOf' | 'target'>): 
  * NOTE: a conv kernel may use 4 kernel budgets of vector memory: it runs alone, and slabs
  * and filters are what make it fast.
  */
-export function convKernel(e: Emitter, k: ConvKernel): void {
+export function convKernel(e: Emitter, k: ConvKernel, planned?: ConvPlan): void {
   const conv = k.body.find((i): i is Conv => i.op === 'convolution')!;
   const [xId, wId] = conv.operands as [number, number];
   const [x, w] = [k.hbm(xId), k.hbm(wId)];
   const g = convGeometry(k.shapeOf(xId).dims, k.shapeOf(wId).dims, conv.shape.dims, conv.attrs);
   const rest = k.body.filter((i) => i !== conv);
-  const plan = convPlanOf(k);
+  const plan = planned ?? convPlanOf(k);
   const n = sizeOf(conv.shape.dims);
   const restInputs = (convBuf: KVal): Map<number, KVal> => {
     const usedByRest = new Set(rest.flatMap((i) => i.operands));
@@ -274,8 +349,7 @@ export function convKernel(e: Emitter, k: ConvKernel): void {
   };
   if (plan.kind === 'rows') {
     const { starts, values } = rowBlocks(g, plan);
-    const wv = e.acquire(g.kh * g.kw * g.c * g.n);
-    e.copyAll(w, wv);
+    const wv = denseFilter(e, w, g, 'vmem');
     const block = (start: number): string => {
       const b0 = Math.floor(start / (g.ho * g.wo * g.n));
       const oh0 = Math.floor(start / (g.wo * g.n)) % g.ho;
@@ -317,6 +391,7 @@ export function convKernel(e: Emitter, k: ConvKernel): void {
     return;
   }
   const patches = patchesInHbm(e, x, g);
+  const dense = denseFilter(e, w, g, 'hbm');
   const kc = g.kh * g.kw * g.c;
   const dot: Extract<HloInstruction, { op: 'dot' }> = {
     id: conv.id,
@@ -325,6 +400,6 @@ export function convKernel(e: Emitter, k: ConvKernel): void {
     shape: { dims: [g.b * g.ho * g.wo, g.n], dtype: conv.shape.dtype },
     attrs: { lhsContracting: [1], rhsContracting: [0], lhsBatch: [], rhsBatch: [], precision: conv.attrs.precision },
   };
-  tiledDot(e, dot, { buf: patches, shape: { dims: [g.b * g.ho * g.wo, kc], dtype: 'f32' } }, { buf: w, shape: { dims: [kc, g.n], dtype: 'f32' } }, k.dst, { budget: k.target.budget, rows: k.target.core.mxu.rows });
-  e.release(patches);
+  tiledDot(e, dot, { buf: patches, shape: { dims: [g.b * g.ho * g.wo, kc], dtype: 'f32' } }, { buf: dense, shape: { dims: [kc, g.n], dtype: 'f32' } }, k.dst, { budget: k.target.budget, rows: k.target.core.mxu.rows });
+  e.release(patches, dense);
 }

@@ -215,6 +215,8 @@ export class Emitter {
     dims.forEach((n, i) => {
       if (n !== 1) ds.push({ n, s: srcStrides[i]!, d: dstStrides[i]! });
     });
+    // an index-space copy may visit its dims in any order: source-major order gives the longest runs
+    if (ds.every((o) => o.s >= 0 && o.d >= 0)) ds.sort((a, b) => b.s - a.s || b.d - a.d);
     for (let i = ds.length - 2; i >= 0; i--) {
       const [a, b] = [ds[i]!, ds[i + 1]!];
       if (a.s === b.s * b.n && a.d === b.d * b.n) ds.splice(i, 2, { n: a.n * b.n, s: b.s, d: b.d });

@@ -175,16 +175,32 @@ export const kernelBudgetValues = (core: TensorCoreConfig): number => Math.max(6
  * `body` runs in order, the value of `root` is stored to `dst` in HBM. A kernel whose values
  * exceed the budget runs in chunks (./lower-chunk.ts) when its body allows it.
  */
-export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, target: KernelTarget): void {
-  const { budget } = target;
-  const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
-  const working = [...inputs].reduce((acc, [id, v]) => acc + ('buf' in v ? sizeOf(shapeOf(id).dims) : 0), 0) + body.reduce((acc, i) => acc + sizeOf(i.shape.dims), 0);
+/** How a kernel runs: whole, chunk by chunk of its root, or with its big dots streamed; and why. */
+export type KernelMode =
+  | { readonly mode: 'whole'; readonly why: string }
+  | { readonly mode: 'chunked'; readonly plan: ChunkPlan; readonly why: string }
+  | { readonly mode: 'streamed'; readonly why: string };
+
+/** Decides a kernel's mode from its values' sizes and the budget (`buffered`: the inputs that are buffers, not scalars). */
+export function kernelMode(body: readonly HloInstruction[], buffered: readonly number[], shapeOf: (id: number) => Shape, root: number, budget: number): KernelMode {
+  const working = buffered.reduce((acc, id) => acc + sizeOf(shapeOf(id).dims), 0) + body.reduce((acc, i) => acc + sizeOf(i.shape.dims), 0);
+  const limit = Math.min(budget, 2 * CHUNK_VALUES);
+  if (working <= limit) return { mode: 'whole', why: `${working} values fit in one go (limit ${limit})` };
   // a dot whose operands dwarf its result streams its contraction; else cut the root in chunks
   const bigDot = body.some((i) => i.op === 'dot' && sizeOf(i.shape.dims) <= CHUNK_VALUES && i.operands.reduce((acc, o) => acc + sizeOf(shapeOf(o).dims), 0) > Math.max(2 * CHUNK_VALUES, 4 * sizeOf(i.shape.dims)));
-  const plan = working > Math.min(budget, 2 * CHUNK_VALUES) && !bigDot ? planChunks(body, root, shapeOf) : null;
-  if (plan) return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan, budget });
+  if (bigDot) return { mode: 'streamed', why: `a dot's operands (${working} values with the rest) dwarf its result: its contraction streams fold by fold` };
+  const plan = planChunks(body, root, shapeOf);
+  if (plan) return { mode: 'chunked', plan, why: `${working} values exceed ${limit}: chunks of the root aligned to ${plan.alignment}` };
+  return { mode: 'whole', why: `${working} values exceed ${limit}, but the body cannot be cut in chunks` };
+}
+
+export function kernel(e: Emitter, body: readonly HloInstruction[], inputs: ReadonlyMap<number, KVal>, shapes: ReadonlyMap<number, Shape>, root: number, dst: string, target: KernelTarget, decided?: KernelMode): void {
+  const { budget } = target;
+  const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
+  const mode = decided ?? kernelMode(body, [...inputs].flatMap(([id, v]) => ('buf' in v ? [id] : [])), shapeOf, root, budget);
+  if (mode.mode === 'chunked') return chunkedKernel(e, { body, inputs, shapeOf, root, dst, plan: mode.plan, budget });
   const values = new Map<number, KVal>();
-  const streamed = bigDot && working > Math.min(budget, 2 * CHUNK_VALUES) ? streamDots(e, body, inputs, shapeOf, values, target.core.mxu.rows) : new Set<number>();
+  const streamed = mode.mode === 'streamed' ? streamDots(e, body, inputs, shapeOf, values, target.core.mxu.rows) : new Set<number>();
   wholeKernel(e, { body, inputs, shapeOf, root, dst, values, skip: streamed });
 }
 

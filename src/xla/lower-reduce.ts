@@ -34,6 +34,8 @@ export interface LowerContext {
   readonly budget: number;
   /** The core the program is for. */
   readonly core: TensorCoreConfig;
+  /** Transposes read through by their consumers (no buffer of their own): source buffer and permuted strides. */
+  readonly views: Map<number, { readonly buf: string; readonly strides: readonly number[] }>;
 }
 
 /** The HBM buffer of an instruction's value, from the pool. */
@@ -190,7 +192,8 @@ export function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { o
   const ps = stridesOf(p.dims);
   const os = stridesOf(od);
   const op = a.kind === 'sum' ? 'add' : 'max';
-  const blocks = indexBlocks(od, blockValues(ctx));
+  // about 3 block-sized buffers live at once (a window's values, the running result, the next)
+  const blocks = indexBlocks(od, Math.max(1, Math.min(4 * CHUNK_VALUES, Math.floor(ctx.budget / 4))));
   const bs = stridesOf(blocks.dims);
   const n = sizeOf(blocks.dims);
   const offsets = windowOffsets(a.window, p.dims);
@@ -227,7 +230,8 @@ export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction,
   const [x, source] = instr.operands.map((o) => ctx.buf.get(o)!) as [string, string];
   const sd = ctx.shapes.get(instr.operands[1]!)!.dims;
   const [xs, ss] = [stridesOf(xd), stridesOf(sd)];
-  const blocks = indexBlocks(sd, blockValues(ctx));
+  // about 10 block-sized buffers live at once (running max, its index, masks, picks, the source)
+  const blocks = indexBlocks(sd, Math.max(1, Math.min(2 * CHUNK_VALUES, Math.floor(ctx.budget / 12))));
   const bs = stridesOf(blocks.dims);
   const n = sizeOf(blocks.dims);
   const xsStrides = xs.map((v, i) => v * a.strides[i]!);

@@ -32,11 +32,12 @@ import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
 import { accesses, type Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
-import { tileable, tiledDot } from './lower-dot.ts';
+import { tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { convKernel } from './lower-conv.ts';
+import { convKernel, type ConvPlan, type OperandView } from './lower-conv.ts';
+import { planLowering, type Decision, type LoweringPlan } from './lower-plan.ts';
 import { dst, lowerReduce, lowerReduceWindow, lowerSelectAndScatter, padded, type LowerContext } from './lower-reduce.ts';
-import { CHUNK_VALUES, kernel, kernelBudgetValues, type KVal } from './lower-kernel.ts';
+import { kernel, kernelBudgetValues, type KernelMode, type KVal } from './lower-kernel.ts';
 import { opRegistry, sizeOf, stridesOf, type OpDef } from './ops/index.ts';
 import { instrName } from './print.ts';
 import { DEFAULT_CORE_CONFIG, type TensorCoreConfig } from '../tpu/config.ts';
@@ -56,7 +57,7 @@ export interface LoweredModule {
   readonly owners: readonly string[];
 }
 
-type Lowerer = (e: Emitter, instr: HloInstruction, ctx: LowerContext & { readonly variables?: ReadonlyMap<number, string> }) => void;
+type Lowerer = (e: Emitter, instr: HloInstruction, ctx: PlannedContext) => void;
 
 
 /** Options of the lowering. */
@@ -70,6 +71,8 @@ export interface LowerOptions {
    * in the core's HBM from one program to the next (tpu/program.ts BufferDecl.variable).
    */
   readonly variables?: ReadonlyMap<number, string>;
+  /** The plan to follow (./lower-plan.ts); default: planned here for this core and budget. */
+  readonly plan?: LoweringPlan;
 }
 
 const kib = (bytes: number): string => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
@@ -92,11 +95,19 @@ function checkVmem(e: Emitter, capacity: number): void {
 }
 
 
+/** Where a value lives in HBM, with its dims' strides (permuted for a transpose read through). */
+function operandView(ctx: LowerContext, id: number): OperandView {
+  const view = ctx.views.get(id);
+  if (view) return view;
+  return { buf: ctx.buf.get(id)!, strides: stridesOf(ctx.shapes.get(id)!.dims) };
+}
+
 /** Operand as a kernel input: a fill constant becomes a scalar. */
 const input = (ctx: LowerContext, id: number): KVal => (ctx.fills.has(id) ? { scalar: ctx.fills.get(id)! } : { buf: ctx.buf.get(id)! });
 
-function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
+function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: PlannedContext): void {
   const out = dst(e, instr, ctx);
+  const decision = ctx.plan.decisions.get(instr.id)!;
   if (instr.op === 'fusion') {
     const c = instr.attrs.computation;
     const params = c.instructions.filter((i) => i.op === 'parameter');
@@ -105,23 +116,23 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     const shapes = new Map(params.map((p) => [p.id, p.shape]));
     const body = c.instructions.filter((i) => i.op !== 'parameter');
     if (body.some((i) => i.op === 'convolution')) {
-      const hbmOf = new Map(params.map((p) => [p.id, ctx.buf.get(outer(p))!]));
+      const outerOf = new Map(params.map((p) => [p.id, outer(p)]));
       const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
-      return convKernel(e, { body, inputs, hbm: (id) => hbmOf.get(id)!, shapeOf, root: c.outputs[0]!, dst: out, target: ctx });
+      return convKernel(e, { body, inputs, hbm: (id) => operandView(ctx, outerOf.get(id)!), shapeOf, root: c.outputs[0]!, dst: out, target: ctx }, convPlan(decision));
     }
-    kernel(e, body, inputs, shapes, c.outputs[0]!, out, ctx);
+    kernel(e, body, inputs, shapes, c.outputs[0]!, out, ctx, kernelModeOf(decision));
     return;
   }
   if (instr.op === 'convolution') {
     const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
     const shapeOf = (id: number): Shape => (id === instr.id ? instr.shape : ctx.shapes.get(id)!);
-    return convKernel(e, { body: [instr], inputs, hbm: (id) => ctx.buf.get(id)!, shapeOf, root: instr.id, dst: out, target: ctx });
+    return convKernel(e, { body: [instr], inputs, hbm: (id) => operandView(ctx, id), shapeOf, root: instr.id, dst: out, target: ctx }, convPlan(decision));
   }
-  if (instr.op === 'dot' && big(instr, ctx) && instr.operands.every((o) => !ctx.fills.has(o))) {
+  if (instr.op === 'dot' && decision.kind === 'tiled-dot') {
     const [l, r] = instr.operands.map((o) => ({ buf: ctx.buf.get(o)!, shape: ctx.shapes.get(o)! })) as [{ buf: string; shape: Shape }, { buf: string; shape: Shape }];
-    if (tileable(instr, l.shape, r.shape)) return tiledDot(e, instr, l, r, out, { budget: ctx.budget, rows: ctx.core.mxu.rows });
+    return tiledDot(e, instr, l, r, out, { budget: ctx.budget, rows: ctx.core.mxu.rows });
   }
-  if (instr.op === 'broadcast' && big(instr, ctx) && !ctx.fills.has(instr.operands[0]!) && !edgeBroadcast(instr)) {
+  if (instr.op === 'broadcast' && decision.kind === 'dma') {
     // a broadcast to inner dims (a pooling gradient): DMA straight from the operand, re-reading it per run
     const from = stridesOf(ctx.shapes.get(instr.operands[0]!)!.dims);
     const src = instr.shape.dims.map(() => 0);
@@ -129,21 +140,17 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: LowerContext): vo
     return e.copy(ctx.buf.get(instr.operands[0]!)!, out, instr.shape.dims, src, 0, stridesOf(instr.shape.dims), 0);
   }
   const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
-  kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx);
+  kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx, kernelModeOf(decision));
 }
 
-/** Whether an instruction's operands and result exceed what one kernel may hold. */
-function big(instr: HloInstruction, ctx: LowerContext): boolean {
-  const values = instr.operands.reduce((acc, o) => acc + sizeOf(ctx.shapes.get(o)!.dims), sizeOf(instr.shape.dims));
-  return values > Math.min(ctx.budget, 2 * CHUNK_VALUES);
-}
+/** A lowering context that carries the module's plan. */
+type PlannedContext = LowerContext & { readonly plan: LoweringPlan; readonly variables?: ReadonlyMap<number, string> };
 
-/** Whether a broadcast maps its operand to the leading or the trailing dims (the VPU broadcasts those). */
-function edgeBroadcast(instr: Extract<HloInstruction, { op: 'broadcast' }>): boolean {
-  const map = instr.attrs.dimensions;
-  const k = map.length;
-  return map.every((d, i) => d === i) || map.every((d, i) => d === instr.shape.dims.length - k + i);
-}
+/** The kernel mode a decision fixed (undefined: the kernel decides, e.g. a body the plan did not see). */
+const kernelModeOf = (d: Decision): KernelMode | undefined => (d.kind === 'kernel' ? d.mode : undefined);
+
+/** The conv plan a decision fixed. */
+const convPlan = (d: Decision): ConvPlan | undefined => (d.kind === 'conv' ? d.plan : undefined);
 
 
 
@@ -155,8 +162,17 @@ function lowerMove(e: Emitter, instr: HloInstruction, ctx: LowerContext): void {
   const xd = ctx.shapes.get(instr.operands[0]!)?.dims ?? [];
   const od = instr.shape.dims;
   switch (instr.op) {
-    case 'transpose':
-      return e.transpose(x, xd, instr.attrs.permutation, dst(e, instr, ctx));
+    case 'transpose': {
+      const perm = instr.attrs.permutation;
+      if ((ctx as PlannedContext).plan.decisions.get(instr.id)?.kind === 'folded') {
+        // read through by its convolutions: the operand's buffer with permuted strides, nothing written
+        const from = operandView(ctx, instr.operands[0]!).strides;
+        ctx.views.set(instr.id, { buf: x, strides: perm.map((p) => from[p]!) });
+        ctx.buf.set(instr.id, x);
+        return;
+      }
+      return e.transpose(x, xd, perm, dst(e, instr, ctx));
+    }
     case 'slice': {
       const s = stridesOf(xd);
       const base = instr.attrs.start.reduce((acc, st, i) => acc + st * s[i]!, 0);
@@ -263,12 +279,15 @@ export function lower(module: HloModule, options: LowerOptions = {}): LoweredMod
   const core = options.core ?? DEFAULT_CORE_CONFIG;
   const budget = options.kernelBudgetValues ?? kernelBudgetValues(core);
   const e = new Emitter(core, budget);
-  const ctx: LowerContext & { variables?: ReadonlyMap<number, string> } = {
+  const plan = options.plan ?? planLowering(module, { budget, core });
+  const ctx: PlannedContext = {
     buf: new Map(),
     shapes: new Map(module.entry.instructions.map((i) => [i.id, i.shape])),
     fills: new Map(),
+    views: new Map(),
     budget,
     core,
+    plan,
     ...(options.variables ? { variables: options.variables } : {}),
   };
   const params: string[] = [];
