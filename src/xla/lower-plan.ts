@@ -133,6 +133,7 @@ export function planLowering(m: HloModule, target: KernelTarget): LoweringPlan {
         const inner = new Map(fc.instructions.map((i) => [i.id, i]));
         const body = fc.instructions.filter((i) => i.op !== 'parameter');
         const innerShape = (id: number): Shape => inner.get(id)!.shape;
+        if (body.some((i) => i.op === 'select-and-scatter')) return { kind: 'pool', why: `select-and-scatter with ${body.length - 1} fused op(s) applied to each scattered block before it is stored` };
         if (body.some((i) => i.op === 'convolution')) {
           const plan = convPlanOf({ body, shapeOf: innerShape, target });
           return { kind: 'conv', plan, why: `${plan.kind}, ${body.length - 1} fused op(s) after it: ${plan.why}` };

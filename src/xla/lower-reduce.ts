@@ -20,7 +20,7 @@ import type { TensorCoreConfig } from '../tpu/config.ts';
 import { REDUCE_IDENTITY } from '../vpu/reduce.ts';
 import type { HloInstruction, Shape } from './hlo.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
-import { CHUNK_VALUES } from './lower-kernel.ts';
+import { CHUNK_VALUES, bodyOp, materialize, type KVal } from './lower-kernel.ts';
 import { reducePlan } from './ops/reduce.ts';
 import { sizeOf, stridesOf } from './ops/index.ts';
 import { instrName } from './print.ts';
@@ -215,23 +215,41 @@ export function lowerReduceWindow(e: Emitter, instr: Extract<HloInstruction, { o
 }
 
 /**
+ * Elementwise ops fused after a select-and-scatter (./passes/fusion.ts): they run on each
+ * scattered block before it is stored, on operands of the result's shape read at the same
+ * window positions (the S&S's own operand is already in vector memory) and fill scalars.
+ */
+export interface ScatterEpilogue {
+  /** The fused ops after the S&S, in order (elementwise and reshapes only). */
+  readonly body: readonly HloInstruction[];
+  readonly root: number;
+  /** The S&S's id in the body. */
+  readonly sas: number;
+  /** Body parameters of the result's shape -> their HBM buffers. */
+  readonly inputs: ReadonlyMap<number, string>;
+  /** Body parameters that are fill constants -> their value. */
+  readonly scalars: ReadonlyMap<number, number>;
+}
+
+/**
  * A select-and-scatter (non-overlapping windows), a block of source positions at a time:
  * the first maximum of each window gets the source value, every other position +0. Windows
  * do not overlap, so blocks write disjoint parts of the result; positions no window covers
- * are zeroed first (skipped when the windows tile the operand exactly).
+ * are zeroed first (skipped when the windows tile the operand exactly). With an epilogue
+ * (windows tiling exactly), each window position's scattered values go through it first.
  */
-export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx: LowerContext): void {
+export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction, { op: 'select-and-scatter' }>, ctx: LowerContext, epilogue?: ScatterEpilogue, into?: string): void {
   const a = instr.attrs;
   if (a.window.some((w, i) => w !== a.strides[i]) || a.padding.some(([lo, hi]) => lo !== 0 || hi !== 0)) {
     throw new LoweringError(`${instrName(instr)}: select-and-scatter is lowered for non-overlapping windows without padding only`);
   }
-  const out = dst(e, instr, ctx);
+  const out = into ?? dst(e, instr, ctx);
   const xd = instr.shape.dims;
   const [x, source] = instr.operands.map((o) => ctx.buf.get(o)!) as [string, string];
   const sd = ctx.shapes.get(instr.operands[1]!)!.dims;
   const [xs, ss] = [stridesOf(xd), stridesOf(sd)];
-  // about 10 block-sized buffers live at once (running max, its index, masks, picks, the source)
-  const blocks = indexBlocks(sd, Math.max(1, Math.min(2 * CHUNK_VALUES, Math.floor(ctx.budget / 12))));
+  // about 10 block-sized buffers live at once (running max, its index, masks, picks, the source), 4 more with an epilogue
+  const blocks = indexBlocks(sd, Math.max(1, Math.min(2 * CHUNK_VALUES, Math.floor(ctx.budget / (epilogue ? 16 : 12)))));
   const bs = stridesOf(blocks.dims);
   const n = sizeOf(blocks.dims);
   const xsStrides = xs.map((v, i) => v * a.strides[i]!);
@@ -240,12 +258,13 @@ export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction,
   const zero = e.fill(0, n);
   for (const start of blocks.starts) {
     const base = offsetOf(start, xs, a.strides);
-    const load = (off: number): string => {
-      const buf = e.acquire(n);
-      e.copy(x, buf, blocks.dims, xsStrides, base + off, bs, 0);
-      return buf;
+    const load = (buf: string, off: number): string => {
+      const v = e.acquire(n);
+      e.copy(buf, v, blocks.dims, xsStrides, base + off, bs, 0);
+      return v;
     };
-    const { m, best } = firstMaximum(e, (w) => load(offsets[w]!), offsets.length, zero, n);
+    const windows = offsets.map((off) => load(x, off));
+    const { m, best } = firstMaximum(e, windows, zero, n);
     const src = e.acquire(n);
     e.copy(source, src, blocks.dims, ss, offsetOf(start, ss), bs, 0);
     offsets.forEach((off, w) => {
@@ -254,25 +273,40 @@ export function lowerSelectAndScatter(e: Emitter, instr: Extract<HloInstruction,
       e.emit({ kind: 'vpu-select', mask: hit, a: src, b: 0, out: picked });
       // +0 + v: the reference adds into a zeroed array, which turns -0 into +0
       e.emit({ kind: 'vpu-binary', op: 'add', a: picked, b: 0, out: sum });
-      e.copy(sum, out, blocks.dims, bs, 0, xsStrides, base + off);
-      e.release(hit, picked, sum);
+      const result = epilogue ? applyEpilogue(e, epilogue, { sum, n, operand: (id) => (ctx.buf.get(instr.operands[0]!) === epilogue.inputs.get(id) ? windows[w]! : load(epilogue.inputs.get(id)!, off)) }) : sum;
+      e.copy(result, out, blocks.dims, bs, 0, xsStrides, base + off);
+      e.release(hit, picked, sum, result);
     });
-    e.release(m, best, src);
+    e.release(best, src, ...windows, ...(windows.includes(m) ? [] : [m]));
+    e.releaseAll('vmem');
   }
 }
 
-/** Running maximum over `count` window positions and the index of its first occurrence. */
-function firstMaximum(e: Emitter, load: (w: number) => string, count: number, zero: string, n: number): { m: string; best: string } {
-  let m = load(0);
+/** Runs an epilogue on one window position's block: the S&S's values in `sum`, operands from `operand`. */
+function applyEpilogue(e: Emitter, ep: ScatterEpilogue, at: { sum: string; n: number; operand: (id: number) => string }): string {
+  const values = new Map<number, KVal>([[ep.sas, { buf: at.sum }]]);
+  for (const [id, v] of ep.scalars) values.set(id, { scalar: v });
+  for (const id of ep.inputs.keys()) values.set(id, { buf: at.operand(id) });
+  const flat = (dtype: Shape['dtype']): Shape => ({ dims: [at.n], dtype });
+  for (const op of ep.body) {
+    const chunk = { ...op, shape: flat(op.shape.dtype) } as HloInstruction;
+    values.set(op.id, bodyOp(e, chunk, (id) => values.get(id)!, () => flat('f32')));
+  }
+  return materialize(e, values.get(ep.root)!, at.n);
+}
+
+/** Running maximum over the window positions' values (kept: the caller releases them) and the index of its first occurrence. */
+function firstMaximum(e: Emitter, windows: readonly string[], zero: string, n: number): { m: string; best: string } {
+  let m = windows[0]!;
   let best = e.acquire(n);
   e.copyAll(zero, best);
-  for (let w = 1; w < count; w++) {
-    const xw = load(w);
+  for (let w = 1; w < windows.length; w++) {
+    const xw = windows[w]!;
     const [gt, m2, b2] = [e.acquire(n), e.acquire(n), e.acquire(n)];
     e.emit({ kind: 'vpu-compare', op: 'gt', a: xw, b: m, out: gt });
     e.emit({ kind: 'vpu-select', mask: gt, a: xw, b: m, out: m2 });
     e.emit({ kind: 'vpu-select', mask: gt, a: w, b: best, out: b2 });
-    e.release(xw, gt, m, best);
+    e.release(gt, best, ...(m === windows[0] ? [] : [m]));
     [m, best] = [m2, b2];
   }
   return { m, best };

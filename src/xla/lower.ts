@@ -115,6 +115,8 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: PlannedContext): 
     const inputs = new Map(params.map((p) => [p.id, input(ctx, outer(p))]));
     const shapes = new Map(params.map((p) => [p.id, p.shape]));
     const body = c.instructions.filter((i) => i.op !== 'parameter');
+    const sas = body.find((i): i is Extract<HloInstruction, { op: 'select-and-scatter' }> => i.op === 'select-and-scatter');
+    if (sas) return lowerScatterFusion(e, instr, sas, out, ctx);
     if (body.some((i) => i.op === 'convolution')) {
       const outerOf = new Map(params.map((p) => [p.id, outer(p)]));
       const shapeOf = (id: number): Shape => shapes.get(id) ?? body.find((i) => i.id === id)!.shape;
@@ -141,6 +143,32 @@ function lowerKernelOp(e: Emitter, instr: HloInstruction, ctx: PlannedContext): 
   }
   const inputs = new Map(instr.operands.map((o) => [o, input(ctx, o)]));
   kernel(e, [instr], inputs, ctx.shapes, instr.id, out, ctx, kernelModeOf(decision));
+}
+
+/**
+ * A fusion of a select-and-scatter and its elementwise epilogue: the epilogue rides on the
+ * scattered blocks when its operands are of the result's shape or fills; else the S&S is
+ * stored and the epilogue runs as its own kernel.
+ */
+function lowerScatterFusion(e: Emitter, f: Extract<HloInstruction, { op: 'fusion' }>, sas: Extract<HloInstruction, { op: 'select-and-scatter' }>, out: string, ctx: PlannedContext): void {
+  const c = f.attrs.computation;
+  const outer = new Map(c.instructions.flatMap((i) => (i.op === 'parameter' ? [[i.id, f.operands[i.attrs.index]!] as const] : [])));
+  const body = c.instructions.filter((i) => i.op !== 'parameter' && i !== sas);
+  const outerSas = { ...sas, operands: sas.operands.map((o) => outer.get(o)!) } as typeof sas;
+  const same = (id: number): boolean => sizeOf(ctx.shapes.get(outer.get(id)!)?.dims ?? []) === sizeOf(sas.shape.dims);
+  const params = [...outer.keys()].filter((p) => body.some((i) => i.operands.includes(p)));
+  const rides = body.every((i) => i.op !== 'broadcast' && (i.op !== 'constant' || i.attrs.value.length === 1)) && params.every((p) => ctx.fills.has(outer.get(p)!) || same(p));
+  if (rides) {
+    const inputs = new Map(params.filter((p) => !ctx.fills.has(outer.get(p)!)).map((p) => [p, ctx.buf.get(outer.get(p)!)!] as const));
+    const scalars = new Map(params.filter((p) => ctx.fills.has(outer.get(p)!)).map((p) => [p, ctx.fills.get(outer.get(p)!)!] as const));
+    return lowerSelectAndScatter(e, outerSas, ctx, { body, root: c.outputs[0]!, sas: sas.id, inputs, scalars }, out);
+  }
+  const tmp = e.acquire(sizeOf(sas.shape.dims), 'hbm');
+  lowerSelectAndScatter(e, outerSas, ctx, undefined, tmp);
+  const inputs = new Map<number, KVal>([[sas.id, { buf: tmp }], ...params.map((p) => [p, input(ctx, outer.get(p)!)] as const)]);
+  const shapes = new Map<number, Shape>([[sas.id, sas.shape], ...params.map((p) => [p, ctx.shapes.get(outer.get(p)!)!] as const)]);
+  kernel(e, body, inputs, shapes, c.outputs[0]!, out, ctx);
+  e.release(tmp);
 }
 
 /** A lowering context that carries the module's plan. */

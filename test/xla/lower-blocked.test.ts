@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { XlaBuilder, f32 } from '../../src/xla/builder.ts';
+import { compile } from '../../src/xla/compiler.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
 import type { HloModule } from '../../src/xla/hlo.ts';
 import { lower, runLowered } from '../../src/xla/lower.ts';
@@ -68,6 +69,33 @@ describe('blocked pooling', () => {
         checkLowered(m, args, r.int(8, 200));
       }),
       { seed: 22, numRuns: 40 },
+    );
+  });
+
+  it('a max-pooling gradient fused with relu\'s gradient (and epilogues that cannot ride on its blocks) keeps every bit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const r = new Rng(seed);
+        const w = r.int(1, 3);
+        const dims = [r.int(1, 3), w * r.int(1, 4) + r.int(0, 1), w * r.int(1, 4), r.int(1, 4)]; // some leave a remainder
+        const b = new XlaBuilder('pool-grad');
+        const x = b.parameter(0, f32(dims), 'x');
+        const other = b.parameter(1, f32(dims), 'other');
+        const y = b.relu(x);
+        const pooled = b.reduceWindow(y, { kind: 'max', window: [1, w, w, 1], strides: [1, w, w, 1] });
+        const g = b.parameter(2, f32(pooled.shape.dims), 'g'); // the pooled output's gradient
+        const sas = (scale: number): ReturnType<typeof b.selectAndScatter> => b.selectAndScatter(y, b.multiply(g, scale), { window: [1, w, w, 1], strides: [1, w, w, 1] });
+        const reluGrad = b.select(b.compare(y, 0, 'GT'), sas(0.5), 0); // reads the S&S operand: rides on its blocks
+        const mixed = b.add(b.multiply(sas(2), other), b.broadcast(b.sum(other, [0, 1, 2]), dims, [3])); // a broadcast: does not
+        const m = compile(b.build([reluGrad, mixed])).module;
+        const exact = dims[1]! % w === 0;
+        const fused = m.entry.instructions.filter((i) => i.op === 'fusion' && i.attrs.computation.instructions.some((j) => j.op === 'select-and-scatter'));
+        expect(fused.length).toBe(exact ? 2 : 0); // a remainder no window covers keeps the S&S on its own
+        const args = [Float32Array.from({ length: size(dims) }, () => (r.int(0, 4) - 2) * 0.5), r.array(size(dims)), r.array(size(pooled.shape.dims))];
+        checkLowered(m, args, r.int(8, 200));
+        checkLowered(m, args, 1 << 18);
+      }),
+      { seed: 23, numRuns: 30 },
     );
   });
 

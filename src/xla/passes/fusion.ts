@@ -3,13 +3,16 @@
  * Fusion (XLA's loop and output fusion): chains of elementwise ops become one `fusion`
  * instruction, a single VPU kernel whose intermediates stay in vector registers; a dot
  * or convolution whose only user is such a chain joins it (bias + activation in the MXU
- * op's epilogue).
+ * op's epilogue), and so does a select-and-scatter whose windows tile its operand exactly
+ * (a max-pooling gradient followed by relu's gradient: each scattered value meets its
+ * epilogue once, while the pooled activation is still in vector memory).
  * Only the fusion's operands and result travel to and from memory, which is what cuts
  * the memory traffic. Evaluation of a fusion runs the same ops in the same order, so the
  * pass is bit-identical.
  *
  * Pre: a verified module (best after DCE). Post: fusion bodies hold only elementwise ops,
- * broadcasts, reshapes, fill constants, and at most one dot or convolution (kind output).
+ * broadcasts, reshapes, fill constants, and at most one dot, convolution or exactly tiling
+ * select-and-scatter (kind output).
  * Decisions are FusionDecision values ({ ok: true } | { ok: false, why }), listed by
  * `fusionDecisions` for the CLI and tests.
  * Example:
@@ -39,12 +42,20 @@ const isFill = (i: HloInstruction): boolean => i.op === 'constant' && i.attrs.va
 const isLoopOp = (i: HloInstruction): boolean => ELEMENTWISE.has(i.op) || MOVEMENT.has(i.op) || isFill(i);
 
 /** Whether producer `p` can join the group; `group` holds the ids already in it. */
-function canFuse(p: HloInstruction, group: ReadonlySet<number>, users: ReadonlyMap<number, HloInstruction[]>, outputs: ReadonlySet<number>, hasDot: boolean): FusionDecision {
+function canFuse(p: HloInstruction, group: ReadonlySet<number>, users: ReadonlyMap<number, HloInstruction[]>, outputs: ReadonlySet<number>, hasDot: boolean, shapes: ReadonlyMap<number, HloInstruction['shape']>): FusionDecision {
   if (isFill(p)) return { ok: true }; // a fill is duplicated into every fusion that wants it
   const outside = (users.get(p.id) ?? []).filter((u) => !group.has(u.id));
   if (outputs.has(p.id)) return { ok: false, why: `${instrName(p)} is an output of the computation, so it must be materialised` };
   if (outside.length > 0) return { ok: false, why: `${instrName(p)} has users outside the fusion (${outside.map(instrName).join(', ')})` };
   if (p.op === 'dot' || p.op === 'convolution') return hasDot ? { ok: false, why: 'the fusion already holds an MXU op (a dot or a convolution)' } : { ok: true };
+  if (p.op === 'select-and-scatter') {
+    if (hasDot) return { ok: false, why: 'the fusion already holds an MXU op or a select-and-scatter' };
+    const a = p.attrs;
+    const source = p.operands[1] === undefined ? undefined : shapes.get(p.operands[1]);
+    const tiles = a.window.every((w, i) => w === a.strides[i] && p.shape.dims[i] === (source?.dims[i] ?? -1) * w) && a.padding.every(([lo, hi]) => lo === 0 && hi === 0);
+    if (!tiles) return { ok: false, why: `${instrName(p)}: its windows overlap or are padded (only an exact tiling scatters each output once)` };
+    return { ok: true };
+  }
   if (!isLoopOp(p)) return { ok: false, why: `${instrName(p)} is a ${p.op}, not elementwise` };
   return { ok: true };
 }
@@ -56,7 +67,7 @@ interface Group {
 }
 
 /** Grows one group from `root` along operand edges, latest producers first. */
-function grow(root: HloInstruction, c: HloComputation, ctx: { pos: Map<number, number>; users: Map<number, HloInstruction[]>; taken: Set<number>; outputs: Set<number>; log: FusionRecord[] }): Group {
+function grow(root: HloInstruction, c: HloComputation, ctx: { pos: Map<number, number>; users: Map<number, HloInstruction[]>; taken: Set<number>; outputs: Set<number>; shapes: Map<number, HloInstruction['shape']>; log: FusionRecord[] }): Group {
   const members = new Set([root.id]);
   let hasDot = false;
   const seen = new Set<number>();
@@ -68,11 +79,11 @@ function grow(root: HloInstruction, c: HloComputation, ctx: { pos: Map<number, n
     seen.add(id);
     const p = c.instructions[ctx.pos.get(id)!]!;
     if (p.op === 'parameter') continue;
-    const decision = canFuse(p, members, ctx.users, ctx.outputs, hasDot);
+    const decision = canFuse(p, members, ctx.users, ctx.outputs, hasDot, ctx.shapes);
     ctx.log.push({ producer: instrName(p), root: instrName(root), decision });
     if (!decision.ok) continue;
     members.add(id);
-    if (p.op === 'dot' || p.op === 'convolution') hasDot = true;
+    if (p.op === 'dot' || p.op === 'convolution' || p.op === 'select-and-scatter') hasDot = true;
     else if (!isFill(p)) candidates.push(...p.operands);
   }
   return { root, members, hasDot };
@@ -85,6 +96,7 @@ function findGroups(c: HloComputation): { groups: Group[]; log: FusionRecord[] }
     users: usersOf(c),
     taken: new Set<number>(),
     outputs: new Set(c.outputs),
+    shapes: new Map(c.instructions.map((i) => [i.id, i.shape])),
     log: [] as FusionRecord[],
   };
   const groups: Group[] = [];
