@@ -50,7 +50,7 @@ for (const [batch, imageSize] of [[8, 32], [16, 32]] as const) {
     passesMs: passes.ms,
     lowerMs: lowering.ms,
     totalCompileMs: build.ms + passes.ms + lowering.ms,
-    peakBytes: passes.value.module.assignment?.peakBytes ?? 0,
+    memory: lowering.value.memory,
     fused: { simulatedCycles: df.cycles, dmaBytes: df.dmaBytes, dmaCycles: df.dmaCycles, programInstructions: df.instructions, predictedCycles: ef.cycles, predictedHbmBytes: ef.hbmBytes },
     unfused: { simulatedCycles: du.cycles, dmaBytes: du.dmaBytes, dmaCycles: du.dmaCycles, programInstructions: du.instructions, predictedCycles: eu.cycles, predictedHbmBytes: eu.hbmBytes },
   });

@@ -1,14 +1,15 @@
 /**
  * @module cli/compile
  * `tpusim compile <preset | example | file.hlo>`: runs the compiler's standard passes and prints the
- * HLO before and after (and after any pass asked for), the pass log, peak memory from
- * buffer assignment, and the predicted cycles per op and per step; with --simulate, the
+ * HLO before and after (and after any pass asked for, and the lowering plan), the pass log,
+ * the memory the lowered program holds, and the predicted cycles per op and per step; with --simulate, the
  * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step.
  * Imports xla, layers (presets and their training step) and node:fs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EXAMPLES, PASS_NAMES, compile, estimate, lower, parse, print, runLowered, type Estimate, type HloModule, type HloOpProfile, type PassRecord } from '../xla/index.ts';
+import { DEFAULT_CORE_CONFIG } from '../tpu/index.ts';
+import { EXAMPLES, PASS_NAMES, compile, estimate, kernelBudgetValues, lower, parse, planLowering, print, printPlan, runLowered, type Estimate, type HloModule, type HloOpProfile, type LoweredModule, type PassRecord, type ProgramMemory } from '../xla/index.ts';
 import { LOSSES, PRESET_NAMES, adam, preset } from '../layers/index.ts';
 // NOTE: compileTrainStep is not on layers' public surface yet; the CLI reaches in for it.
 import { compileTrainStep } from '../layers/step.ts';
@@ -45,14 +46,14 @@ export interface CompileReport {
   readonly passes: readonly PassRecord[];
   readonly instructionsBefore: number;
   readonly instructionsAfter: number;
-  readonly memory: { readonly peakBytes: number; readonly arenaBytes: number; readonly naiveBytes: number } | null;
+  /** Memory the lowered program holds per core (the lowering plans it). */
+  readonly memory: ProgramMemory;
   readonly estimate: Estimate;
   readonly simulated: SimulatedRun | null;
   readonly top: number;
 }
 
-function simulate(m: HloModule): SimulatedRun {
-  const l = lower(m);
+function simulate(l: LoweredModule): SimulatedRun {
   const zeros = l.params.map((p) => new Float32Array(l.program.buffers.find((b) => b.name === p)!.values));
   const r = runLowered(l, zeros, { execute: false });
   const u = r.profile.units;
@@ -89,7 +90,8 @@ export function renderCompile(r: CompileReport): string {
   for (const d of r.dumps) lines.push(`=== after ${d.pass} ===`, d.hlo.trimEnd());
   lines.push(`=== HLO after passes (${r.instructionsAfter} instructions) ===`, r.after.trimEnd(), '', 'pass          changed  instructions      ms');
   for (const p of r.passes) lines.push(`${p.pass.padEnd(13)} ${String(p.changed).padEnd(8)} ${String(p.instructions).padStart(12)} ${p.ms.toFixed(2).padStart(7)}`);
-  if (r.memory) lines.push('', `peak memory ${mib(r.memory.peakBytes)} (arena ${mib(r.memory.arenaBytes)} with reuse; ${mib(r.memory.naiveBytes)} without)`);
+  const h = r.memory.hbm;
+  lines.push('', `memory per core (the lowered program): HBM ${mib(h.total)} (parameters ${mib(h.parameters)}, variables ${mib(h.variables)}, constants ${mib(h.constants)}, scratch ${mib(h.scratch)}), vector memory ${mib(r.memory.vmem)}`);
   const top = [...e.ops].sort((a, b) => b.cycles - a.cycles).slice(0, r.top);
   lines.push('', `predicted cycles per op (top ${top.length} of ${e.ops.length})`, 'op            unit       cycles   HBM bytes  name  source');
   for (const o of top) lines.push(`${o.op.padEnd(13)} ${o.unit.padEnd(5)} ${String(o.cycles).padStart(11)} ${String(o.hbmBytes).padStart(11)}  ${o.name}  ${o.source ?? ''}`);
@@ -120,7 +122,7 @@ export function registerCompile(program: Command): void {
     .argument('<input>', `a model preset (${PRESET_NAMES.join(', ')}: its gradient step), an .hlo file, or an example: ${Object.keys(EXAMPLES).join(', ')}`)
     .option('--batch <n>', 'batch size of a built-in example', '8')
     .option('--image-size <s>', 'image height = width of a built-in example', '32')
-    .option('--dump-after <pass>', `print the HLO after this pass, or 'all' (${PASS_NAMES.join(', ')})`)
+    .option('--dump-after <pass>', `print the HLO after this pass, 'lowering-plan' (each instruction's lowering and why), or 'all' (${PASS_NAMES.join(', ')}, lowering-plan)`)
     .option('--disable <passes>', 'comma-separated passes to skip')
     .option('--top <n>', 'ops to list by predicted cycles', '15')
     .option('--simulate', 'also lower to a TensorCore program and run it on the simulated core (timing only)')
@@ -128,7 +130,7 @@ export function registerCompile(program: Command): void {
     .action((input: string, opts: CompileOptions) => {
       const m = load(input, parsePositiveInt(opts.batch, '--batch'), parsePositiveInt(opts.imageSize, '--image-size'));
       const dumpAfter = opts.dumpAfter;
-      if (dumpAfter !== undefined && dumpAfter !== 'all' && !PASS_NAMES.includes(dumpAfter)) throw new UsageError(`--dump-after must be 'all' or one of ${PASS_NAMES.join(', ')}; got '${dumpAfter}'`);
+      if (dumpAfter !== undefined && dumpAfter !== 'all' && dumpAfter !== 'lowering-plan' && !PASS_NAMES.includes(dumpAfter)) throw new UsageError(`--dump-after must be 'all', 'lowering-plan' or one of ${PASS_NAMES.join(', ')}; got '${dumpAfter}'`);
       const disable = opts.disable ? opts.disable.split(',').map((s) => s.trim()) : [];
       for (const d of disable) if (!PASS_NAMES.includes(d)) throw new UsageError(`--disable: unknown pass '${d}' (${PASS_NAMES.join(', ')})`);
       const dumps: { pass: string; hlo: string }[] = [];
@@ -138,7 +140,9 @@ export function registerCompile(program: Command): void {
           if (dumpAfter === 'all' || dumpAfter === pass) dumps.push({ pass, hlo: print(module) });
         },
       });
-      const a = result.module.assignment;
+      const plan = planLowering(result.module, { budget: kernelBudgetValues(DEFAULT_CORE_CONFIG), core: DEFAULT_CORE_CONFIG });
+      if (dumpAfter === 'all' || dumpAfter === 'lowering-plan') dumps.push({ pass: 'lowering-plan', hlo: printPlan(result.module, plan) });
+      const lowered = lower(result.module, { plan });
       const report: CompileReport = {
         input,
         before: print(m),
@@ -147,9 +151,9 @@ export function registerCompile(program: Command): void {
         passes: result.log,
         instructionsBefore: m.entry.instructions.length,
         instructionsAfter: result.module.entry.instructions.length,
-        memory: a ? { peakBytes: a.peakBytes, arenaBytes: a.arenaBytes, naiveBytes: a.naiveBytes } : null,
+        memory: lowered.memory,
         estimate: estimate(result.module),
-        simulated: opts.simulate ? simulate(result.module) : null,
+        simulated: opts.simulate ? simulate(lowered) : null,
         top: parsePositiveInt(opts.top, '--top'),
       };
       emit(report, opts.json, renderCompile);

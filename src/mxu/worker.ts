@@ -3,18 +3,25 @@
  * Helper threads of the MXU kernel: `KernelHelpers` starts worker threads that instantiate
  * the calling thread's compiled kernel on the SAME shared linear memory, so a pass is packed
  * once and its row chunks are computed in place by whichever thread claims them first
- * (`matmulChunks` in ./wasm/kernel.ts; the calling thread claims chunks too, so a slow or
- * still-starting helper never delays a pass by more than the chunk it holds).
+ * (`matmulChunks` in ./wasm/kernel.ts; the calling thread claims chunks too, so a slow
+ * helper never delays a pass by more than the chunk it holds).
  *
- * Imports nothing of ours (node:worker_threads only). The worker body is a few lines of
- * plain JavaScript (no TypeScript loader in the worker: it starts in tens of milliseconds
- * and costs a few MiB). Invariant: a helper only ever calls `matmulChunks` with the
- * arguments it was sent; a trap sets the block's failure flag and wakes the waiter.
+ * Imports host/threads (the project's one way to run host threads): each helper is a
+ * `HostThread` serving a few lines of plain JavaScript given as an inline `data:` module (no
+ * TypeScript loader in the worker: it starts in tens of milliseconds and costs a few MiB).
+ * The compiled module and the shared memory reach it as its `onStart` data (structured clone
+ * keeps a WebAssembly.Module and shares a shared Memory); a pass's job is a `post` (no reply:
+ * helpers and the caller coordinate through Atomics in the shared memory), so an idle or
+ * working helper never keeps the process alive. A helper still starting is not sent jobs: it
+ * cannot join a pass in flight anyway (a pass blocks the calling thread, whose event loop
+ * learns that the helper is up), and joins the passes after it.
+ * Invariant: a helper only ever calls `matmulChunks` with the arguments it was sent; a trap
+ * sets the block's failure flag and wakes the waiter.
  * NOTE: a helper thread that dies inside a chunk (killed, out of memory) would leave that
  * chunk unfinished and its pass waiting; helpers are only terminated by `close()`, which runs
  * between passes (a pass is synchronous), when no chunk is held.
  */
-import { Worker } from 'node:worker_threads';
+import { HostThread } from '../host/threads.ts';
 
 /** The arguments of `matmulChunks` for one pass (byte offsets into the shared memory). */
 export interface ChunkJob {
@@ -36,32 +43,38 @@ export interface ChunkJob {
 export const CTL_DONE = 2;
 export const CTL_FAILED = 3;
 
-/** The body of a helper thread (CommonJS, run with `eval: true`). */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory } = workerData;
+/**
+ * The module a helper thread serves (plain JavaScript, as an inline `data:` module): `onStart`
+ * instantiates the kernel on the shared memory, `onPost` computes chunks of one pass.
+ */
+const HELPER_SOURCE = `
 let ex = null;
-try {
-  ex = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('mxu-kernel.wasm aborted'); } } }).exports;
-  parentPort.postMessage({ ready: true });
-} catch (err) {
-  parentPort.postMessage({ ready: false, message: String((err && err.message) || err) });
+let memory = null;
+export function onStart(data) {
+  memory = data.memory;
+  ex = new WebAssembly.Instance(data.module, { env: { memory, abort() { throw new Error('mxu-kernel.wasm aborted'); } } }).exports;
 }
-parentPort.on('message', (j) => {
+export function onPost(j) {
   try {
     ex.matmulChunks(j.ctl, j.gen, j.aP, j.bP, j.c, j.m, j.k, j.n, j.rows, j.chunkBlocks, j.clear);
-  } catch (err) {
+  } catch {
     const v = new Int32Array(memory.buffer);
     Atomics.store(v, (j.ctl >> 2) + ${CTL_FAILED}, 1);
     Atomics.notify(v, (j.ctl >> 2) + ${CTL_DONE});
   }
-});
+}
 `;
+const HELPER_MODULE = `data:text/javascript,${encodeURIComponent(HELPER_SOURCE)}`;
+
+/** One helper: its thread once it is up. */
+interface Helper {
+  thread: HostThread | undefined;
+  readonly started: Promise<HostThread>;
+}
 
 /** Helper threads sharing one kernel instance's module and memory. */
 export class KernelHelpers {
-  private readonly workers: Worker[] = [];
-  private readonly readiness: Promise<void>[] = [];
+  private readonly helpers: Helper[] = [];
 
   /** `module`: the compiled kernel; `memory`: the caller's shared WebAssembly.Memory. */
   constructor(
@@ -69,51 +82,39 @@ export class KernelHelpers {
     private readonly memory: object,
   ) {}
 
-  /** Number of helper threads started so far. */
+  /** Number of helper threads started so far (up or still starting). */
   get count(): number {
-    return this.workers.length;
+    return this.helpers.length;
   }
 
   /** Starts helpers until there are `count` (never blocks; they join passes once up). */
   ensure(count: number): void {
-    while (this.workers.length < count) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: this.module, memory: this.memory } });
-      w.unref(); // idle helpers never keep the process alive
-      const ready = waitReady(w);
-      ready.catch(() => {}); // reported by ready(); a pass does not need its helpers up
-      this.readiness.push(ready);
-      this.workers.push(w);
+    while (this.helpers.length < count) {
+      const started = HostThread.start(HELPER_MODULE, { data: { module: this.module, memory: this.memory } }).catch((err: Error) => {
+        throw new Error(`mxu helper thread failed to start: ${err.message}`);
+      });
+      const helper: Helper = { thread: undefined, started };
+      started.then((t) => (helper.thread = t)).catch(() => {}); // reported by ready(); a pass does not need its helpers up
+      this.helpers.push(helper);
     }
   }
 
   /** Resolves when every helper started so far has instantiated the kernel. */
   async ready(): Promise<void> {
-    await Promise.all(this.readiness);
+    await Promise.all(this.helpers.map((h) => h.started));
   }
 
-  /** Sends a pass's chunk job to the first `count` helpers (they claim chunks as they come). */
+  /**
+   * Sends a pass's chunk job to those of the first `count` helpers that are up (they claim
+   * chunks as they come; one still starting sits this pass out).
+   */
   post(job: ChunkJob, count: number): void {
-    for (let i = 0; i < count && i < this.workers.length; i++) this.workers[i]!.postMessage(job);
+    for (let i = 0; i < count && i < this.helpers.length; i++) this.helpers[i]!.thread?.post(job);
   }
 
-  /** Stops every helper. */
+  /** Stops every helper (one still starting is stopped once it is up). */
   async close(): Promise<void> {
-    const all = this.workers.splice(0);
-    this.readiness.splice(0);
-    await Promise.all(all.map((w) => w.terminate()));
+    const all = this.helpers.splice(0);
+    await Promise.all(all.map((h) => h.started.then((t) => t.close(), () => {})));
   }
-}
-
-function waitReady(w: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (msg: { ready?: boolean; message?: string }) => {
-      if (msg.ready === undefined) return;
-      w.off('error', reject);
-      w.off('message', onMessage);
-      if (msg.ready) resolve();
-      else reject(new Error(`mxu helper thread failed to start: ${msg.message ?? 'unknown error'}`));
-    };
-    w.on('message', onMessage);
-    w.once('error', reject);
-  });
 }

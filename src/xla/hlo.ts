@@ -130,24 +130,6 @@ export interface HloComputation {
   readonly outputs: readonly number[];
 }
 
-/** Where a value lives after buffer assignment (bytes). */
-export interface BufferSlot {
-  readonly offset: number;
-  readonly bytes: number;
-}
-
-/** Result of scheduling and buffer assignment (passes/schedule.ts). */
-export interface BufferAssignment {
-  /** Slot of every non-parameter instruction id of the entry computation. */
-  readonly slots: ReadonlyMap<number, BufferSlot>;
-  /** Largest sum of live temporary bytes at any point of the schedule. */
-  readonly peakBytes: number;
-  /** Bytes of the arena holding all temporaries with reuse (>= peakBytes, fragmentation). */
-  readonly arenaBytes: number;
-  /** Bytes without any reuse (every value its own buffer), for comparison. */
-  readonly naiveBytes: number;
-}
-
 /**
  * Input/output aliasing (XLA's input_output_alias): output `output` is written into the
  * buffer of parameter `param`, so a value a step updates (a weight, an optimizer slot)
@@ -164,8 +146,6 @@ export interface HloModule {
   readonly entry: HloComputation;
   /** Outputs written into parameters' buffers; printed in the header. */
   readonly aliases?: readonly IoAlias[];
-  /** Set by the buffer-assignment pass; not printed. */
-  readonly assignment?: BufferAssignment;
   /** Tile of the vector layout chosen by the layout pass ([sublanes, lanes]); printed on every shape. */
   readonly tile?: readonly [number, number];
 }

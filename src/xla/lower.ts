@@ -30,7 +30,7 @@
  */
 import { TensorCore } from '../tpu/core.ts';
 import type { Profile } from '../tpu/profile.ts';
-import { accesses, type Program } from '../tpu/program.ts';
+import { accesses, type BufferDecl, type Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { tiledDot } from './lower-dot.ts';
 import { Emitter, LoweringError } from './lower-emit.ts';
@@ -55,6 +55,26 @@ export interface LoweredModule {
   readonly initial: ReadonlyMap<string, Float32Array>;
   /** The HLO instruction name each program instruction belongs to. */
   readonly owners: readonly string[];
+  /** What the program holds in each memory (bytes): the one memory plan, made by the lowering. */
+  readonly memory: ProgramMemory;
+}
+
+/** Bytes a lowered program holds per core. */
+export interface ProgramMemory {
+  readonly hbm: { readonly total: number; readonly parameters: number; readonly variables: number; readonly constants: number; readonly scratch: number };
+  readonly vmem: number;
+}
+
+/** Sums a program's storage (views are free) by memory and role. */
+function memoryOf(buffers: readonly BufferDecl[], initial: ReadonlyMap<string, Float32Array>, params: readonly string[]): ProgramMemory {
+  const bytes = (f: (b: BufferDecl) => boolean): number => buffers.filter((b) => b.of === undefined && f(b)).reduce((a, b) => a + 4 * b.values, 0);
+  const hbm = (b: BufferDecl): boolean => b.memory === 'hbm';
+  const isParam = new Set(params);
+  const variables = bytes((b) => hbm(b) && b.variable === true);
+  const parameters = bytes((b) => hbm(b) && !b.variable && isParam.has(b.name));
+  const constants = bytes((b) => hbm(b) && initial.has(b.name));
+  const total = bytes(hbm);
+  return { hbm: { total, parameters, variables, constants, scratch: total - variables - parameters - constants }, vmem: bytes((b) => b.memory === 'vmem') };
 }
 
 type Lowerer = (e: Emitter, instr: HloInstruction, ctx: PlannedContext) => void;
@@ -347,13 +367,9 @@ export function lower(module: HloModule, options: LowerOptions = {}): LoweredMod
   const used = new Set([...params, ...outputs, ...e.instructions.flatMap((i) => [...accesses(i).reads, ...accesses(i).writes])]);
   const buffers = e.buffers;
   const storage = new Set(buffers.flatMap((b) => (b.of !== undefined && used.has(b.name) ? [b.of] : [])));
-  return {
-    program: { buffers: buffers.filter((b) => used.has(b.name) || storage.has(b.name)), instructions: e.instructions },
-    params,
-    outputs,
-    initial: new Map([...e.initial].filter(([name]) => used.has(name))),
-    owners: e.owners,
-  };
+  const kept = buffers.filter((b) => used.has(b.name) || storage.has(b.name));
+  const initial = new Map([...e.initial].filter(([name]) => used.has(name)));
+  return { program: { buffers: kept, instructions: e.instructions }, params, outputs, initial, owners: e.owners, memory: memoryOf(kept, initial, params) };
 }
 
 /** Cycles attributed to one HLO instruction of a run. */

@@ -27,11 +27,15 @@ ENTRY %mlp {
     );
     const r = spawnSync('node', [bin, 'compile', file, '--json', '--dump-after', 'fusion', '--simulate'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { after: string; dumps: { pass: string }[]; memory: { peakBytes: number }; estimate: { cycles: number; ops: { op: string }[] }; simulated: { totalCycles: number; busyCycles: { mxu: number }; byOp: { owner: string }[] } };
+    const out = JSON.parse(r.stdout) as { after: string; dumps: { pass: string }[]; memory: { hbm: { scratch: number; parameters: number }; vmem: number }; estimate: { cycles: number; ops: { op: string }[] }; simulated: { totalCycles: number; busyCycles: { mxu: number }; byOp: { owner: string }[] } };
     expect(out.dumps.map((d) => d.pass)).toEqual(['fusion']);
     expect(out.estimate.ops.map((o) => o.op)).toEqual(['fusion:output']);
     expect(out.after).toContain('kind=output');
-    expect(out.memory.peakBytes).toBe(32 * 128 * 4);
+    expect(out.memory.hbm.scratch).toBe(32 * 128 * 4); // the fused result: nothing else is stored
+    expect(out.memory.vmem).toBeGreaterThan(0);
+    const plan = spawnSync('node', [bin, 'compile', file, '--dump-after', 'lowering-plan'], { encoding: 'utf8' });
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/=== after lowering-plan ===[^]*fusion\(%x.0, %w.1, %b.2\)[^]*\n      # lower: kernel: (whole|streamed|chunked): /);
     expect(out.estimate.cycles).toBeGreaterThan(0);
     expect(out.simulated.busyCycles.mxu).toBeGreaterThan(0);
     expect(out.simulated.totalCycles).toBeGreaterThanOrEqual(out.simulated.busyCycles.mxu);

@@ -1,20 +1,20 @@
 /**
  * @module xla/passes/schedule
- * Scheduling and buffer assignment. The schedule is the entry's instruction order; the
- * pass tries the given order and a depth-first order from the outputs (XLA's DFS
- * scheduler: finishing one operand's subtree before starting the next shortens live
- * ranges) and keeps the one with the lower peak. Buffer assignment then gives every
- * temporary an offset in one arena, reusing the space of values whose last use has
- * passed (greedy by size, first fit among buffers whose live ranges overlap).
+ * Scheduling. The schedule is the entry's instruction order; the pass tries the given order
+ * and a depth-first order from the outputs (XLA's DFS scheduler: finishing one operand's
+ * subtree before starting the next shortens live ranges) and keeps the one whose live
+ * values peak lower. Memory itself is planned once, by the lowering that runs the program
+ * (./lower-emit.ts pools storage after each value's last use, in this order).
  *
- * Pre: a verified module (after layout, sizes are tile-padded). Post: `m.assignment` is set;
- * reordering independent instructions never changes a value, so evaluation is identical.
+ * Pre: a verified module (after layout, sizes are tile-padded). Post: the same module,
+ * reordered; reordering independent instructions never changes a value, so evaluation is
+ * identical.
  * Rules: parameters are arguments, not temporaries; a reshape is a bitcast and shares its
  * operand's buffer; outputs live to the end.
  * Example: `a = exp(x); b = tanh(x); c = a + 1; d = b + 1` -> DFS from (c, d) gives
  * `a, c, b, d`, so a is dead before b is born: peak 2 buffers instead of 3.
  */
-import type { BufferAssignment, BufferSlot, HloComputation, HloInstruction, HloModule } from '../hlo.ts';
+import type { HloComputation, HloInstruction, HloModule } from '../hlo.ts';
 import type { Pass } from '../pipeline.ts';
 import { tiledBytes } from './layout.ts';
 
@@ -54,7 +54,7 @@ interface Interval {
 }
 
 /** Live intervals of temporaries (reshapes folded into their operand's buffer). */
-function liveIntervals(order: readonly HloInstruction[], outputs: readonly number[], tile: HloModule['tile']): { intervals: Interval[]; owner: Map<number, number> } {
+function liveIntervals(order: readonly HloInstruction[], outputs: readonly number[], tile: HloModule['tile']): { intervals: Interval[] } {
   const owner = new Map<number, number>(); // value id -> id of the buffer it lives in
   const intervals = new Map<number, Interval>();
   order.forEach((instr, t) => {
@@ -74,7 +74,7 @@ function liveIntervals(order: readonly HloInstruction[], outputs: readonly numbe
     const iv = intervals.get(owner.get(o) ?? -1);
     if (iv) iv.end = order.length;
   }
-  return { intervals: [...intervals.values()], owner };
+  return { intervals: [...intervals.values()] };
 }
 
 /** Largest sum of live bytes at any step. */
@@ -93,50 +93,18 @@ function peakOf(intervals: readonly Interval[], steps: number): number {
   return peak;
 }
 
-/** Offsets by greedy first fit (largest first) among overlapping intervals. */
-function assignOffsets(intervals: readonly Interval[]): Map<number, BufferSlot> {
-  const placed: { iv: Interval; offset: number }[] = [];
-  const slots = new Map<number, BufferSlot>();
-  for (const iv of [...intervals].sort((a, b) => b.bytes - a.bytes || a.start - b.start)) {
-    const busy = placed.filter((p) => p.iv.start <= iv.end && iv.start <= p.iv.end).sort((a, b) => a.offset - b.offset);
-    let offset = 0;
-    for (const p of busy) {
-      if (offset + iv.bytes <= p.offset) break;
-      offset = Math.max(offset, p.offset + p.iv.bytes);
-    }
-    placed.push({ iv, offset });
-    slots.set(iv.id, { offset, bytes: iv.bytes });
-  }
-  return slots;
+/** The largest sum of live temporary bytes (tile-padded) of the entry run in `order`. */
+export function peakLiveBytes(m: HloModule, order: readonly HloInstruction[]): number {
+  return peakOf(liveIntervals(order, m.entry.outputs, m.tile).intervals, order.length);
 }
 
-/** Schedules and assigns buffers for the entry of `m` (in the order given). */
-export function assignBuffers(m: HloModule, order: readonly HloInstruction[]): BufferAssignment {
-  const { intervals, owner } = liveIntervals(order, m.entry.outputs, m.tile);
-  const rootSlots = assignOffsets(intervals);
-  const slots = new Map<number, BufferSlot>();
-  for (const [id, root] of owner) slots.set(id, rootSlots.get(root)!);
-  return {
-    slots,
-    peakBytes: peakOf(intervals, order.length),
-    arenaBytes: [...rootSlots.values()].reduce((mx, s) => Math.max(mx, s.offset + s.bytes), 0),
-    naiveBytes: intervals.reduce((acc, iv) => acc + iv.bytes, 0),
-  };
-}
-
-/** The scheduling + buffer-assignment pass. */
+/** The scheduling pass. */
 export const schedule: Pass = {
   name: 'schedule',
   run: (m) => {
     const given = m.entry.instructions;
     const dfs = dfsOrder(m.entry);
-    const a = assignBuffers(m, given);
-    const b = assignBuffers(m, dfs);
-    const useDfs = b.peakBytes < a.peakBytes;
-    const order = useDfs ? dfs : given;
-    const assignment = useDfs ? b : a;
-    const sameOrder = order.every((i, k) => i === given[k]);
-    if (sameOrder && m.assignment && m.assignment.peakBytes === assignment.peakBytes && m.assignment.arenaBytes === assignment.arenaBytes) return m;
-    return { ...m, entry: sameOrder ? m.entry : { ...m.entry, instructions: order }, assignment };
+    if (dfs.every((i, k) => i === given[k]) || peakLiveBytes(m, dfs) >= peakLiveBytes(m, given)) return m;
+    return { ...m, entry: { ...m.entry, instructions: dfs } };
   },
 };
