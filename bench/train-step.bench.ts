@@ -1,141 +1,156 @@
 /**
- * Training-step benchmark: how much host time one compiled squeeze-fast training step takes
- * on the simulated TensorCore (every FLOP through the simulated MXU and VPU, TPU numerics),
- * the simulated device time it reports, and, as peers measured in the same run, the same
- * model's training step in TensorFlow.js on its 'cpu' and 'wasm' backends (real f32 math,
- * no simulation: the yardstick the simulator's overhead is judged by).
+ * Training-step benchmark: the codelab's squeeze-fast (27,212 parameters) trained with Adam
+ * on a global batch of 128 split over 8 simulated TensorCores (one SPMD step per batch:
+ * gradients all-reduced on the simulated interconnect, weights resident in each core's
+ * HBM; every FLOP through the simulated MXU and VPU with TPU numerics), at 64 x 64 and at
+ * the codelab's 192 x 192, against TensorFlow.js training the same model on the same seeded
+ * batches in the same run: its 'wasm' backend (one thread; its missing Conv2DBackpropFilter
+ * kernel is registered by bench/peers/tfjs-train.ts, as one forward convolution of the
+ * batch <-> channel swapped operands, and said so) and its 'cpu' backend (64 px only: a
+ * step takes minutes).
  *
- *   npx tsx bench/train-step.bench.ts [--image-size 64] [--batch 8] [--steps 3] [--no-peers]
+ *   npm run bench -- train-step            (add --no-cpu to skip the cpu peer, --steps N)
  *
- * The tpusim step is the whole compiled step on one core (grad module + update module, Adam,
- * sparse categorical cross-entropy): the median of `--steps` steps after a first step that
- * compiles it. A tfjs step is timed once (a cpu-backend step takes minutes). tfjs's wasm
- * backend has no Conv2DBackpropFilter kernel, so its row reports that instead of a time. The default
- * batch of 8 is one core's share of the README's 8-core demo (global batch 64). Every
- * configuration sees the same seeded batches and the same initial weights. Writes
- * bench/results/train-step.json.
+ * Every configuration runs in its own process (bench/probes/tpusim-train.ts and the peer's
+ * CLI), so peak memory and JIT state are its own. tpusim runs on 1 and on 2 host threads;
+ * their final weights must have the same bits. Also printed: the simulated step on one core
+ * (timing-only: cycles per unit, compute- or memory-bound, HBM traffic), and the simulated
+ * v2-8 epoch of the codelab (2,935 training images, 23 steps of 128 at 192 px) beside the
+ * codelab's "3 seconds per epoch on TPU". Writes bench/results/train-step.json with the
+ * host's load average before and after each run.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { adam, preset, topology, type BatchLike } from '../src/layers/index.ts';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOSSES, adam, compileTrainStep, preset } from '../src/layers/index.ts';
+import { compile, lower, runLowered } from '../src/xla/index.ts';
 
-function arg(name: string, fallback: number): number {
+const here = dirname(fileURLToPath(import.meta.url));
+const argValue = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`train-step bench: --${name} must be a positive integer`);
-  return v;
-}
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const steps = argValue('steps', 4);
+const withCpu = !process.argv.includes('--no-cpu');
+const BATCH = 128;
+const CORES = 8;
+const CODELAB_TRAIN_IMAGES = 2935;
 
-const size = arg('image-size', 64);
-const batch = arg('batch', 8);
-const steps = arg('steps', 3);
-const classes = 5;
-
-/** A seeded batch: xs [B, S, S, 3] in [0, 1), ys [B] class ids. */
-function makeBatch(seed: number): { xs: Float32Array; ys: Float32Array } {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const xs = Float32Array.from({ length: batch * size * size * 3 }, next);
-  const ys = Float32Array.from({ length: batch }, () => Math.floor(next() * classes));
-  return { xs, ys };
-}
-const batches = Array.from({ length: steps + 1 }, (_, i) => makeBatch(i + 1));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-interface Row {
+interface Run {
   readonly name: string;
-  readonly hostMsPerStep: number | null;
+  readonly imageSize: number;
   readonly imagesPerSecond: number | null;
-  /** Simulated device time of one step (tpusim only). */
-  readonly simulatedMicroseconds: number | null;
-  /** Why a peer could not run, e.g. a kernel its backend lacks. */
+  readonly msPerStep: readonly number[];
+  readonly firstLoss: number | null;
+  readonly peakRssBytes: number | null;
+  readonly weightsSha256?: string;
+  readonly simulatedSecondsPerStep?: number;
+  readonly note?: string;
+  readonly load: { readonly before: number; readonly after: number };
   readonly error?: string;
 }
 
-/** tpusim: one step per fit call, so each host time is one step's. */
-async function tpusimRow(): Promise<Row> {
-  const m = preset('squeeze-fast', { imageSize: size, classes, seed: 1 });
-  m.compile({ optimizer: adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const ms: number[] = [];
-  const device: number[] = [];
-  for (let i = 0; i <= steps; i++) {
-    const data: BatchLike[] = [batches[i]!];
-    const h = await m.fit(data, { epochs: 1 });
-    if (i === 0) continue; // the first step compiles
-    ms.push(h.hostSeconds[0]! * 1e3);
-    device.push(h.deviceSeconds[0]!);
-  }
-  const step = median(ms);
-  return { name: 'tpusim, simulated TensorCore (1 core)', hostMsPerStep: step, imagesPerSecond: (batch * 1e3) / step, simulatedMicroseconds: median(device) * 1e6 };
-}
-
-/** tfjs-layers on `backend`, same topology and initial weights, Adam. */
-async function tfjsRow(backend: 'cpu' | 'wasm'): Promise<Row> {
-  await tf.setBackend(backend);
-  await tf.ready();
-  const m = preset('squeeze-fast', { imageSize: size, classes, seed: 1 });
-  const model = await tfl.models.modelFromJSON({ modelTopology: topology(m) as unknown as tf.io.ModelJSON['modelTopology'] } as never);
-  model.setWeights(m.weights.map((w) => tf.tensor(w.value!, [...w.shape])));
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const ms: number[] = [];
-  // NOTE: one step, no warm-up: a tfjs-cpu step takes minutes (naive JS convolution gradients),
-  // so JIT warm-up is noise next to it and a second step would only make the bench longer.
-  for (let i = 0; i < 1; i++) {
-    const b = batches[i]!;
-    const [x, y] = [tf.tensor4d(b.xs, [batch, size, size, 3]), tf.tensor1d(b.ys)];
-    const t0 = performance.now();
-    await model.trainOnBatch(x, y);
-    ms.push(performance.now() - t0);
-    tf.dispose([x, y]);
-  }
-  model.dispose();
-  const step = median(ms);
-  return { name: `peer: tfjs-layers, ${backend} backend`, hostMsPerStep: step, imagesPerSecond: (batch * 1e3) / step, simulatedMicroseconds: null };
-}
-
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const warn = console.warn;
-  console.warn = () => {}; // tfjs's "use tfjs-node" hint
+/** Runs a TypeScript script in a fresh Node process and parses the last line of its stdout as JSON. */
+function child(script: string, args: readonly string[]): { json: Record<string, unknown> | null; error?: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, script), ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0) return { json: null, error: (r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`).slice(0, 300) };
   try {
-    return await fn();
-  } finally {
-    console.warn = warn;
+    return { json: JSON.parse(last) as Record<string, unknown> };
+  } catch {
+    return { json: null, error: `unreadable output: ${last.slice(0, 200)}` };
   }
 }
 
-setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname);
-const rows: Row[] = [];
-const runs: [string, () => Promise<Row>][] = [
-  ['tpusim, simulated TensorCore (1 core)', tpusimRow],
-  ['peer: tfjs-layers, cpu backend', () => quietly(() => tfjsRow('cpu'))],
-  ['peer: tfjs-layers, wasm backend', () => quietly(() => tfjsRow('wasm'))],
-];
-const peers = !process.argv.includes('--no-peers');
-for (const [name, run] of peers ? runs : runs.slice(0, 1)) {
-  try {
-    rows.push(await run());
-  } catch (err) {
-    // NOTE: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so it cannot train a convnet.
-    rows.push({ name, hostMsPerStep: null, imagesPerSecond: null, simulatedMicroseconds: null, error: (err as Error).message.split('\n')[0]! });
-  }
-  process.stderr.write(`  measured: ${name}\n`);
+function tpusim(imageSize: number, threads: number): Run {
+  const before = loadavg()[0]!;
+  const { json, error } = child('probes/tpusim-train.ts', ['--image-size', `${imageSize}`, '--cores', `${CORES}`, '--batch', `${BATCH}`, '--threads', `${threads}`, '--steps', `${steps}`]);
+  const load = { before, after: loadavg()[0]! };
+  const name = `tpusim, ${CORES} simulated cores, ${threads} host thread${threads === 1 ? '' : 's'}`;
+  if (!json) return { name, imageSize, imagesPerSecond: null, msPerStep: [], firstLoss: null, peakRssBytes: null, load, error: error! };
+  return {
+    name,
+    imageSize,
+    imagesPerSecond: json.imagesPerSecond as number,
+    msPerStep: json.msPerStep as number[],
+    firstLoss: (json.losses as number[])[0]!,
+    peakRssBytes: json.peakRssBytes as number,
+    weightsSha256: json.weightsSha256 as string,
+    simulatedSecondsPerStep: json.simulatedSecondsPerStep as number,
+    load,
+  };
 }
 
-console.log(`squeeze-fast training step, ${size}x${size} images, batch ${batch} (tpusim: median of ${steps} steps after a compiling step; tfjs: one step)`);
-for (const r of rows) {
-  const sim = r.simulatedMicroseconds === null ? '' : `${r.simulatedMicroseconds.toFixed(1).padStart(10)} us simulated`;
-  const host = r.hostMsPerStep === null || r.imagesPerSecond === null ? `unavailable: ${r.error ?? '?'}` : `${r.hostMsPerStep.toFixed(1).padStart(9)} ms/step ${r.imagesPerSecond.toFixed(1).padStart(8)} images/s ${sim}`;
-  console.log(`${r.name.padEnd(40)} ${host}`);
+function tfjs(backend: 'wasm' | 'cpu', imageSize: number, timed: number): Run {
+  const before = loadavg()[0]!;
+  const { json, error } = child('peers/tfjs-train.ts', ['--backend', backend, '--image-size', `${imageSize}`, '--batch', `${BATCH}`, '--steps', `${timed}`, '--warmup', backend === 'cpu' ? '0' : '1']);
+  const load = { before, after: loadavg()[0]! };
+  const name = backend === 'wasm' ? 'TensorFlow.js wasm (SIMD, 1 thread)' : 'TensorFlow.js cpu';
+  if (!json) return { name, imageSize, imagesPerSecond: null, msPerStep: [], firstLoss: null, peakRssBytes: null, load, error: error! };
+  const registered = json.registered as string[];
+  return {
+    name,
+    imageSize,
+    imagesPerSecond: json.imagesPerSecond as number,
+    msPerStep: json.msPerStep as number[],
+    firstLoss: (json.losses as number[])[0]!,
+    peakRssBytes: null,
+    ...(registered.length > 0 ? { note: `kernels added by the bench: ${registered.join(', ')}` } : {}),
+    load,
+  };
 }
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/train-step.json', `${JSON.stringify({ bench: 'train-step', node: process.version, model: 'squeeze-fast', imageSize: size, batch, steps, rows }, null, 2)}\n`);
+
+/** The simulated training step of one core at 192 px (batch 16: 128 over 8 cores), timing only. */
+function simulatedStep(imageSize: number, perCore: number) {
+  const model = preset('squeeze-fast', { imageSize });
+  const step = compileTrainStep({ model, loss: LOSSES.sparseCategoricalCrossentropy, optimizer: adam(), precision: 'default', batch: perCore, replicas: 1 });
+  const l = lower(compile(step.module).module);
+  const zeros = l.params.map((p) => new Float32Array(l.program.buffers.find((b) => b.name === p)!.values));
+  const p = runLowered(l, zeros, { execute: false }).profile;
+  return {
+    imageSize,
+    perCoreBatch: perCore,
+    instructions: l.program.instructions.length,
+    cycles: p.totalCycles,
+    microseconds: p.seconds * 1e6,
+    busyCycles: { mxu: p.units.mxu.busyCycles, vpu: p.units.vpu.busyCycles, dma: p.units.dma.busyCycles },
+    bound: p.bound,
+    hbmMiB: p.ops.reduce((a, o) => a + o.bytes, 0) / 2 ** 20,
+    mxuUtilisation: p.mxuUtilisation,
+  };
+}
+
+const runs: Run[] = [];
+for (const size of [64, 192]) {
+  runs.push(tpusim(size, 1), tpusim(size, 2), tfjs('wasm', size, Math.max(2, steps - 1)));
+  if (size === 64 && withCpu) runs.push(tfjs('cpu', size, 1));
+}
+const sim = simulatedStep(192, BATCH / CORES);
+const epochSteps = Math.ceil(CODELAB_TRAIN_IMAGES / BATCH);
+const at192 = runs.find((r) => r.imageSize === 192 && r.simulatedSecondsPerStep !== undefined);
+const epochSeconds = at192?.simulatedSecondsPerStep !== undefined ? epochSteps * at192.simulatedSecondsPerStep : null;
+
+const fmt = (x: number | null | undefined, d = 1): string => (x === null || x === undefined ? '-' : x.toFixed(d));
+console.log(`train-step: squeeze-fast, Adam, global batch ${BATCH}; tpusim on ${CORES} simulated cores; medians of the timed steps`);
+for (const size of [64, 192]) {
+  const wasm = runs.find((r) => r.imageSize === size && r.name.includes('wasm'));
+  console.log(`\n${size} x ${size}`);
+  console.log(`${'run'.padEnd(44)} ${'images/s'.padStart(9)} ${'x wasm'.padStart(7)} ${'peak RSS'.padStart(9)} ${'load'.padStart(9)}  first loss`);
+  for (const r of runs.filter((x) => x.imageSize === size)) {
+    const ratio = r.imagesPerSecond !== null && wasm?.imagesPerSecond ? r.imagesPerSecond / wasm.imagesPerSecond : null;
+    const rss = r.peakRssBytes === null ? '-' : `${(r.peakRssBytes / 2 ** 30).toFixed(2)} GB`;
+    console.log(`${r.name.padEnd(44)} ${fmt(r.imagesPerSecond).padStart(9)} ${fmt(ratio, 2).padStart(7)} ${rss.padStart(9)} ${`${fmt(r.load.before, 2)}/${fmt(r.load.after, 2)}`.padStart(9)}  ${fmt(r.firstLoss, 4)}${r.error ? `  FAILED: ${r.error}` : ''}${r.note ? `  (${r.note})` : ''}`);
+  }
+  const [one, two] = runs.filter((r) => r.imageSize === size && r.weightsSha256 !== undefined);
+  if (one && two) console.log(`tpusim 1 vs 2 host threads: ${one.weightsSha256 === two.weightsSha256 ? 'the same weight bits' : 'DIFFERENT weight bits'}`);
+}
+console.log(`\nsimulated step, one core of the v2-8 at 192 px (batch ${sim.perCoreBatch}): ${sim.cycles} cycles = ${sim.microseconds.toFixed(0)} us, ${sim.bound}-bound (busy: MXU ${sim.busyCycles.mxu}, VPU ${sim.busyCycles.vpu}, DMA ${sim.busyCycles.dma} cycles), HBM traffic ${sim.hbmMiB.toFixed(0)} MiB, ${sim.instructions} instructions`);
+console.log(`simulated v2-8 epoch of the codelab at 192 px (${epochSteps} steps of ${BATCH}): ${fmt(epochSeconds, 3)} s (the codelab: "3 seconds per epoch on TPU")`);
+
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(
+  join(here, 'results', 'train-step.json'),
+  `${JSON.stringify({ bench: 'train-step', node: process.version, date: new Date().toISOString(), batch: BATCH, cores: CORES, runs, simulatedStep: sim, simulatedEpochSeconds: epochSeconds, epochSteps }, null, 2)}\n`,
+);

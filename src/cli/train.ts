@@ -1,42 +1,41 @@
 /**
  * @module cli/train
- * `tpusim train --model PRESET --data synthetic|DIR ...`: trains a codelab model on the
- * flowers (the synthetic generator, or a folder of TFRecord shards / class folders) on
- * simulated TensorCores, printing per-epoch loss, accuracy, validation, simulated TPU time
- * and host time; `--json` prints the history; `--save DIR` writes the TensorFlow.js model.
+ * `tpusim train`: trains a codelab model on the flowers on simulated TensorCores, in the
+ * codelab's setting by default (192 x 192, a v2-8's 8 cores, 16 images per core: a global
+ * batch of 128, Adam), on a folder of class folders or TFRecord shards (`--data`), or on
+ * synthetic flowers the program draws itself (the default, no download). It says first what
+ * it will do, shows each epoch's progress, then one line per epoch (loss, accuracy,
+ * validation, simulated TPU time, host time), and writes the run to a folder (./run-dir.ts):
+ * history, training curves, the profile of a simulated step, a checkpoint per epoch and the
+ * trained model in TensorFlow.js format. `--resume RUN_DIR` continues a run from its last
+ * checkpoint with the same bits as if it had never stopped.
+ *
+ * Imports data (flowers), layers (presets, fit, checkpoints, saving), mxu (precisions),
+ * ./run-dir, ./errors, ./output.
  */
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadFlowers, synthFlowers, type Dataset, type Flower } from '../data/index.ts';
+import { FLOWER_CLASSES, loadFlowers, synthFlowers, type Dataset, type Flower } from '../data/index.ts';
+import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
+import { OPTIMIZERS, PRESET_NAMES, adam, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
-import {
-  OPTIMIZERS,
-  PRESET_NAMES,
-  adam,
-  interpreterEngine,
-  momentum,
-  preset,
-  rmsprop,
-  saveModel,
-  sgd,
-  tpuEngine,
-  tpuStrategy,
-  type BatchLike,
-  type History,
-  type Optimizer,
-} from '../layers/index.ts';
 import { parseChoice, parsePositiveInt, UsageError } from './errors.ts';
 import { emit } from './output.ts';
+import { RunDir, type RunSettings } from './run-dir.ts';
 
 interface TrainOpts {
   model: string;
   data: string;
   imageSize: string;
-  batch: string;
+  batchPerCore?: string;
+  batch?: string;
   epochs: string;
   stepsPerEpoch?: string;
   validationSteps?: string;
   count: string;
+  limit?: string;
   cores: string;
   threads: string;
   optimizer: string;
@@ -44,6 +43,8 @@ interface TrainOpts {
   precision: string;
   engine: string;
   seed: string;
+  out?: string;
+  resume?: string;
   save?: string;
   json?: boolean;
 }
@@ -57,6 +58,8 @@ export interface TrainReport {
   /** The most host threads that simulated the cores (1 = the main thread only). */
   readonly threads: number;
   readonly globalBatch: number;
+  readonly data: string;
+  readonly runDir: string;
   readonly history: History;
   readonly savedTo?: string;
 }
@@ -71,24 +74,107 @@ function optimizerFrom(name: string, lr: number | undefined): Optimizer {
   return sgd(args);
 }
 
-async function datasets(o: TrainOpts, size: number, batch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike> }> {
-  const seed = parsePositiveInt(o.seed, '--seed');
-  const asBatches = (d: Dataset<Flower>, dropRemainder = true) => d.batch(batch, { dropRemainder }) as unknown as Dataset<BatchLike>;
-  if (o.data === 'synthetic') {
-    const count = parsePositiveInt(o.count, '--count');
-    return {
-      train: asBatches(synthFlowers({ count, size, seed }).shuffle(Math.min(count, 256), { seed }).cache()),
-      validation: asBatches(synthFlowers({ count: Math.max(batch, Math.floor(count / 4)), size, seed: seed + 1000 }).cache(), false),
-    };
-  }
-  const [train, validation] = await Promise.all([loadFlowers({ src: o.data, split: 'train', size, shuffleSeed: seed }), loadFlowers({ src: o.data, split: 'validation', size })]);
-  return { train: asBatches(train.dataset.shuffle(256, { seed })), validation: asBatches(validation.dataset, false) };
+/** A positive finite number in plain decimal or exponent form ('0x10' is not 16). */
+function parseRate(value: string, option: string): number {
+  const v = value.trim();
+  if (!/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || !(Number(v) > 0) || !Number.isFinite(Number(v))) throw new UsageError(`${option} must be a positive number, got '${value}'`);
+  return Number(v);
 }
 
-function renderEpoch(h: History, e: number): string {
-  const v = h.history.val_loss[e] !== undefined ? `  val_loss ${h.history.val_loss[e]!.toFixed(4)}  val_accuracy ${h.history.val_accuracy[e]!.toFixed(4)}` : '';
-  return `epoch ${e + 1}: ${h.steps[e]} steps  loss ${h.history.loss[e]!.toFixed(4)}  accuracy ${h.history.accuracy[e]!.toFixed(4)}${v}  tpu ${(h.deviceSeconds[e]! * 1e3).toFixed(3)} ms  host ${h.hostSeconds[e]!.toFixed(2)} s`;
+/** The run's settings from the command line. */
+function settingsFrom(o: TrainOpts): RunSettings {
+  const cores = parsePositiveInt(o.cores, '--cores');
+  if (o.batch !== undefined && o.batchPerCore !== undefined) throw new UsageError('give --batch (global) or --batch-per-core, not both');
+  let batchPerCore = 16;
+  if (o.batchPerCore !== undefined) batchPerCore = parsePositiveInt(o.batchPerCore, '--batch-per-core');
+  if (o.batch !== undefined) {
+    const batch = parsePositiveInt(o.batch, '--batch');
+    if (batch % cores !== 0) throw new UsageError(`--batch ${batch} must be a multiple of --cores ${cores}`);
+    batchPerCore = batch / cores;
+  }
+  const imageSize = parsePositiveInt(o.imageSize, '--image-size');
+  if (imageSize > 1024) throw new UsageError(`--image-size ${imageSize} is more than 1024 (the codelab trains at 192)`);
+  const synthetic = o.data === 'synthetic';
+  if (!synthetic && o.count !== COUNT_DEFAULT) throw new UsageError('--count is for synthetic data; use --limit to cap real data');
+  if (synthetic && o.limit !== undefined) throw new UsageError('--limit caps real data; use --count for synthetic flowers');
+  return {
+    model: parseChoice(o.model, '--model', PRESET_NAMES),
+    data: o.data,
+    imageSize,
+    cores,
+    batchPerCore,
+    epochs: parsePositiveInt(o.epochs, '--epochs'),
+    ...(o.stepsPerEpoch ? { stepsPerEpoch: parsePositiveInt(o.stepsPerEpoch, '--steps-per-epoch') } : {}),
+    ...(o.validationSteps ? { validationSteps: parsePositiveInt(o.validationSteps, '--validation-steps') } : {}),
+    ...(synthetic ? { count: parsePositiveInt(o.count, '--count') } : {}),
+    ...(o.limit !== undefined ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
+    optimizer: parseChoice(o.optimizer, '--optimizer', Object.keys(OPTIMIZERS)),
+    ...(o.lr !== undefined ? { lr: parseRate(o.lr, '--lr') } : {}),
+    precision: parseChoice<Precision>(o.precision, '--precision', PRECISIONS),
+    engine: parseChoice(o.engine, '--engine', ['tpu', 'interpreter']),
+    seed: parsePositiveInt(o.seed, '--seed'),
+  };
 }
+
+const COUNT_DEFAULT = '640';
+
+/** The training and validation batches, and a one-line description of the data. */
+async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[] }> {
+  const batch = s.batchPerCore * s.cores;
+  const asBatches = (d: Dataset<Flower>, dropRemainder = true) => d.batch(batch, { dropRemainder }) as unknown as Dataset<BatchLike>;
+  if (s.data === 'synthetic') {
+    const count = s.count!;
+    const val = Math.max(batch, Math.floor(count / 4));
+    if (count < batch) throw new UsageError(`--count ${count} is less than one global batch of ${batch} (${s.cores} cores x ${s.batchPerCore})`);
+    return {
+      train: asBatches(synthFlowers({ count, size: s.imageSize, seed: s.seed }).cache().shuffle(count, { seed: s.seed, firstIteration: firstEpoch })),
+      validation: asBatches(synthFlowers({ count: val, size: s.imageSize, seed: s.seed + 1000 }).cache(), false),
+      describe: `synthetic flowers drawn by tpusim (no download): ${count} training and ${val} validation images; pass --data DIR for real photos`,
+      classes: FLOWER_CLASSES,
+    };
+  }
+  const [train, validation] = await Promise.all([
+    loadFlowers({ src: s.data, split: 'train', size: s.imageSize, shuffleSeed: s.seed }),
+    loadFlowers({ src: s.data, split: 'validation', size: s.imageSize, shuffleSeed: s.seed + 1 }),
+  ]);
+  const cap = <T>(d: Dataset<T>, n: number | undefined): Dataset<T> => (n === undefined ? d : d.take(n));
+  const trainSet = cap(train.dataset, s.limit).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
+  // a validation subset (--validation-steps) is drawn from a shuffled set: class folders list class by class
+  const valSet = cap(validation.dataset, s.limit === undefined ? undefined : Math.max(batch, Math.floor(s.limit / 4)));
+  const valShuffled = s.validationSteps !== undefined ? valSet.shuffle(4096, { seed: s.seed + 2, reshuffleEachIteration: false }) : valSet;
+  return {
+    train: asBatches(trainSet),
+    validation: asBatches(valShuffled, false),
+    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : 'class folders'}${s.limit !== undefined ? `, at most ${s.limit} training images` : ''})`,
+    classes: train.classes,
+  };
+}
+
+/** An epoch's one line. */
+export function renderEpoch(h: History, e: number): string {
+  const v = h.history.val_loss[e] !== undefined ? `  val_loss ${h.history.val_loss[e]!.toFixed(4)}  val_accuracy ${h.history.val_accuracy[e]!.toFixed(4)}` : '';
+  return `epoch ${h.epoch[e]! + 1}: ${h.steps[e]} steps  loss ${h.history.loss[e]!.toFixed(4)}  accuracy ${h.history.accuracy[e]!.toFixed(4)}${v}  tpu ${formatSeconds(h.deviceSeconds[e]!)}  host ${h.hostSeconds[e]!.toFixed(1)} s`;
+}
+
+/** Seconds as us, ms or s. */
+function formatSeconds(s: number): string {
+  if (s < 1e-3) return `${(s * 1e6).toFixed(0)} us`;
+  if (s < 1) return `${(s * 1e3).toFixed(1)} ms`;
+  return `${s.toFixed(2)} s`;
+}
+
+/** Two histories, one after the other (a resumed run's). */
+function concatHistory(a: History, b: History): History {
+  return {
+    epoch: [...a.epoch, ...b.epoch],
+    history: { loss: [...a.history.loss, ...b.history.loss], accuracy: [...a.history.accuracy, ...b.history.accuracy], val_loss: [...a.history.val_loss, ...b.history.val_loss], val_accuracy: [...a.history.val_accuracy, ...b.history.val_accuracy] },
+    deviceSeconds: [...a.deviceSeconds, ...b.deviceSeconds],
+    hostSeconds: [...a.hostSeconds, ...b.hostSeconds],
+    steps: [...a.steps, ...b.steps],
+  };
+}
+
+const EMPTY_HISTORY: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [] };
 
 /** How many workers 'auto' grows to, for --help. */
 function defaultThreadsHelp(): string {
@@ -104,59 +190,125 @@ function threadsFrom(value: string, cores: number): number | 'auto' {
   return threads;
 }
 
+/** runs/<model>-<yyyymmdd-hhmmss> */
+function defaultRunDir(model: string): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('runs', `${model}-${t}`);
+}
+
+function build(s: RunSettings, threads: number | 'auto'): Model {
+  const m = preset(s.model, { imageSize: s.imageSize, seed: s.seed });
+  m.compile({
+    optimizer: optimizerFrom(s.optimizer, s.lr),
+    loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'],
+    precision: s.precision as Precision,
+    strategy: tpuStrategy({ cores: s.cores, threads }),
+    engine: s.engine === 'tpu' ? tpuEngine() : interpreterEngine(),
+  });
+  return m;
+}
+
 /** Adds the `train` command to the program. */
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a codelab model on the flowers on simulated TensorCores')
-    .requiredOption('--model <preset>', `model: ${PRESET_NAMES.join(' | ')}`)
-    .option('--data <src>', "'synthetic' or a flowers folder (TFRecord shards or class folders)", 'synthetic')
-    .option('--image-size <pixels>', 'input height = width', '16')
-    .option('--batch <n>', 'global batch size (split over the cores; activations live in HBM and stream through vector memory, so the codelab\'s 16 per core at 192 px fits)', '8')
-    .option('--epochs <n>', 'epochs', '2')
-    .option('--steps-per-epoch <n>', 'optimizer steps per epoch (default: one pass over the data)')
-    .option('--validation-steps <n>', 'validation batches per epoch (default: one pass)')
-    .option('--count <n>', 'synthetic images in the training set', '64')
-    .option('--cores <n>', 'TensorCores (data parallel, all-reduced gradients)', '1')
-    .option('--threads <n|auto>', `host threads simulating the cores: 1 = the main thread, N = N worker threads (at most --cores), auto = up to ${defaultThreadsHelp()} workers once a step proves long enough, if that many CPUs are idle; results are the same for any count`, 'auto')
+    .description('train a codelab model on the flowers on simulated TensorCores (the codelab\'s setting by default)')
+    .option('--model <preset>', `model: ${PRESET_NAMES.join(' | ')}`, 'squeeze-fast')
+    .option('--data <src>', "a folder of class folders or TFRecord shards, or 'synthetic' (flowers drawn by tpusim, no download)", 'synthetic')
+    .option('--image-size <pixels>', 'input height = width', '192')
+    .option('--cores <n>', 'TensorCores (data parallel: gradients all-reduced); a v2-8 board has 8', '8')
+    .option('--batch-per-core <n>', 'images per core per step (Keras on TPU: the batch size is per core; default 16)')
+    .option('--batch <n>', 'global batch instead (split evenly over the cores)')
+    .option('--epochs <n>', 'epochs', '5')
+    .option('--steps-per-epoch <n>', 'optimizer steps per epoch (default: one pass over the training data)')
+    .option('--validation-steps <n>', 'validation batches per epoch, drawn from a shuffled validation set (default: all of it)')
+    .option('--count <n>', 'synthetic training images', COUNT_DEFAULT)
+    .option('--limit <n>', 'at most this many real training images (validation: a quarter)')
+    .option('--threads <n|auto>', `host threads simulating the cores: 1 = this thread, N = N worker threads (at most --cores), auto = up to ${defaultThreadsHelp()} workers once a step proves long, if that many CPUs are idle; results are the same for any count`, 'auto')
     .option('--optimizer <name>', `optimizer: ${Object.keys(OPTIMIZERS).join(' | ')}`, 'adam')
-    .option('--lr <rate>', 'learning rate (default: the optimizer\'s)')
+    .option('--lr <rate>', "learning rate (default: the optimizer's)")
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
-    .option('--engine <e>', 'tpu (lowered programs on the simulated TensorCore) | interpreter (reference)', 'tpu')
+    .option('--engine <e>', 'tpu (lowered programs on the simulated TensorCores) | interpreter (the reference)', 'tpu')
     .option('--seed <n>', 'seed of weights, shuffling and synthetic data', '1')
-    .option('--save <dir>', 'write the trained model as TensorFlow.js files')
-    .option('--json', 'print JSON')
-    .action(async (o: TrainOpts) => {
-      const name = parseChoice(o.model, '--model', PRESET_NAMES);
-      const size = parsePositiveInt(o.imageSize, '--image-size');
-      const batch = parsePositiveInt(o.batch, '--batch');
-      const cores = parsePositiveInt(o.cores, '--cores');
-      if (batch % cores !== 0) throw new UsageError(`--batch ${batch} must be a multiple of --cores ${cores}`);
-      const threads = threadsFrom(o.threads, cores);
-      const lr = o.lr === undefined ? undefined : Number(o.lr);
-      if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got '${o.lr}'`);
-      const precision = parseChoice<Precision>(o.precision, '--precision', PRECISIONS);
-      const engine = parseChoice(o.engine, '--engine', ['tpu', 'interpreter']);
-      const m = preset(name, { imageSize: size, seed: parsePositiveInt(o.seed, '--seed') });
-      m.compile({
-        optimizer: optimizerFrom(o.optimizer, lr),
-        loss: 'sparseCategoricalCrossentropy',
-        metrics: ['accuracy'],
-        precision,
-        strategy: tpuStrategy({ cores, threads }),
-        engine: engine === 'tpu' ? tpuEngine() : interpreterEngine(),
-      });
-      const data = await datasets(o, size, batch);
-      const history = await m.fit(data.train, {
-        epochs: parsePositiveInt(o.epochs, '--epochs'),
-        ...(o.stepsPerEpoch ? { stepsPerEpoch: parsePositiveInt(o.stepsPerEpoch, '--steps-per-epoch') } : {}),
+    .option('--out <dir>', 'the run folder: history, curves, profile, checkpoints, model (default: runs/<model>-<time>)')
+    .option('--resume <dir>', 'continue the run in this folder from its last checkpoint (--epochs may raise the total)')
+    .option('--save <dir>', 'also write the trained model (TensorFlow.js files) here')
+    .option('--json', 'print JSON at the end instead of text')
+    .action(async (o: TrainOpts, cmd: Command) => {
+      const resuming = o.resume !== undefined;
+      if (resuming && o.out !== undefined) throw new UsageError('--resume continues the run in its own folder: do not give --out');
+      // everything the command line says is checked before anything is created or trained
+      const resumed = resuming ? RunDir.open(o.resume!) : null;
+      let settings = resumed ? resumed.settings() : settingsFrom(o);
+      if (resumed && cmd.getOptionValueSource('epochs') === 'cli') settings = { ...settings, epochs: parsePositiveInt(o.epochs, '--epochs') };
+      const threads = threadsFrom(o.threads, settings.cores);
+      const saveTo = o.save === undefined ? undefined : checkSaveTarget(o.save);
+      const run = resumed ?? RunDir.create(o.out ?? defaultRunDir(settings.model));
+      const m = build(settings, threads);
+      const checkpoint = resuming ? run.latestCheckpoint() : null;
+      if (checkpoint) await restoreCheckpoint(m, checkpoint);
+      const firstEpoch = checkpoint?.epoch ?? 0;
+      const data = await datasets(settings, firstEpoch);
+      const globalBatch = settings.batchPerCore * settings.cores;
+      run.writeSettings(settings, { params: m.countParams(), data: data.describe, classes: data.classes });
+      const say = (line: string): void => void (o.json ? process.stderr : process.stdout).write(`${line}\n`);
+      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}`);
+      say(`data: ${data.describe}`);
+      say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
+      if (firstEpoch >= settings.epochs) say(`the run already has ${firstEpoch} epoch(s) of ${settings.epochs}: nothing to do`);
+      const before = checkpoint?.history ?? EMPTY_HISTORY;
+      let history = before;
+      let compiled = false;
+      const started = performance.now();
+      if (firstEpoch < settings.epochs) say('compiling the training step for the simulated cores (the first step)...');
+      const fitted = await m.fit(data.train, {
+        epochs: settings.epochs,
+        initialEpoch: firstEpoch,
+        ...(settings.stepsPerEpoch ? { stepsPerEpoch: settings.stepsPerEpoch } : {}),
         validationData: data.validation,
-        ...(o.validationSteps ? { validationSteps: parsePositiveInt(o.validationSteps, '--validation-steps') } : {}),
-        callbacks: o.json ? [] : [{ onEpochEnd: (e, _logs, h) => void process.stdout.write(`${renderEpoch(h, e)}\n`) }],
+        ...(settings.validationSteps ? { validationSteps: settings.validationSteps } : {}),
+        profileStep: 1,
+        callbacks: [
+          {
+            onBatchEnd: () => {
+              if (compiled) return;
+              compiled = true;
+              say(`first step done in ${((performance.now() - started) / 1000).toFixed(1)} s (compiled, lowered, loaded on the cores)`);
+            },
+            onStepProfile: (_step, profile) => void run.write('profile.json', `${JSON.stringify({ cores: settings.cores, globalBatch, profile: { ...profile, ops: undefined } }, null, 2)}\n`),
+            onEpochEnd: async (e, _logs, h) => {
+              history = concatHistory(before, h);
+              if (!o.json) process.stdout.write(`${renderEpoch(history, history.epoch.length - 1)}\n`);
+              run.write('history.json', `${JSON.stringify(history, null, 2)}\n`);
+              run.saveCheckpoint(await checkpointOf(m, e + 1, history));
+            },
+          },
+        ],
       });
-      const savedTo = o.save ? (await saveModel(m, o.save), o.save) : undefined;
-      const report: TrainReport = { model: name, params: m.countParams(), engine, cores, threads: m.trainer!.threadsUsed, globalBatch: batch, history, ...(savedTo ? { savedTo } : {}) };
+      history = concatHistory(before, fitted);
+      const modelDir = join(run.path, 'model');
+      await saveModel(m, modelDir);
+      run.write('model/classes.json', `${JSON.stringify(data.classes)}\n`);
+      if (saveTo) await saveModel(m, saveTo);
+      await m.trainer!.close();
+      const report: TrainReport = { model: settings.model, params: m.countParams(), engine: settings.engine, cores: settings.cores, threads: m.trainer!.threadsUsed, globalBatch, data: data.describe, runDir: run.path, history, ...(saveTo ? { savedTo: saveTo } : {}) };
       if (o.json) emit(report, true, () => '');
-      else process.stdout.write(`${name}: ${report.params} params, ${cores} core(s) on ${report.threads} host thread(s), global batch ${batch}, engine ${engine}${savedTo ? `, saved to ${savedTo}` : ''}\n`);
+      else say(`done: ${history.epoch.length} epoch(s), model in ${modelDir}${saveTo ? ` and ${saveTo}` : ''}`);
     });
+}
+
+/** A --save folder is checked before training: it must not exist, or be an empty folder, in a folder we can write. */
+function checkSaveTarget(path: string): string {
+  if (existsSync(path)) {
+    if (!statSync(path).isDirectory()) throw new UsageError(`--save ${path}: exists and is not a folder`);
+    if (readdirSync(path).length > 0) throw new UsageError(`--save ${path}: the folder is not empty`);
+  }
+  const parent = dirname(resolve(path));
+  try {
+    accessSync(existsSync(path) ? path : parent, constants.W_OK);
+  } catch {
+    throw new UsageError(`--save ${path}: cannot write there (${existsSync(parent) ? 'no permission' : `no folder ${parent}`})`);
+  }
+  return path;
 }

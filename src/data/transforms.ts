@@ -105,13 +105,18 @@ export interface ShuffleOptions {
   readonly seed?: number;
   /** A new order on each iteration (default true, as in TensorFlow). */
   readonly reshuffleEachIteration?: boolean;
+  /**
+   * The number of the first iteration (default 0): iteration i uses the order of (seed, i),
+   * so a run resumed at epoch e gives that epoch's order without replaying the others.
+   */
+  readonly firstIteration?: number;
 }
 
 /** A shuffle source: TF's buffer algorithm; `iteration` counts the passes made so far. */
 export function shuffle<T>(src: Source<T>, bufferSize: number, opts: ShuffleOptions = {}): Source<T> {
   const base = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const reshuffle = opts.reshuffleEachIteration ?? true;
-  let iteration = 0;
+  let iteration = opts.firstIteration ?? 0;
   return {
     async *[Symbol.asyncIterator]() {
       const rng = new Rng(reshuffle ? mixSeeds(base, iteration++) : base);

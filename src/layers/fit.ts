@@ -72,7 +72,8 @@ async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promis
   const epochs = a.epochs ?? 1;
   const h: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [] };
   const feed = new Feed(data, converter(m, t), 'training data');
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  let fitStep = 0;
+  for (let epoch = a.initialEpoch ?? 0; epoch < epochs; epoch++) {
     const started = performance.now();
     let lr: number | undefined;
     for (const c of a.callbacks ?? []) c.onEpochBegin?.(epoch, { setLearningRate: (v) => void (lr = v) });
@@ -81,10 +82,15 @@ async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promis
       if (a.stepsPerEpoch !== undefined && steps >= a.stepsPerEpoch) break;
       const batch = await feed.next(a.stepsPerEpoch !== undefined || steps === 0);
       if (!batch) break;
-      const r = await t.trainStep(batch, epoch, lr);
+      const profile = fitStep === a.profileStep;
+      const r = await t.trainStep(batch, epoch, lr, { profile });
       if (!Number.isFinite(r.loss)) throw new NaNLossError(epoch + 1, steps + 1, r.loss);
       [lossSum, correct, seen, steps, device] = [lossSum + r.loss, correct + r.correct, seen + batch.size, steps + 1, device + r.deviceSeconds];
-      for (const c of a.callbacks ?? []) c.onBatchEnd?.(steps - 1, { loss: r.loss });
+      for (const c of a.callbacks ?? []) {
+        c.onBatchEnd?.(steps - 1, { loss: r.loss, correct: r.correct, examples: batch.size });
+        if (r.profile) c.onStepProfile?.(fitStep, r.profile);
+      }
+      fitStep++;
     }
     await t.syncWeights();
     const logs: Logs = { loss: lossSum / steps, accuracy: correct / seen };
@@ -102,7 +108,7 @@ async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promis
     h.deviceSeconds.push(device);
     h.hostSeconds.push((performance.now() - started) / 1000);
     h.steps.push(steps);
-    for (const c of a.callbacks ?? []) c.onEpochEnd?.(epoch, logs, h);
+    for (const c of a.callbacks ?? []) await c.onEpochEnd?.(epoch, logs, h);
   }
   return h;
 }

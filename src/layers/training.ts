@@ -51,8 +51,11 @@ export interface Logs {
 export interface Callback {
   onEpochBegin?(epoch: number, control: { setLearningRate(lr: number): void }): void;
   /** `history` holds every finished epoch so far, this one included (timings too). */
-  onEpochEnd?(epoch: number, logs: Logs, history: History): void;
-  onBatchEnd?(step: number, logs: { loss: number }): void;
+  onEpochEnd?(epoch: number, logs: Logs, history: History): void | Promise<void>;
+  /** After each step: its loss, correct count and examples (for progress displays). */
+  onBatchEnd?(step: number, logs: { loss: number; correct: number; examples: number }): void;
+  /** The per-instruction profile of core 0 for the step `FitArgs.profileStep` (simulated devices). */
+  onStepProfile?(step: number, profile: Profile): void;
 }
 
 /** Keras's LearningRateScheduler: the rate of each 0-based epoch from a function. */
@@ -67,6 +70,10 @@ export interface FitArgs {
   readonly validationData?: AsyncIterable<BatchLike> | Iterable<BatchLike>;
   readonly validationSteps?: number;
   readonly callbacks?: readonly Callback[];
+  /** The epoch to start at (Keras's initial_epoch: a resumed run); epochs counts from 0 as before. Default 0. */
+  readonly initialEpoch?: number;
+  /** The fit's step (0-based, counted within this fit) whose core-0 profile goes to `onStepProfile`. */
+  readonly profileStep?: number;
 }
 
 /** What fit returns: per-epoch logs plus timings. */
@@ -254,6 +261,29 @@ export class Trainer {
       at += o.length;
     }
     return all;
+  }
+
+  /**
+   * What a checkpoint needs besides the weights: the optimizer step and every slot of every
+   * trained weight (zeros before the first step), by `variableName(w, slot)`.
+   */
+  async exportState(): Promise<{ step: number; slots: Map<string, Float32Array> }> {
+    const slots = new Map<string, Float32Array>();
+    for (const w of this.model.trainableWeights) {
+      for (const slot of this.optimizer.slots) {
+        const name = variableName(w, slot);
+        slots.set(name, (await this.dev?.getVariable(name)) ?? new Float32Array(w.value!.length));
+      }
+    }
+    return { step: this.step, slots };
+  }
+
+  /** Restores an optimizer step and slots (a resumed run); the model's weights must hold the checkpoint's values. */
+  async importState(state: { readonly step: number; readonly slots: ReadonlyMap<string, Float32Array> }): Promise<void> {
+    await this.resetState();
+    const d = this.device();
+    for (const [name, value] of state.slots) d.setVariable(name, value);
+    this.step = state.step;
   }
 
   /** The model's weights were replaced on the host (loaded): the device gets them at the next step; optimizer slots restart. */

@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const bin = new URL('../../bin/tpusim.js', import.meta.url).pathname;
@@ -12,7 +15,7 @@ interface Report {
 describe('tpusim train --threads', () => {
   it('gives the same history on 1 and 2 host threads, and exits when training ends', () => {
     const run = (threads: string): Report => {
-      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '16', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '1', '--steps-per-epoch', '2', '--validation-steps', '1', '--threads', threads, '--json'];
+      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '16', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '1', '--steps-per-epoch', '2', '--validation-steps', '1', '--threads', threads, '--out', join(mkdtempSync(join(tmpdir(), 'tpusim-run-')), 'run'), '--json'];
       // a worker left running would keep the process alive past the timeout
       return JSON.parse(execFileSync('node', args, { encoding: 'utf8', timeout: 60_000 })) as Report;
     };

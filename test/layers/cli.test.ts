@@ -32,7 +32,7 @@ describe('tpusim train', () => {
     const { join } = await import('node:path');
     const dir = await mkdtemp(join(tmpdir(), 'tpusim-train-'));
     try {
-      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '16', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--save', join(dir, 'm'), '--json'];
+      const args = [bin, 'train', '--model', 'squeeze-fast', '--image-size', '16', '--count', '16', '--batch', '8', '--cores', '2', '--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--save', join(dir, 'm'), '--out', join(dir, 'run'), '--json'];
       const out = JSON.parse(execFileSync('node', args, { encoding: 'utf8' })) as {
         params: number;
         cores: number;
@@ -56,7 +56,7 @@ describe('tpusim train', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tpusim-shards-'));
     try {
       execFileSync('node', [bin, 'flowers', 'synth', '--out', dir, '--count', '64', '--size', '8', '--shards', '16', '--workers', '0', '--json'], { encoding: 'utf8' });
-      const out = JSON.parse(execFileSync('node', [bin, 'train', '--model', 'little-squeeze', '--data', dir, '--image-size', '8', '--batch', '4', '--epochs', '1', '--json'], { encoding: 'utf8' })) as {
+      const out = JSON.parse(execFileSync('node', [bin, 'train', '--model', 'little-squeeze', '--data', dir, '--image-size', '8', '--batch', '4', '--cores', '1', '--epochs', '1', '--out', join(dir, 'run'), '--json'], { encoding: 'utf8' })) as {
         history: { steps: number[]; history: { val_loss: number[] } };
       };
       expect(out.history.steps[0]).toBe(13); // 13 shards x 4 images, batches of 4

@@ -1,0 +1,75 @@
+/**
+ * `tpusim train` as a user runs it: the run folder it writes, a resumed run with the bits of
+ * an uninterrupted one (after a clean stop, and after a kill in the middle of an epoch), and
+ * the refusals that come before any work (a run folder that is a file or not empty, bad
+ * numbers). Small synthetic runs on one host thread, a few seconds each.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/layers/checkpoint.ts';
+
+const bin = new URL('../../bin/tpusim.js', import.meta.url).pathname;
+const base = ['train', '--image-size', '32', '--count', '256', '--threads', '1', '--seed', '3'];
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'tpusim-train-'));
+const train = (args: string[]): string => execFileSync('node', [bin, ...base, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('tpusim train', () => {
+  it('writes its run folder: settings, history, curves-ready history, checkpoints, the model', () => {
+    const out = join(tmp(), 'run');
+    const text = train(['--epochs', '2', '--out', out]);
+    expect(text.split('\n')[0]).toMatch(/^squeeze-fast: 27,212 params, 32 x 32, 8 simulated core\(s\), global batch 128 \(16 per core\)/);
+    expect(text).toMatch(/data: synthetic flowers drawn by tpusim \(no download\)/);
+    expect(text).toMatch(/epoch 2: 2 steps {2}loss [\d.]+ {2}accuracy [\d.]+ {2}val_loss [\d.]+ {2}val_accuracy [\d.]+ {2}tpu [\d.]+ (us|ms|s) {2}host/);
+    for (const f of ['run.json', 'history.json', 'profile.json', 'model/model.json', 'model/weights.bin', 'model/classes.json', 'checkpoints/epoch-0002.ckpt']) expect(existsSync(join(out, f)), f).toBe(true);
+    const c = readCheckpoint(join(out, 'checkpoints', 'epoch-0002.ckpt'));
+    expect([c.epoch, c.step, c.history.epoch]).toEqual([2, 4, [0, 1]]);
+    expect(c.slots.size).toBe(2 * c.weights.size - 0); // Adam: m and v per trained weight (all are trained)
+  });
+
+  it('--resume continues from the last checkpoint with the bits of the uninterrupted run, after a stop or a kill mid-epoch', async () => {
+    const whole = join(tmp(), 'whole');
+    train(['--epochs', '4', '--out', whole]);
+    const stopped = join(tmp(), 'stopped');
+    train(['--epochs', '2', '--out', stopped]);
+    execFileSync('node', [bin, 'train', '--resume', stopped, '--epochs', '4', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
+    expect(readFileSync(join(stopped, 'model', 'weights.bin'))).toEqual(readFileSync(join(whole, 'model', 'weights.bin')));
+    const history = (dir: string) => JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { history: unknown; deviceSeconds: unknown; steps: unknown };
+    expect(history(stopped).history).toEqual(history(whole).history);
+    // killed while epoch 3 runs: epoch 2's checkpoint is whole, and a resume gives the same bits
+    const killed = join(tmp(), 'killed');
+    const child = spawn('node', [bin, ...base, '--epochs', '4', '--out', killed], { stdio: 'ignore' });
+    const after2 = join(killed, 'checkpoints', 'epoch-0002.ckpt');
+    for (let waited = 0; !existsSync(after2) && waited < 60_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(join(killed, 'checkpoints', 'epoch-0004.ckpt'))).toBe(false);
+    execFileSync('node', [bin, 'train', '--resume', killed, '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
+    expect(readFileSync(join(killed, 'model', 'weights.bin'))).toEqual(readFileSync(join(whole, 'model', 'weights.bin')));
+    expect(history(killed).history).toEqual(history(whole).history);
+  });
+
+  it('refuses a bad run folder, save target or number with one line before any work', () => {
+    const dir = tmp();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [['--out', file], /--out .*a-file: exists and is not a folder/],
+      [['--out', dir], /--out .*: the folder is not empty \(use a new folder, or --resume/],
+      [['--save', file, '--out', join(dir, 'r1')], /--save .*a-file: exists and is not a folder/],
+      [['--lr', '0x10', '--out', join(dir, 'r2')], /--lr must be a positive number, got '0x10'/],
+      [['--image-size', '100000', '--out', join(dir, 'r3')], /--image-size 100000 is more than 1024/],
+      [['--batch', '12', '--out', join(dir, 'r4')], /--batch 12 must be a multiple of --cores 8/],
+      [['--resume', dir], /--resume .*: not a run folder \(no run.json\)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = spawnSync('node', [bin, 'train', ...args], { encoding: 'utf8' });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+    for (const r of ['r1', 'r2', 'r3', 'r4']) expect(existsSync(join(dir, r)), r).toBe(false); // nothing created
+  });
+});
