@@ -21,8 +21,12 @@ import { FLOWER_CLASSES, loadFlowers, synthFlowers, type Dataset, type Flower } 
 import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
 import { OPTIMIZERS, PRESET_NAMES, adam, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
+import type { Profile } from '../tpu/index.ts';
 import { parseChoice, parsePositiveInt, UsageError } from './errors.ts';
 import { emit } from './output.ts';
+import { trainingCurvesSvg } from './curves.ts';
+import { profileReport, profileSummary } from './profile-report.ts';
+import { TrainingProgress } from './progress.ts';
 import { RunDir, type RunSettings } from './run-dir.ts';
 
 interface TrainOpts {
@@ -119,7 +123,7 @@ function settingsFrom(o: TrainOpts): RunSettings {
 const COUNT_DEFAULT = '640';
 
 /** The training and validation batches, and a one-line description of the data. */
-async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[] }> {
+async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[]; trainImages?: number }> {
   const batch = s.batchPerCore * s.cores;
   const asBatches = (d: Dataset<Flower>, dropRemainder = true) => d.batch(batch, { dropRemainder }) as unknown as Dataset<BatchLike>;
   if (s.data === 'synthetic') {
@@ -131,6 +135,7 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
       validation: asBatches(synthFlowers({ count: val, size: s.imageSize, seed: s.seed + 1000 }).cache(), false),
       describe: `synthetic flowers drawn by tpusim (no download): ${count} training and ${val} validation images; pass --data DIR for real photos`,
       classes: FLOWER_CLASSES,
+      trainImages: count,
     };
   }
   const [train, validation] = await Promise.all([
@@ -145,22 +150,10 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
   return {
     train: asBatches(trainSet),
     validation: asBatches(valShuffled, false),
-    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : 'class folders'}${s.limit !== undefined ? `, at most ${s.limit} training images` : ''})`,
+    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : `class folders: ${train.sources.length} training, ${validation.sources.length} validation images`}${s.limit !== undefined ? `, at most ${s.limit} training images` : ''})`,
     classes: train.classes,
+    ...(train.form === 'folder' ? { trainImages: Math.min(train.sources.length, s.limit ?? Infinity) } : {}),
   };
-}
-
-/** An epoch's one line. */
-export function renderEpoch(h: History, e: number): string {
-  const v = h.history.val_loss[e] !== undefined ? `  val_loss ${h.history.val_loss[e]!.toFixed(4)}  val_accuracy ${h.history.val_accuracy[e]!.toFixed(4)}` : '';
-  return `epoch ${h.epoch[e]! + 1}: ${h.steps[e]} steps  loss ${h.history.loss[e]!.toFixed(4)}  accuracy ${h.history.accuracy[e]!.toFixed(4)}${v}  tpu ${formatSeconds(h.deviceSeconds[e]!)}  host ${h.hostSeconds[e]!.toFixed(1)} s`;
-}
-
-/** Seconds as us, ms or s. */
-function formatSeconds(s: number): string {
-  if (s < 1e-3) return `${(s * 1e6).toFixed(0)} us`;
-  if (s < 1) return `${(s * 1e3).toFixed(1)} ms`;
-  return `${s.toFixed(2)} s`;
 }
 
 /** Two histories, one after the other (a resumed run's). */
@@ -252,40 +245,52 @@ export function registerTrain(program: Command): void {
       const data = await datasets(settings, firstEpoch);
       const globalBatch = settings.batchPerCore * settings.cores;
       run.writeSettings(settings, { params: m.countParams(), data: data.describe, classes: data.classes });
-      const say = (line: string): void => void (o.json ? process.stderr : process.stdout).write(`${line}\n`);
+      const out = o.json ? process.stderr : process.stdout;
+      const say = (line: string): void => void out.write(`${line}\n`);
       say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}`);
       say(`data: ${data.describe}`);
       say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
       if (firstEpoch >= settings.epochs) say(`the run already has ${firstEpoch} epoch(s) of ${settings.epochs}: nothing to do`);
       const before = checkpoint?.history ?? EMPTY_HISTORY;
       let history = before;
-      let compiled = false;
-      const started = performance.now();
-      if (firstEpoch < settings.epochs) say('compiling the training step for the simulated cores (the first step)...');
-      const fitted = await m.fit(data.train, {
-        epochs: settings.epochs,
-        initialEpoch: firstEpoch,
-        ...(settings.stepsPerEpoch ? { stepsPerEpoch: settings.stepsPerEpoch } : {}),
-        validationData: data.validation,
-        ...(settings.validationSteps ? { validationSteps: settings.validationSteps } : {}),
-        profileStep: 1,
-        callbacks: [
-          {
-            onBatchEnd: () => {
-              if (compiled) return;
-              compiled = true;
-              say(`first step done in ${((performance.now() - started) / 1000).toFixed(1)} s (compiled, lowered, loaded on the cores)`);
+      let profile: Profile | undefined;
+      const progress = new TrainingProgress({ out, err: process.stderr });
+      const stepsInEpoch = settings.stepsPerEpoch ?? (data.trainImages === undefined ? undefined : Math.floor(data.trainImages / globalBatch));
+      let fitted: History;
+      try {
+        fitted = await m.fit(data.train, {
+          epochs: settings.epochs,
+          initialEpoch: firstEpoch,
+          ...(settings.stepsPerEpoch ? { stepsPerEpoch: settings.stepsPerEpoch } : {}),
+          validationData: data.validation,
+          ...(settings.validationSteps ? { validationSteps: settings.validationSteps } : {}),
+          profileStep: 1,
+          callbacks: [
+            {
+              onEpochBegin: (e) => {
+                progress.epochBegin(e, settings.epochs, stepsInEpoch);
+                if (e === firstEpoch) progress.begin(`compiling the training step for ${settings.cores} simulated core(s) (the first step)`);
+              },
+              onBatchEnd: (_step, logs) => progress.step(logs),
+              onStepProfile: (_step, p) => void (profile = p),
+              onEpochEnd: async (e, logs, h) => {
+                history = concatHistory(before, h);
+                progress.epochEnd(e, logs, history);
+                run.write('history.json', `${JSON.stringify(history, null, 2)}\n`);
+                run.write('curves.svg', trainingCurvesSvg(history, { model: settings.model }));
+                if (profile) {
+                  const input = { profile, cores: settings.cores, history, globalBatch, model: settings.model, step: 1 };
+                  run.write('profile.md', profileReport(input));
+                  run.write('profile.json', `${JSON.stringify(profileSummary(input), null, 2)}\n`);
+                }
+                run.saveCheckpoint(await checkpointOf(m, e + 1, history));
+              },
             },
-            onStepProfile: (_step, profile) => void run.write('profile.json', `${JSON.stringify({ cores: settings.cores, globalBatch, profile: { ...profile, ops: undefined } }, null, 2)}\n`),
-            onEpochEnd: async (e, _logs, h) => {
-              history = concatHistory(before, h);
-              if (!o.json) process.stdout.write(`${renderEpoch(history, history.epoch.length - 1)}\n`);
-              run.write('history.json', `${JSON.stringify(history, null, 2)}\n`);
-              run.saveCheckpoint(await checkpointOf(m, e + 1, history));
-            },
-          },
-        ],
-      });
+          ],
+        });
+      } finally {
+        progress.close();
+      }
       history = concatHistory(before, fitted);
       const modelDir = join(run.path, 'model');
       await saveModel(m, modelDir);
