@@ -27,4 +27,5 @@ export { STEP_OUTPUTS, TRAIN_INPUTS, compileEvalStep, compilePredictStep, compil
 export { Trainer, learningRateScheduler, type Callback, type CompileArgs, type FitArgs, type History, type Logs } from './training.ts';
 export type { Batch, BatchLike } from './batches.ts';
 export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec } from './tfjs-format.ts';
-export { loadWeights, saveModel, writeAtomic } from './io.ts';
+export { modelFromTopology } from './tfjs-load.ts';
+export { loadModel, loadWeights, modelJsonPath, saveModel, writeAtomic } from './io.ts';
