@@ -22,8 +22,8 @@ describe('tpusim train', () => {
     const text = train(['--epochs', '2', '--out', out]);
     expect(text.split('\n')[0]).toMatch(/^squeeze-fast: 27,212 params, 32 x 32, 8 simulated core\(s\), global batch 128 \(16 per core\)/);
     expect(text).toMatch(/data: synthetic flowers drawn by tpusim \(no download\)/);
-    expect(text).toMatch(/epoch 2: 2 steps {2}loss [\d.]+ {2}accuracy [\d.]+ {2}val_loss [\d.]+ {2}val_accuracy [\d.]+ {2}tpu [\d.]+ (us|ms|s) {2}host/);
-    for (const f of ['run.json', 'history.json', 'profile.json', 'model/model.json', 'model/weights.bin', 'model/classes.json', 'checkpoints/epoch-0002.ckpt']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(text).toMatch(/epoch 2\/2: 2 steps {2}loss [\d.]+ {2}accuracy [\d.]+ {2}val_loss [\d.]+ {2}val_accuracy [\d.]+ {2}tpu [\d.]+ (us|ms|s) {2}host/);
+    for (const f of ['run.json', 'history.json', 'curves.svg', 'profile.md', 'profile.json', 'model/model.json', 'model/weights.bin', 'model/classes.json', 'checkpoints/epoch-0002.ckpt']) expect(existsSync(join(out, f)), f).toBe(true);
     const c = readCheckpoint(join(out, 'checkpoints', 'epoch-0002.ckpt'));
     expect([c.epoch, c.step, c.history.epoch]).toEqual([2, 4, [0, 1]]);
     expect(c.slots.size).toBe(2 * c.weights.size - 0); // Adam: m and v per trained weight (all are trained)
