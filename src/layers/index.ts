@@ -29,3 +29,4 @@ export type { Batch, BatchLike } from './batches.ts';
 export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec } from './tfjs-format.ts';
 export { modelFromTopology } from './tfjs-load.ts';
 export { loadModel, loadWeights, modelJsonPath, saveModel, writeAtomic } from './io.ts';
+export { CheckpointError, checkpointOf, readCheckpoint, restoreCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
