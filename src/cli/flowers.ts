@@ -43,8 +43,9 @@ export function registerFlowers(program: Command): void {
     .option('--shards <n>', 'number of shards', '16')
     .option('--workers <n>', 'worker threads (0 = main thread)', '2')
     .option('--limit <n>', 'only this many images (of the shuffled order)')
+    .option('--split-file <path>', 'validation list (class/file.jpg per line): these images make the validation shards (default: <src>/SPLIT.txt when present, else the codelab\'s split by shard)')
     .option('--json', 'print JSON')
-    .action(async (opts: { src: string; out: string; size: string; shards: string; workers: string; limit?: string; json?: boolean }) => {
+    .action(async (opts: { src: string; out: string; size: string; shards: string; workers: string; limit?: string; splitFile?: string; json?: boolean }) => {
       const bar = progress('prepare');
       const t0 = performance.now();
       const result = await prepareFlowers({
@@ -54,10 +55,17 @@ export function registerFlowers(program: Command): void {
         shards: parsePositiveInt(opts.shards, '--shards'),
         workers: parseWorkers(opts.workers),
         ...(opts.limit !== undefined ? { limit: parsePositiveInt(opts.limit, '--limit') } : {}),
+        ...(opts.splitFile !== undefined ? { splitFile: opts.splitFile } : {}),
         onProgress: bar.onProgress,
       }).finally(bar.stop);
       const seconds = (performance.now() - t0) / 1000;
-      emit({ ...result, seconds }, opts.json, (r) => `${r.images} images of ${r.classes.length} classes (${r.classes.join(', ')}) -> ${r.files.length} shards in ${opts.out} (${r.seconds.toFixed(1)} s)\n${r.files.join('\n')}`);
+      emit({ ...result, seconds }, opts.json, (r) =>
+        [
+          `${r.images} images of ${r.classes.length} classes (${r.classes.join(', ')}) -> ${r.files.length} shards in ${opts.out} (${r.seconds.toFixed(1)} s)`,
+          `validation: the first ${Math.floor(r.files.length * 0.19)} shards, ${r.validationImages} images (${r.split === 'by shard' ? "the codelab's split by shard" : `the images listed in ${r.split}`}); training: the other ${r.images - r.validationImages}`,
+          ...r.files,
+        ].join('\n'),
+      );
     });
 
   flowers

@@ -105,15 +105,25 @@ export interface FlowerFile {
   readonly label: number;
 }
 
+/** Reads an image file, naming the file in any error (a missing file, a file that is not a JPEG). */
+function withFile<T>(item: FlowerFile, read: (bytes: Uint8Array) => T): T {
+  try {
+    return read(readFileSync(item.path));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new DataError(`${item.path}: ${why}`);
+  }
+}
+
 /** A JPEG file -> decoded flower. */
 export function decodeFlowerFile(item: FlowerFile, arg: { size: number }): Flower {
-  return { image: decodeToSquare(readFileSync(item.path), arg.size).data, label: item.label };
+  return { image: withFile(item, (bytes) => decodeToSquare(bytes, arg.size).data), label: item.label };
 }
 
 /** A JPEG file -> a serialized flower record with the image cropped and resized to size x size. */
 export function flowerFileToRecord(item: FlowerFile, arg: { size: number; quality: number; classes: readonly string[] }): Uint8Array {
   // recompressSquare always yields size x size (it keeps a file only if it is that already).
-  const jpeg = recompressSquare(readFileSync(item.path), arg.size, arg.quality);
+  const jpeg = withFile(item, (bytes) => recompressSquare(bytes, arg.size, arg.quality));
   return encodeExample(flowerExample({ jpeg, classIndex: item.label, height: arg.size, width: arg.size, filename: item.name, classes: arg.classes }));
 }
 

@@ -10,8 +10,8 @@
  * the validation set; the rest is training) selects records by name instead.
  */
 import { availableParallelism } from 'node:os';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Dataset } from './dataset.ts';
 import { DataError } from './errors.ts';
 import {
@@ -44,22 +44,35 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(2, availableParallelism()));
 }
 
-/** The class folders of `src` (sorted) and every `.jpg`/`.jpeg` file in them (sorted). */
+/**
+ * The class folders of `src` and every `.jpg`/`.jpeg` file in them (sorted). Class ids are
+ * the codelab's (daisy 0, dandelion 1, roses 2, sunflowers 3, tulips 4) when the folders are
+ * flower classes, whichever of them are present; a folder that is not one of them, beside
+ * ones that are, is refused (it would silently become class 5). A folder of other classes
+ * entirely gets ids in sorted order. An empty class folder is refused by name.
+ */
 export async function listClassFolders(src: string): Promise<{ classes: string[]; files: FlowerFile[] }> {
   let names: string[];
   try {
     const entries = await readdir(src, { withFileTypes: true });
-    names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   } catch {
     throw new DataError(`cannot read the flowers folder '${src}'`);
   }
+  const flowers = names.filter((n) => (FLOWER_CLASSES as readonly string[]).includes(n));
+  const others = names.filter((n) => !(FLOWER_CLASSES as readonly string[]).includes(n));
+  if (flowers.length > 0 && others.length > 0) {
+    throw new DataError(`'${join(src, others[0]!)}' is not a flower class folder (expected ${FLOWER_CLASSES.join(', ')}); move it out of '${src}'`);
+  }
+  const classes = flowers.length > 0 ? [...FLOWER_CLASSES] : names;
   const files: FlowerFile[] = [];
-  for (const [label, cls] of names.entries()) {
+  for (const cls of flowers.length > 0 ? flowers : names) {
     const inner = (await readdir(join(src, cls))).filter((f) => /\.jpe?g$/i.test(f)).sort();
-    for (const f of inner) files.push({ path: join(src, cls, f), name: `${cls}/${f}`, label });
+    if (inner.length === 0) throw new DataError(`class folder '${join(src, cls)}' holds no .jpg files`);
+    for (const f of inner) files.push({ path: join(src, cls, f), name: `${cls}/${f}`, label: classes.indexOf(cls) });
   }
   if (files.length === 0) throw new DataError(`no class folders with JPEG files in '${src}'`);
-  return { classes: names, files };
+  return { classes, files };
 }
 
 /** Parses a split file: one `class/file.jpg` per line; blank lines and `#` comments ignored. */
@@ -102,7 +115,7 @@ export interface PrepareOptions {
   readonly out: string;
   /** Side of the square images written (default 192). */
   readonly size?: number;
-  /** Number of shards (default 16). */
+  /** Number of shards (default 16: the codelab's). */
   readonly shards?: number;
   /** Seed of the file order shuffle (default 42). */
   readonly seed?: number;
@@ -112,6 +125,8 @@ export interface PrepareOptions {
   readonly workers?: number;
   /** Only the first `limit` images of the shuffled order (default: all). */
   readonly limit?: number;
+  /** The validation list (default: `<src>/SPLIT.txt` when present): its images go to the validation shards. */
+  readonly splitFile?: string;
   /** Called after each image. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -121,44 +136,97 @@ export interface PrepareResult {
   readonly files: string[];
   readonly images: number;
   readonly classes: string[];
+  /** Images in the validation shards (the first floor(0.19 n) shards). */
+  readonly validationImages: number;
+  /** Where the validation split came from. */
+  readonly split: 'by shard' | string;
 }
 
-/**
- * Writes `items` (already ordered) as shards of `perShard` records: each record comes from
- * `records`, in order. Shards are written atomically.
- */
-async function writeShards(out: string, total: number, perShard: number, records: AsyncIterable<Uint8Array>, onProgress?: (done: number, total: number) => void): Promise<string[]> {
-  await mkdir(out, { recursive: true });
+/** Writes groups of records as shards named in order, each group cut into its number of shards. */
+async function writeShardGroups(
+  out: string,
+  groups: readonly { readonly records: AsyncIterable<Uint8Array>; readonly count: number; readonly shards: number }[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<string[]> {
   const files: string[] = [];
-  let shard: Uint8Array[] = [];
+  const total = groups.reduce((a, g) => a + g.count, 0);
   let done = 0;
-  const flush = async () => {
-    const path = join(out, shardName(files.length, shard.length));
-    await writeTFRecordFile(path, shard);
-    files.push(path);
-    shard = [];
-  };
-  for await (const r of records) {
-    shard.push(r);
-    onProgress?.(++done, total);
-    if (shard.length === perShard) await flush();
+  for (const g of groups) {
+    // exactly g.shards shards, sizes differing by at most one (the split by shard counts shards)
+    const sizes = Array.from({ length: g.shards }, (_, j) => Math.floor(g.count / g.shards) + (j < g.count % g.shards ? 1 : 0));
+    let shard: Uint8Array[] = [];
+    let j = 0;
+    for await (const r of g.records) {
+      shard.push(r);
+      onProgress?.(++done, total);
+      if (shard.length === sizes[j]) {
+        const path = join(out, shardName(files.length, shard.length));
+        await writeTFRecordFile(path, shard);
+        files.push(path);
+        [shard, j] = [[], j + 1];
+      }
+    }
   }
-  if (shard.length > 0) await flush();
   return files;
 }
 
-/** A folder of class folders of JPEGs -> TFRecord shards in the codelab's schema. */
+/**
+ * A folder of class folders of JPEGs -> TFRecord shards in the codelab's schema: 16 shards by
+ * default, the first floor(0.19 n) of them (3 of 16) the validation split, as the codelab
+ * splits by shard. With a split file (default `<src>/SPLIT.txt`), its images are exactly the
+ * validation shards'. Complete or nothing: the shards are written into a hidden folder inside
+ * `out` and moved into place only when every image is done, so a failure or an interrupt
+ * never leaves shards that look like a whole dataset; `out` must not hold shards already.
+ * A file that is not a decodable JPEG is named in the error.
+ */
 export async function prepareFlowers(opts: PrepareOptions): Promise<PrepareResult> {
   const { classes, files } = await listClassFolders(opts.src);
   const size = opts.size ?? 192;
   const shards = opts.shards ?? 16;
+  const existing = await readdir(opts.out).catch(() => [] as string[]);
+  if (existing.some((f) => f.endsWith('.tfrec'))) throw new DataError(`'${opts.out}' already holds .tfrec shards: remove them or choose another folder (new shards would mix with them)`);
+  const splitFile = opts.splitFile ?? ((await exists(join(opts.src, 'SPLIT.txt'))) ? join(opts.src, 'SPLIT.txt') : undefined);
   const items = new Rng(opts.seed ?? 42).shuffle([...files]).slice(0, opts.limit ?? files.length);
+  if (items.length < shards) throw new DataError(`${items.length} images are fewer than the ${shards} shards to write (lower --shards)`);
+  const k = Math.floor(shards * VALIDATION_SHARD_FRACTION);
+  let validation: FlowerFile[];
+  let train: FlowerFile[];
+  if (splitFile !== undefined) {
+    const listed = new Set(await readSplitFile(splitFile));
+    validation = items.filter((f) => listed.has(f.name));
+    train = items.filter((f) => !listed.has(f.name));
+  } else {
+    // the codelab's split by shard: the first k shards' share of the shuffled files
+    const n = Math.round((items.length * k) / shards);
+    [validation, train] = [items.slice(0, n), items.slice(n)];
+  }
   const arg = { size, quality: opts.quality ?? 90, classes };
   const workers = opts.workers ?? defaultWorkers();
-  const ds = Dataset.from(items);
-  const records = workers > 0 ? ds.map(workerTransform<FlowerFile, Uint8Array>(TRANSFORMS, 'flowerFileToRecord', arg), { workers }) : ds.map((f) => flowerFileToRecord(f, arg));
-  const written = await writeShards(opts.out, items.length, Math.ceil(items.length / shards), records, opts.onProgress);
-  return { files: written, images: items.length, classes };
+  const records = (list: readonly FlowerFile[]) => {
+    const ds = Dataset.from(list);
+    return workers > 0 ? ds.map(workerTransform<FlowerFile, Uint8Array>(TRANSFORMS, 'flowerFileToRecord', arg), { workers }) : ds.map((f) => flowerFileToRecord(f, arg));
+  };
+  const partial = join(opts.out, `.tpusim-partial-${process.pid}`);
+  await mkdir(partial, { recursive: true });
+  try {
+    const written = await writeShardGroups(
+      partial,
+      [
+        { records: records(validation), count: validation.length, shards: k },
+        { records: records(train), count: train.length, shards: shards - k },
+      ],
+      opts.onProgress,
+    );
+    const moved: string[] = [];
+    for (const f of written) {
+      const to = join(opts.out, basename(f));
+      await rename(f, to);
+      moved.push(to);
+    }
+    return { files: moved, images: items.length, classes, validationImages: validation.length, split: splitFile ?? 'by shard' };
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
 }
 
 /** Options of {@link writeSynthFlowers}. */
@@ -176,10 +244,12 @@ export interface SynthShardOptions {
 /** Writes `count` synthetic flowers as TFRecord shards (codelab schema, `flowersNN-C.tfrec`). */
 export async function writeSynthFlowers(opts: SynthShardOptions): Promise<string[]> {
   const arg = { seed: opts.seed ?? 1, size: opts.size, quality: opts.quality ?? 90 };
+  if (opts.count < (opts.shards ?? 16)) throw new DataError(`${opts.count} images are fewer than the ${opts.shards ?? 16} shards to write (lower --shards)`);
   const ds = Dataset.range(opts.count);
   const workers = opts.workers ?? defaultWorkers();
   const records = workers > 0 ? ds.map(workerTransform<number, Uint8Array>(TRANSFORMS, 'synthFlowerRecord', arg), { workers }) : ds.map((i) => synthFlowerRecord(i, arg));
-  return writeShards(opts.out, opts.count, Math.ceil(opts.count / (opts.shards ?? 16)), records, opts.onProgress);
+  await mkdir(opts.out, { recursive: true });
+  return writeShardGroups(opts.out, [{ records, count: opts.count, shards: opts.shards ?? 16 }], opts.onProgress);
 }
 
 /** Options of {@link loadFlowers}. */

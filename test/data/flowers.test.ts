@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,8 @@ beforeAll(async () => {
 
 describe('flowers prepare', () => {
   it('writes shards named like the codelab, with the record count', () => {
-    expect(readdirSync(shards).sort()).toEqual(['flowers00-3.tfrec', 'flowers01-3.tfrec', 'flowers02-3.tfrec', 'flowers03-1.tfrec']);
+    // 10 images over 4 shards: floor(4 x 0.19) = 0 validation shards, sizes within one of each other
+    expect(readdirSync(shards).sort()).toEqual(['flowers00-3.tfrec', 'flowers01-3.tfrec', 'flowers02-2.tfrec', 'flowers03-2.tfrec']);
     expect(shardName(0, 230)).toBe('flowers00-230.tfrec');
   });
 
@@ -58,6 +59,57 @@ describe('flowers prepare', () => {
       seen.add(label);
     }
     expect(seen.size).toBe(5);
+  });
+});
+
+describe('flowers prepare: the split, the classes, complete or nothing', () => {
+  /** 5 class folders of `n` images each (and what else `extra` adds). */
+  function photoFolder(n: number, extra?: (root: string) => void): string {
+    const root = mkdtempSync(join(tmpdir(), 'tpusim-photos-'));
+    for (const [c, name] of FLOWER_CLASSES.entries()) {
+      mkdirSync(join(root, name));
+      for (let i = 0; i < n; i++) writeFileSync(join(root, name, `f${i}.jpg`), synthFlowerJpeg(c, i * 7 + c, 20).jpeg);
+    }
+    extra?.(root);
+    return root;
+  }
+  const labelsOf = async (dir: string, split: 'train' | 'validation'): Promise<string[]> => {
+    const set = await loadFlowers({ src: dir, split, size: 8, workers: 0 });
+    return (await set.dataset.toArray()).map((f) => FLOWER_CLASSES[f.label]!);
+  };
+
+  it("writes the codelab's 16 shards, 3 of them validation; with SPLIT.txt, exactly its images are the validation shards'", async () => {
+    const src = photoFolder(8, (root) => writeFileSync(join(root, 'SPLIT.txt'), 'daisy/f0.jpg\ndaisy/f1.jpg\ntulips/f3.jpg\n'));
+    const out = join(mkdtempSync(join(tmpdir(), 'tpusim-shards-')), 'out');
+    const r = await prepareFlowers({ src, out, size: 16, workers: 0 });
+    expect(r.files).toHaveLength(16);
+    expect([r.images, r.validationImages, r.split]).toEqual([40, 3, join(src, 'SPLIT.txt')]);
+    const { validation } = splitShards(readdirSync(out).filter((f) => f.endsWith('.tfrec')).sort());
+    expect(validation.reduce((a, f) => a + Number(/-(\d+)\.tfrec$/.exec(f)![1]), 0)).toBe(3);
+    expect((await labelsOf(out, 'validation')).sort()).toEqual(['daisy', 'daisy', 'tulips']);
+    expect(await labelsOf(out, 'train')).toHaveLength(37);
+  });
+
+  it('keeps the codelab class ids when a class is missing, and refuses an extra or empty class folder by name', async () => {
+    const noDaisy = photoFolder(4, (root) => rmSync(join(root, 'daisy'), { recursive: true }));
+    const out = join(mkdtempSync(join(tmpdir(), 'tpusim-shards-')), 'out');
+    await prepareFlowers({ src: noDaisy, out, size: 16, shards: 4, workers: 0 });
+    const set = await loadFlowers({ src: out, size: 8, workers: 0 });
+    const labels = new Set((await set.dataset.toArray()).map((f) => f.label));
+    expect([...labels].sort()).toEqual([1, 2, 3, 4]); // dandelion stays 1
+    const extra = photoFolder(2, (root) => mkdirSync(join(root, 'cacti')));
+    await expect(prepareFlowers({ src: extra, out: join(out, 'x'), size: 16, shards: 4, workers: 0 })).rejects.toThrow(/cacti' is not a flower class folder/);
+    const empty = photoFolder(2, (root) => rmSync(join(root, 'roses', 'f0.jpg')) ?? rmSync(join(root, 'roses', 'f1.jpg')));
+    await expect(prepareFlowers({ src: empty, out: join(out, 'y'), size: 16, shards: 4, workers: 0 })).rejects.toThrow(/class folder '.*roses' holds no .jpg files/);
+  });
+
+  it('names a bad image and leaves no shards; refuses a folder that holds shards already', async () => {
+    const bad = photoFolder(4, (root) => writeFileSync(join(root, 'roses', 'broken.jpg'), 'not a jpeg at all'));
+    const out = join(mkdtempSync(join(tmpdir(), 'tpusim-shards-')), 'out');
+    await expect(prepareFlowers({ src: bad, out, size: 16, shards: 4, workers: 0 })).rejects.toThrow(/roses\/broken\.jpg/);
+    expect(readdirSync(out)).toEqual([]); // nothing that looks like a dataset, no partial folder
+    await prepareFlowers({ src: photoFolder(4), out, size: 16, shards: 4, workers: 0 });
+    await expect(prepareFlowers({ src: photoFolder(4), out, size: 16, shards: 2, workers: 0 })).rejects.toThrow(/already holds .tfrec shards/);
   });
 });
 
