@@ -125,7 +125,6 @@ export class HostThread {
   }
 
   private constructor(private readonly worker: Worker) {
-    worker.unref(); // an idle thread never keeps the process alive; a call in flight does
     worker.on('message', (m: Reply) => {
       if ('id' in m) this.settle(m);
     });
@@ -133,17 +132,23 @@ export class HostThread {
     worker.on('exit', (code) => {
       if (!this.closing) this.failAll(new ThreadError('ThreadError', `a worker thread stopped (exit code ${code})`, false));
     });
+    // An idle thread never keeps the process alive; a call in flight does. NOTE: after the
+    // listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
   }
 
   /**
    * Starts a worker importing `module` (a file URL or path: .ts through tsx, .js/.mjs as
-   * is; or a `data:text/javascript,...` URL); resolves when the module is loaded and its
-   * `onStart` (if any) has run.
+   * is; or a `data:text/javascript,...` URL, started without the parent's node options);
+   * resolves when the module is loaded and its `onStart` (if any) has run.
    */
   static async start(module: URL | string, options: ThreadOptions = {}): Promise<HostThread> {
     const url = module instanceof URL ? module.href : /^(file|data):/.test(module) ? module : pathToFileURL(module).href;
     const tsx = url.startsWith('file:') && url.endsWith('.ts') ? tsxApiUrl() : undefined;
-    const worker = new Worker(BOOT, { eval: true, workerData: { module: url, tsx, data: options.data } });
+    // NOTE: an inline module imports nothing relative, so it runs without the parent's node
+    // options (which under tsx load its hooks into every thread: ~10 ms more per start).
+    const execArgv = url.startsWith('data:') ? { execArgv: [] } : {};
+    const worker = new Worker(BOOT, { eval: true, workerData: { module: url, tsx, data: options.data }, ...execArgv });
     try {
       await new Promise<void>((resolve, reject) => {
         const onMessage = (m: Reply): void => {

@@ -13,7 +13,7 @@ import { caseOperands, firstBitDifference, matmulCase, randomOperand } from './k
 describe('matmulFast with threads', () => {
   it('gives the one-thread bits even while its helper threads are still starting', () => {
     // The first threaded call of this test file's thread: the helpers are started now and
-    // cannot be up yet, so this thread claims chunks alone (or a helper joins midway).
+    // cannot be up yet (the pass blocks this thread), so this thread claims every chunk.
     const [m, k, n] = [300, 260, 70];
     const a = randomOperand(m * k, 11, 0.05, 30);
     const b = randomOperand(k * n, 12, 0.05, 30);
