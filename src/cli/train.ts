@@ -122,6 +122,9 @@ function settingsFrom(o: TrainOpts): RunSettings {
 
 const COUNT_DEFAULT = '640';
 
+/** The most decoded training images (f32 bytes) kept in memory between epochs. */
+const CACHE_BYTES = 512 * 2 ** 20;
+
 /** The training and validation batches, and a one-line description of the data. */
 async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[]; trainImages?: number }> {
   const batch = s.batchPerCore * s.cores;
@@ -143,16 +146,20 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
     loadFlowers({ src: s.data, split: 'validation', size: s.imageSize, shuffleSeed: s.seed + 1 }),
   ]);
   const cap = <T>(d: Dataset<T>, n: number | undefined): Dataset<T> => (n === undefined ? d : d.take(n));
-  const trainSet = cap(train.dataset, s.limit).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
+  const trainImages = train.images === undefined ? undefined : Math.min(train.images, s.limit ?? Infinity);
+  // decoded images are kept in memory from the second epoch on when they fit in CACHE_BYTES
+  const cached = trainImages !== undefined && trainImages * s.imageSize * s.imageSize * 3 * 4 <= CACHE_BYTES;
+  const decoded = cap(train.dataset, s.limit);
+  const trainSet = (cached ? decoded.cache() : decoded).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
   // a validation subset (--validation-steps) is drawn from a shuffled set: class folders list class by class
   const valSet = cap(validation.dataset, s.limit === undefined ? undefined : Math.max(batch, Math.floor(s.limit / 4)));
   const valShuffled = s.validationSteps !== undefined ? valSet.shuffle(4096, { seed: s.seed + 2, reshuffleEachIteration: false }) : valSet;
   return {
     train: asBatches(trainSet),
     validation: asBatches(valShuffled, false),
-    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : `class folders: ${train.sources.length} training, ${validation.sources.length} validation images`}${s.limit !== undefined ? `, at most ${s.limit} training images` : ''})`,
+    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : 'class folders'}: ${trainImages ?? '?'} training, ${validation.images ?? '?'} validation images${s.limit !== undefined ? `, at most ${s.limit} for training` : ''}${cached ? '; decoded images cached in memory after the first epoch' : ''})`,
     classes: train.classes,
-    ...(train.form === 'folder' ? { trainImages: Math.min(train.sources.length, s.limit ?? Infinity) } : {}),
+    ...(trainImages !== undefined ? { trainImages } : {}),
   };
 }
 

@@ -283,6 +283,8 @@ export interface FlowerSet {
   readonly classes: readonly string[];
   /** Shard files (tfrecord form) or image files (folder form) that feed this split. */
   readonly sources: readonly string[];
+  /** Images in the split when known without reading it: the files of a folder, or the counts in the shards' names (split by shard). */
+  readonly images?: number;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -304,7 +306,9 @@ export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
     const records = Dataset.tfrecordLocated(files, { numParallelReads: opts.numParallelReads ?? 4, ...(opts.skipCorrupt ? { skipCorrupt: true } : {}) });
     const arg = { size, split: filter };
     const decoded = workers > 0 ? records.map(workerTransform<FlowerRecordInput, Flower | null>(TRANSFORMS, 'decodeFlowerRecord', arg), { workers }) : records.map((r) => decodeFlowerRecord(r, arg));
-    return { dataset: decoded.filter((x): x is Flower => x !== null), form: 'tfrecord', classes: FLOWER_CLASSES, sources: files };
+    const counted = validation === undefined ? files.map((f) => /-(\d+)\.tfrec$/.exec(f)?.[1]) : [];
+    const images = counted.length > 0 && counted.every((c) => c !== undefined) ? counted.reduce((a, c) => a + Number(c), 0) : undefined;
+    return { dataset: decoded.filter((x): x is Flower => x !== null), form: 'tfrecord', classes: FLOWER_CLASSES, sources: files, ...(images !== undefined ? { images } : {}) };
   }
   const { classes, files } = await listClassFolders(opts.src);
   const chosen = files.filter((f) => (validation !== undefined ? inSplit(f.name, { want: split, validation }) : split === 'all' || (hashName(f.name) % 100 < 19) === (split === 'validation')));
@@ -312,7 +316,7 @@ export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
   const ds = Dataset.from(ordered);
   const arg = { size };
   const dataset = workers > 0 ? ds.map(workerTransform<FlowerFile, Flower>(TRANSFORMS, 'decodeFlowerFile', arg), { workers }) : ds.map((f) => decodeFlowerFile(f, arg));
-  return { dataset, form: 'folder', classes, sources: ordered.map((f) => f.path) };
+  return { dataset, form: 'folder', classes, sources: ordered.map((f) => f.path), images: ordered.length };
 }
 
 /** FNV-1a of a name: a stable 19 % validation split for folders without a split file. */
