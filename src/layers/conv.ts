@@ -2,8 +2,9 @@
  * @module layers/conv
  * Conv2D: NHWC input, HWIO kernel [KH, KW, C, K], 'same' or 'valid' padding (TensorFlow's
  * rules: 'same' gives ceil(H / stride), the odd pixel of padding going after), strides,
- * optional bias and activation. `call` emits one `convolution` op (which the compiler turns
- * into im2col + an MXU dot) plus the bias add and the activation.
+ * optional bias and activation. `call` emits one `convolution` op (numerically im2col + one MXU
+ * matmul; the compiler feeds the patches to the MXU straight from vector memory, see
+ * xla/lower-conv.ts) plus the bias add and the activation.
  *
  * Imports xla (builder types), ./layer, ./shape, ./activations, ./initializers.
  */

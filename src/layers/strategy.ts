@@ -10,9 +10,10 @@
  * thread; N: worker threads; 'auto', the default: worker threads once steps prove long, see
  * runtime/tpu-device.ts). The results, weights, losses and simulated cycles do not depend on it.
  *
- * Imports node:os, ./errors.
+ * Imports node:os, host/idle-cpus, ./errors.
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { idleHostCpus } from '../host/idle-cpus.ts';
 import { LayerConfigError } from './errors.ts';
 
 /** How a step is replicated. */
@@ -52,15 +53,14 @@ export function defaultThreads(cores: number): number {
 }
 
 /**
- * Host threads this process could run now: the CPUs minus the 1-minute load average, plus
- * the calling thread's own CPU (it is in the load and gives its CPU to the workers), at most
- * one per CPU. NOTE: on a host shared with other busy processes workers mostly split this
- * process's share of the CPUs and add their start-up, so 'auto' stays on the calling thread.
+ * Host threads this process could run now: the CPUs other processes left idle since the
+ * previous call (host/idle-cpus.ts; this process's own work, the calling thread's included,
+ * does not count against it), at most one per CPU. NOTE: on a host shared with other busy
+ * processes workers mostly split this process's share of the CPUs and add their start-up,
+ * so 'auto' stays on the calling thread.
  */
 export function spareHostThreads(): number {
-  const cpus = availableParallelism();
-  const load = loadavg()[0] ?? 0; // 0 where the OS has no load average (Windows): assume idle
-  return Math.max(1, Math.min(cpus, Math.floor(cpus - load + 1)));
+  return idleHostCpus();
 }
 
 /** Data parallelism over `cores` TensorCores with ring all-reduce. */

@@ -5,8 +5,9 @@
  * device's models (MXU closed form via the core's engine, VPU per-vreg costs, DMA
  * bandwidth and latency). `runLowered` loads it on a simulated TensorCore and runs it.
  *
- * Imports tpu (program types, TensorCore, profile), ./lower-emit, ./lower-kernel,
- * ./lower-reduce, ./lower-dot, ./ops, ./passes (im2col, run first when convolutions remain).
+ * Imports tpu (program types, TensorCore, profile, config), ./lower-emit, ./lower-kernel,
+ * ./lower-reduce, ./lower-dot, ./lower-conv (convolutions, fed to the MXU from vector
+ * memory without an im2col buffer), ./lower-plan, ./ops, ./print.
  *
  * Memory model (XLA's on a TPU: activations in HBM, tiles streamed through vector memory):
  * every HLO value lives in an HBM buffer (a reshape aliases its operand) taken from a pool
