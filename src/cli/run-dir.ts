@@ -9,7 +9,8 @@
  *   curves.svg           training curves, loss and accuracy, train vs validation
  *   profile.md, .json    the simulated step's profile (cycles by op, units, all-reduce) and host speed
  *   checkpoints/epoch-NNNN.ckpt   after every epoch (the last two are kept)
- *   model/               the trained model in TensorFlow.js format (model.json, weights.bin), classes.json
+ *   model/               the trained model in TensorFlow.js format (model.json and the weights-<hash>.bin
+ *                        it lists, saved atomically as a whole: layers/save.ts), classes.json
  *
  * The folder is checked before any training starts: it must be new or empty, or (resuming)
  * a run folder; a path that exists as a file, or cannot be written, is refused with one line.

@@ -28,5 +28,6 @@ export { Trainer, learningRateScheduler, type Callback, type CompileArgs, type F
 export type { Batch, BatchLike } from './batches.ts';
 export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec } from './tfjs-format.ts';
 export { modelFromTopology } from './tfjs-load.ts';
-export { loadModel, loadWeights, modelJsonPath, saveModel, writeAtomic } from './io.ts';
+export { loadModel, loadWeights, modelJsonPath } from './io.ts';
+export { saveModel, weightsFileName, writeAtomic } from './save.ts';
 export { CheckpointError, checkpointOf, readCheckpoint, restoreCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';

@@ -1,42 +1,22 @@
 /**
  * @module layers/io
- * Saving and loading models on disk in TensorFlow.js's format (./tfjs-format.ts): a folder
- * with model.json and weights.bin. Writes are atomic: each file goes to a temporary name in
- * the same folder and is renamed over the target, so a crash never leaves half a file.
- * `loadModel` needs only the folder: the topology in model.json builds the model
- * (./tfjs-load.ts). Every loading error names the file and what is wrong with it.
+ * Loading models from disk in TensorFlow.js's format (./tfjs-format.ts); saving is
+ * ./save.ts. `loadModel` needs only the folder: the topology in model.json builds the model
+ * (./tfjs-load.ts), and the weights come from the files its manifest lists, whatever their
+ * names (`weights-<hash>.bin` from `saveModel`, `weights.bin` from older tpusim versions,
+ * tfjs's `group1-shard1of1.bin`). Every loading error names the file and what is wrong with it.
  *
- * Folders: a model folder holds model.json and the weights files its manifest lists
- * (weights.bin from `saveModel`); a run folder holds a model folder named `model/`.
+ * Folders: a model folder holds model.json and the weights files its manifest lists;
+ * a run folder holds a model folder named `model/`.
  *
  * Imports node:fs, node:path, ./tfjs-format, ./tfjs-load, ./model (type), ./errors.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LayerConfigError } from './errors.ts';
 import type { Model } from './model.ts';
-import { setWeightsFromTfjs, toTfjs, type ModelJson, type WeightSpec } from './tfjs-format.ts';
+import { setWeightsFromTfjs, type ModelJson, type WeightSpec } from './tfjs-format.ts';
 import { modelFromTopology } from './tfjs-load.ts';
-
-/** Writes `data` to `path` atomically (temp file in the same folder, then rename). */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
-/**
- * Saves a model as TensorFlow.js files: `dir/model.json` and `dir/weights.bin`.
- * @example await saveModel(m, 'out/flowers')  // then tf.loadLayersModel('file://out/flowers/model.json') in tfjs-node
- */
-export async function saveModel(m: Model, dir: string): Promise<{ json: string; weights: string }> {
-  await mkdir(dir, { recursive: true });
-  const { json, weights } = toTfjs(m);
-  const paths = { json: join(dir, 'model.json'), weights: join(dir, 'weights.bin') };
-  await writeAtomic(paths.weights, weights);
-  await writeAtomic(paths.json, JSON.stringify(json));
-  return paths;
-}
 
 /** What went wrong reading a file, without Node's error code prefix. */
 function reason(err: unknown): string {
