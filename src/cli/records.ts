@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { decodeExample, exampleToJson, formatExample, readTFRecordFile, type Example, type TFRecordError } from '../data/index.ts';
-import { parsePositiveInt } from './errors.ts';
+import { parsePositiveInt, UsageError } from './errors.ts';
 import { emit } from './output.ts';
 
 /** One record as shown: where it was and its features (or why it is not an Example). */
@@ -44,9 +44,7 @@ async function inspect(file: string, limit: number, skipCorrupt: boolean): Promi
       }
     }
   } catch (e) {
-    const err = e as Error & { code?: string };
-    const message = err.code === 'ENOENT' ? `cannot open ${file}: no such file` : err.message;
-    return { file, records, corrupt: corruptErrors.length, shown, corruptErrors, error: message };
+    return { file, records, corrupt: corruptErrors.length, shown, corruptErrors, error: (e as Error).message };
   }
   return { file, records, corrupt: corruptErrors.length, shown, corruptErrors };
 }
@@ -92,10 +90,7 @@ export function registerRecords(program: Command): void {
       if (opts.json) emit(toJson(reports), true, () => '');
       else emit(reports, false, render);
       const failed = reports.find((r) => r.error !== undefined);
-      if (failed) {
-        // The report is printed; the first error also goes to stderr as one line, exit 2.
-        process.stderr.write(`tpusim: ${failed.error}\n`);
-        process.exitCode = 2;
-      }
+      // The report is printed; the first error also ends the command: one line, exit 2.
+      if (failed) throw new UsageError(failed.error!);
     });
 }

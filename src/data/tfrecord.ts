@@ -18,7 +18,7 @@
  */
 import { open, rename, writeFile } from 'node:fs/promises';
 import { maskedCrc32c } from './crc32c.ts';
-import { TFRecordError } from './errors.ts';
+import { DataError, TFRecordError } from './errors.ts';
 
 /** Bytes of framing around each record: 8 length + 4 length CRC + 4 data CRC. */
 export const RECORD_OVERHEAD = 16;
@@ -158,13 +158,25 @@ export function* readTFRecordBuffer(bytes: Uint8Array, opts: ReadOptions = {}): 
   }
 }
 
+/** Why a file cannot be opened, in words. */
+function fileProblem(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  return (err as Error).message;
+}
+
 /** Reads records from a TFRecord file, streaming it in chunks. Each record's data is a fresh copy. */
 export async function* readTFRecordFile(path: string, opts: ReadOptions = {}): AsyncGenerator<RecordInfo> {
   const file = opts.file ?? path;
   const chunkBytes = opts.chunkBytes ?? 1 << 20;
-  const fh = await open(path, 'r');
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    throw new DataError(`cannot open '${file}': ${fileProblem(err)}`);
+  });
   try {
-    const fileSize = (await fh.stat()).size;
+    const info = await fh.stat();
+    if (!info.isFile()) throw new DataError(`'${file}' is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a TFRecord file`);
+    const fileSize = info.size;
     const cursor = new Cursor(opts, file);
     let buf = new Uint8Array(0);
     let bufStart = 0; // file offset of buf[0]
