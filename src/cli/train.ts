@@ -17,7 +17,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FLOWER_CLASSES, loadFlowers, synthFlowers, type Dataset, type Flower } from '../data/index.ts';
+import { FLOWER_CLASSES, loadFlowers, packUnitBytes, synthFlowers, unpackUnitBytes, type Dataset, type Flower } from '../data/index.ts';
 import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
 import { OPTIMIZERS, PRESET_NAMES, adam, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
@@ -122,9 +122,25 @@ function settingsFrom(o: TrainOpts): RunSettings {
 
 const COUNT_DEFAULT = '640';
 
-/** The most decoded training images (f32 bytes) kept in memory between epochs. */
+/** The most bytes of decoded training images kept in memory between epochs. */
 const CACHE_BYTES = 512 * 2 ** 20;
 
+/** The same for the validation images. */
+const VALIDATION_CACHE_BYTES = 128 * 2 ** 20;
+
+/** A decoded flower as kept in the cache: its bytes when they hold it exactly. */
+type PackedFlower = { readonly image: Float32Array | Uint8Array; readonly label: number };
+const packFlower = (f: Flower): PackedFlower => ({ image: packUnitBytes(f.image) ?? f.image, label: f.label });
+const unpackFlower = (f: PackedFlower): Flower => ({ image: f.image instanceof Uint8Array ? unpackUnitBytes(f.image) : f.image, label: f.label });
+
+/**
+ * Decoded images kept in memory from the second pass on when a pass fits in `maxBytes`, as
+ * bytes when they are exact k/255 values (JPEGs decoded at their own size, as prepared
+ * shards are): every pass yields the same bits, cached or not.
+ */
+function keptInMemory(d: Dataset<Flower>, maxBytes: number): Dataset<Flower> {
+  return d.map(packFlower).cache({ maxBytes, bytesOf: (f) => f.image.byteLength }).map(unpackFlower);
+}
 /** The training and validation batches, and a one-line description of the data. */
 async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[]; trainImages?: number }> {
   const batch = s.batchPerCore * s.cores;
@@ -147,17 +163,14 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
   ]);
   const cap = <T>(d: Dataset<T>, n: number | undefined): Dataset<T> => (n === undefined ? d : d.take(n));
   const trainImages = train.images === undefined ? undefined : Math.min(train.images, s.limit ?? Infinity);
-  // decoded images are kept in memory from the second epoch on when they fit in CACHE_BYTES
-  const cached = trainImages !== undefined && trainImages * s.imageSize * s.imageSize * 3 * 4 <= CACHE_BYTES;
-  const decoded = cap(train.dataset, s.limit);
-  const trainSet = (cached ? decoded.cache() : decoded).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
+  const trainSet = keptInMemory(cap(train.dataset, s.limit), CACHE_BYTES).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
   // a validation subset (--validation-steps) is drawn from a shuffled set: class folders list class by class
-  const valSet = cap(validation.dataset, s.limit === undefined ? undefined : Math.max(batch, Math.floor(s.limit / 4)));
+  const valSet = keptInMemory(cap(validation.dataset, s.limit === undefined ? undefined : Math.max(batch, Math.floor(s.limit / 4))), VALIDATION_CACHE_BYTES);
   const valShuffled = s.validationSteps !== undefined ? valSet.shuffle(4096, { seed: s.seed + 2, reshuffleEachIteration: false }) : valSet;
   return {
     train: asBatches(trainSet),
     validation: asBatches(valShuffled, false),
-    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : 'class folders'}: ${trainImages ?? '?'} training, ${validation.images ?? '?'} validation images${s.limit !== undefined ? `, at most ${s.limit} for training` : ''}${cached ? '; decoded images cached in memory after the first epoch' : ''})`,
+    describe: `${s.data} (${train.form === 'tfrecord' ? 'TFRecord shards' : 'class folders'}: ${trainImages ?? '?'} training, ${validation.images ?? '?'} validation images${s.limit !== undefined ? `, at most ${s.limit} for training` : ''}; decoded images kept in memory after the first epoch when they fit in ${CACHE_BYTES / 2 ** 20} + ${VALIDATION_CACHE_BYTES / 2 ** 20} MB)`,
     classes: train.classes,
     ...(trainImages !== undefined ? { trainImages } : {}),
   };

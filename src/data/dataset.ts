@@ -133,9 +133,12 @@ export class Dataset<T> implements AsyncIterable<T> {
     return new Dataset(t.shuffle(this.source, bufferSize, opts));
   }
 
-  /** Caches the first complete pass in memory, or in `path` (kept across runs). */
-  cache(path?: string): Dataset<T> {
-    return new Dataset(path === undefined ? t.cacheInMemory(this.source) : t.cacheInFile(this.source, path));
+  /**
+   * Caches the first complete pass in memory, or in `path` (kept across runs). With a budget
+   * (in memory), a dataset whose pass outgrows `maxBytes` stays uncached.
+   */
+  cache(where?: string | t.CacheBudget<T>): Dataset<T> {
+    return new Dataset(typeof where === 'string' ? t.cacheInFile(this.source, where) : t.cacheInMemory(this.source, where));
   }
 
   /** Repeats the dataset `count` times, or forever. */

@@ -18,3 +18,4 @@ export { centralSquare, decodeJpeg, decodeToSquare, encodeJpeg, resizeBilinear, 
 export { drawFlower, FLOWER_CLASSES, synthFlowerF32, synthFlowerJpeg } from './synth.ts';
 export { FLOWER_SPEC, flowerExample, type Flower } from './flower-transforms.ts';
 export { loadFlowers, parseSplitFile, prepareFlowers, shardName, splitShards, synthFlowers, writeSynthFlowers, type FlowerSet, type LoadOptions, type PrepareOptions } from './flowers.ts';
+export { packUnitBytes, unpackUnitBytes } from './unit-bytes.ts';

@@ -164,20 +164,44 @@ export async function* prefetch<T>(src: Source<T>, n: number): AsyncGenerator<T>
 }
 
 /** A memory cache: the first complete pass is recorded, later passes replay it. */
-export function cacheInMemory<T>(src: Source<T>): Source<T> {
+/** A byte budget for an in-memory cache. */
+export interface CacheBudget<T> {
+  /** The most bytes the cache may hold. */
+  readonly maxBytes: number;
+  /** Bytes one element takes. */
+  readonly bytesOf: (x: T) => number;
+}
+
+/**
+ * An in-memory cache of the first complete pass (as TensorFlow: an interrupted pass keeps
+ * nothing). With a budget, a pass that outgrows it stops collecting and the dataset stays
+ * uncached (every pass reads the source): a cache never takes more than its budget.
+ */
+export function cacheInMemory<T>(src: Source<T>, budget?: CacheBudget<T>): Source<T> {
   let cached: T[] | undefined;
+  let tooBig = false;
   return {
     async *[Symbol.asyncIterator]() {
       if (cached) {
         yield* cached;
         return;
       }
-      const seen: T[] = [];
+      if (tooBig) {
+        yield* src;
+        return;
+      }
+      let seen: T[] | undefined = [];
+      let bytes = 0;
       for await (const x of src) {
-        seen.push(x);
+        if (seen && budget) {
+          bytes += budget.bytesOf(x);
+          if (bytes > budget.maxBytes) seen = undefined;
+        }
+        seen?.push(x);
         yield x;
       }
-      cached = seen; // only a complete pass is kept, as in TensorFlow
+      if (seen) cached = seen;
+      else tooBig = true;
     },
   };
 }

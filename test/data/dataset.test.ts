@@ -146,6 +146,19 @@ describe('map, prefetch, cache', () => {
     expect(pulls).toBe(2 + 5);
   });
 
+  it('a memory cache with a budget: kept when the pass fits, never when it outgrows it', async () => {
+    let pulls = 0;
+    const fits = Dataset.range(4).map((x) => (pulls++, x)).cache({ maxBytes: 32, bytesOf: () => 8 });
+    expect(await list(fits)).toEqual([0, 1, 2, 3]);
+    expect(await list(fits)).toEqual([0, 1, 2, 3]);
+    expect(pulls).toBe(4);
+    pulls = 0;
+    const big = Dataset.range(5).map((x) => (pulls++, x)).cache({ maxBytes: 32, bytesOf: () => 8 });
+    expect(await list(big)).toEqual([0, 1, 2, 3, 4]);
+    expect(await list(big)).toEqual([0, 1, 2, 3, 4]);
+    expect(pulls).toBe(10);
+  });
+
   it('a file cache survives into a new dataset (a later run)', async () => {
     const path = join(tmp(), 'cache.bin');
     const make = (tag: number) => Dataset.range(4).map((x) => ({ x, tag, v: Float32Array.of(x) })).cache(path);
