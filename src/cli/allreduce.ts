@@ -16,24 +16,23 @@ import {
   type AllReduceOptions,
   type AllReduceTiming,
 } from '../tpu/index.ts';
-import { UsageError, parseChoice, parsePositiveInt } from './errors.ts';
+import { UsageError, parseChoice, parsePositiveInt, parseSize } from './errors.ts';
+import { CORE_HBM, checkFits, formatBytes, hostMemory } from './limits.ts';
 import { emit } from './output.ts';
 
-const UNITS: { readonly [u: string]: number } = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 const CORES_PER_CHIP = 2;
 /** Above this much host memory for all cores' buffers, `--mode auto` runs timing-only. */
 const AUTO_DATA_LIMIT_BYTES = 512 * 2 ** 20;
 
 /**
- * Parses a size like 4MB, 1GiB, 4096 (bytes; f32 values, so a multiple of 4).
+ * Parses `--bytes`: a size (./errors.ts `parseSize`) that a simulated core's HBM holds, a
+ * multiple of 4 (f32 values).
  * @example parseBytes('4MB', '--bytes') // 4000000
  */
 export function parseBytes(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(text.trim());
-  const bytes = m ? Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]! : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 4 || bytes % 4 !== 0) {
-    throw new UsageError(`${option} must be a size in bytes that is a positive multiple of 4 (f32 values), like 4MB or 1GiB; got '${text}'`);
-  }
+  const bytes = parseSize(text, option);
+  checkFits(`${option} ${text} per core`, bytes, CORE_HBM);
+  if (bytes % 4 !== 0) throw new UsageError(`${option} must be a multiple of 4 bytes (f32 values); got '${text}' = ${bytes} bytes`);
   return bytes;
 }
 
@@ -107,6 +106,8 @@ export function allReduceReport(opts: {
   }
   const dims = topologyDims(topology, CORES_PER_CHIP);
   const mode = opts.mode === 'auto' ? (cores * opts.bytes <= AUTO_DATA_LIMIT_BYTES ? 'data' : 'timing') : opts.mode;
+  // data mode holds every core's buffer on the host, plus one buffer's worth of messages in flight
+  if (mode === 'data') checkFits(`--mode data over ${cores} cores`, (cores + 1) * opts.bytes, hostMemory(), `${cores} buffers of ${formatBytes(opts.bytes)} and the messages; --mode timing moves no data`);
   const options = { bidirectional: opts.bidirectional };
   const { timing, identical, hostSeconds } = runOnce(opts.bytes / 4, dims, mode, options);
   const s = timing.seconds;

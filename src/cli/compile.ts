@@ -4,16 +4,19 @@
  * HLO before and after (and after any pass asked for, and the lowering plan), the pass log,
  * the memory the lowered program holds, and the predicted cycles per op and per step; with --simulate, the
  * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step.
- * Imports xla, layers (presets and their training step) and node:fs.
+ * A program that cannot fit a core's HBM is refused before it is lowered (a bound from its
+ * shapes), and with --simulate before it runs (the lowering's own figure).
+ * Imports xla, layers (presets and their training step), ./limits and node:fs.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_CORE_CONFIG } from '../tpu/index.ts';
-import { EXAMPLES, PASS_NAMES, compile, estimate, kernelBudgetValues, lower, parse, planLowering, print, printPlan, runLowered, type Estimate, type HloModule, type HloOpProfile, type LoweredModule, type PassRecord, type ProgramMemory } from '../xla/index.ts';
-import { LOSSES, PRESET_NAMES, adam, preset } from '../layers/index.ts';
+import { EXAMPLES, PASS_NAMES, compile, estimate, hbmLowerBound, kernelBudgetValues, lower, parse, planLowering, print, printPlan, runLowered, type Estimate, type HloModule, type HloOpProfile, type LoweredModule, type PassRecord, type ProgramMemory } from '../xla/index.ts';
+import { LOSSES, PRESET_NAMES, adam } from '../layers/index.ts';
 // NOTE: compileTrainStep is not on layers' public surface yet; the CLI reaches in for it.
 import { compileTrainStep } from '../layers/step.ts';
 import { UsageError, parsePositiveInt } from './errors.ts';
+import { CORE_HBM, checkFits, formatBytes, hostMemory, presetWithin } from './limits.ts';
 import { emit } from './output.ts';
 
 interface CompileOptions {
@@ -53,6 +56,15 @@ export interface CompileReport {
   readonly top: number;
 }
 
+/** The lowered program, if the simulated core's HBM and the host hold what it keeps in HBM. */
+function checkSimulable(l: LoweredModule): LoweredModule {
+  const h = l.memory.hbm;
+  const madeOf = `parameters ${formatBytes(h.parameters)}, variables ${formatBytes(h.variables)}, constants ${formatBytes(h.constants)}, scratch ${formatBytes(h.scratch)}`;
+  checkFits('--simulate: the lowered program', h.total, CORE_HBM, madeOf);
+  checkFits('--simulate: the lowered program', h.total, hostMemory(), madeOf);
+  return l;
+}
+
 function simulate(l: LoweredModule): SimulatedRun {
   const zeros = l.params.map((p) => new Float32Array(l.program.buffers.find((b) => b.name === p)!.values));
   const r = runLowered(l, zeros, { execute: false });
@@ -70,15 +82,38 @@ function simulate(l: LoweredModule): SimulatedRun {
 
 /** The training step of a layers preset on one core (Adam, sparse labels: forward, gradients, update). */
 function presetStep(name: string, batch: number, imageSize: number): HloModule {
-  const model = preset(name, { imageSize });
+  // the step's parameters hold the weights and Adam's two slots in the core's HBM; the host holds the weights
+  const model = presetWithin(name, { imageSize }, [
+    { limit: CORE_HBM, copies: 3, madeOf: "the weights and Adam's two slots, parameters of the training step" },
+    { limit: hostMemory(), copies: 1, madeOf: 'f32 weights' },
+  ]);
   return compileTrainStep({ model, loss: LOSSES.sparseCategoricalCrossentropy, optimizer: adam(), precision: 'default', batch, replicas: 1 }).module;
 }
 
 function load(input: string, batch: number, imageSize: number): HloModule {
   if (input in EXAMPLES) return EXAMPLES[input as keyof typeof EXAMPLES]({ batch, imageSize });
   if ((PRESET_NAMES as readonly string[]).includes(input)) return presetStep(input, batch, imageSize);
-  if (!existsSync(input)) throw new UsageError(`'${input}' is neither a file, a model preset (${PRESET_NAMES.join(', ')}) nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`);
-  return parse(readFileSync(input, 'utf8'));
+  const info = statSync(input, { throwIfNoEntry: false });
+  if (!info) throw new UsageError(`'${input}' is neither a file, a model preset (${PRESET_NAMES.join(', ')}) nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`);
+  if (!info.isFile()) throw new UsageError(`'${input}' is ${info.isDirectory() ? 'a folder' : 'not a regular file'}, not an .hlo file`);
+  checkFits(`the HLO file '${input}'`, 2 * info.size, hostMemory(), 'its text twice');
+  let text: string;
+  try {
+    text = readFileSync(input, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read '${input}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parse(text);
+}
+
+/**
+ * Refuses, before the lowering runs, a module whose lowering cannot fit a core's HBM: the
+ * bound counts what is in HBM before the run and the largest value written (xla/hbm-bound.ts).
+ */
+function checkLowerable(input: string, m: HloModule): void {
+  const b = hbmLowerBound(m);
+  const largest = b.largest ? `, plus its largest value ${b.largest.name ?? `%${b.largest.id}`} ${b.largest.op} [${b.largest.shape.dims.join(', ')}] ${formatBytes(b.largestBytes)}` : '';
+  checkFits(`compiling ${input}: the program`, b.bytes, CORE_HBM, `at least: parameters and constants ${formatBytes(b.residentBytes)}${largest}`);
 }
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MiB`;
@@ -140,6 +175,7 @@ export function registerCompile(program: Command): void {
           if (dumpAfter === 'all' || dumpAfter === pass) dumps.push({ pass, hlo: print(module) });
         },
       });
+      checkLowerable(input, result.module);
       const plan = planLowering(result.module, { budget: kernelBudgetValues(DEFAULT_CORE_CONFIG), core: DEFAULT_CORE_CONFIG });
       if (dumpAfter === 'all' || dumpAfter === 'lowering-plan') dumps.push({ pass: 'lowering-plan', hlo: printPlan(result.module, plan) });
       const lowered = lower(result.module, { plan });
@@ -153,7 +189,7 @@ export function registerCompile(program: Command): void {
         instructionsAfter: result.module.entry.instructions.length,
         memory: lowered.memory,
         estimate: estimate(result.module),
-        simulated: opts.simulate ? simulate(lowered) : null,
+        simulated: opts.simulate ? simulate(checkSimulable(lowered)) : null,
         top: parsePositiveInt(opts.top, '--top'),
       };
       emit(report, opts.json, renderCompile);

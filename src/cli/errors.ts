@@ -35,6 +35,20 @@ export function parseSeed(value: string, option = '--seed'): number {
   return parsePositiveInt(value, option);
 }
 
+const SIZE_UNITS: { readonly [unit: string]: number } = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/**
+ * Parses a size in bytes: decimal digits with an optional unit (B, kB, MB, GB, TB, KiB, MiB,
+ * GiB, TiB), or throws a UsageError naming the option.
+ * @example parseSize('4MB', '--bytes') // 4000000
+ */
+export function parseSize(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(text.trim());
+  const bytes = m ? Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`${option} must be a whole number of bytes, like 4096, 4MB or 1GiB; got '${text}'`);
+  return bytes;
+}
+
 /** Parses one of a fixed set of names, or throws a UsageError listing the valid ones. */
 export function parseChoice<T extends string>(value: string, option: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;

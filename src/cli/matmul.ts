@@ -5,7 +5,11 @@
  * per-matmul report (cycles, utilisation, SCALE-Sim counters, simulated time), the host
  * time of the fast kernel, and the error against an f64 reference.
  *
- * Imports mxu (kernel, parallel, report, stepped, npy) and ./errors, ./output.
+ * Everything is checked before any work: the options, the --out path (a regular file in a
+ * writable folder), and the memory the shape needs (./limits.ts).
+ *
+ * Imports mxu (kernel, parallel, report, stepped, npy, wasm-loader) and ./errors, ./limits,
+ * ./output, ./output-path.
  */
 import type { Command } from 'commander';
 import { PRECISIONS, mxuConfig, type MatmulShape, type MxuConfig, type Precision } from '../mxu/config.ts';
@@ -14,7 +18,10 @@ import { readNpy, writeNpy } from '../mxu/npy.ts';
 import { matmulParallel } from '../mxu/parallel.ts';
 import { formatReport, mxuReport, type MxuReport } from '../mxu/report.ts';
 import { runStepped } from '../mxu/stepped.ts';
-import { UsageError, parseChoice, parsePositiveInt } from './errors.ts';
+import { wasmPassBytes } from '../mxu/wasm-loader.ts';
+import { UsageError, parseChoice, parsePositiveInt, parseSeed } from './errors.ts';
+import { WASM_MEMORY, checkArrayLength, checkFits, checkHostThreads, checkSteppedRun, formatBytes, hostMemory } from './limits.ts';
+import { checkOutputFile } from './output-path.ts';
 import { emit } from './output.ts';
 
 /** Largest M*N*K whose error is checked on every output; bigger runs sample outputs. */
@@ -96,30 +103,63 @@ function npyOperands(aFile: string, bFile: string): { a: Float32Array; b: Float3
   return { a: a.data, b: b.data, shape: { m, k, n } };
 }
 
-/** Parses and checks every option, naming the bad one. */
+/** Extra copies of each operand (its bf16 parts) and passes (each a C) per precision. */
+const PRECISION_COPIES: { readonly [p in Precision]: { readonly parts: number; readonly passes: number } } = {
+  default: { parts: 0, passes: 1 },
+  high: { parts: 2, passes: 3 },
+  highest: { parts: 3, passes: 6 },
+};
+
+/**
+ * Checks a matmul's memory before its operands exist: each array fits a typed array; the
+ * WASM kernel's pass fits its 4 GiB; the operands, their precision parts, each pass's C, the
+ * kernel's memory (and the stepped array's state) fit the host limit.
+ */
+export function checkMatmulFits(shape: MatmulShape, config: MxuConfig, precision: Precision, backend: KernelBackend, stepped: boolean): void {
+  const { m, k, n } = shape;
+  const subject = `matmul ${m} x ${k} x ${n}`;
+  checkArrayLength(`${subject}: A [${m}, ${k}]`, m * k);
+  checkArrayLength(`${subject}: B [${k}, ${n}]`, k * n);
+  checkArrayLength(`${subject}: C [${m}, ${n}]`, m * n);
+  const wasm = backend === 'wasm' ? wasmPassBytes(shape) : 0;
+  if (backend === 'wasm') checkFits(`${subject} on the WASM kernel`, wasm, WASM_MEMORY, 'A and B staged and packed, C');
+  const { parts, passes } = PRECISION_COPIES[precision];
+  const operands = 4 * (m * k + k * n);
+  const results = 4 * m * n * (passes === 1 ? 1 : passes + 1);
+  const madeOf = `A and B ${formatBytes(operands * (1 + parts))}${parts ? ` with their ${parts} bf16 parts` : ''}, C ${formatBytes(results)}${wasm ? `, kernel memory ${formatBytes(wasm)}` : ''}`;
+  checkFits(subject, operands * (1 + parts) + results + wasm, hostMemory(), madeOf);
+  if (stepped) checkSteppedRun(config, shape, precision, operands * (1 + parts) + results + wasm);
+}
+
+/** Parses and checks every option, naming the bad one, and checks the run fits before making its operands. */
 export function parseMatmulOptions(opts: MatmulCliOptions) {
+  if (opts.out !== undefined) checkOutputFile(opts.out, '--out');
   const array = parseArray(opts.array);
   const subnormals = parseChoice(opts.subnormals, '--subnormals', ['flush', 'keep'] as const);
   const config = mxuConfig({ ...array, subnormals, overlap: opts.overlap });
   const precision = parseChoice<Precision>(opts.precision, '--precision', PRECISIONS);
   const threads = parsePositiveInt(opts.threads, '--threads');
+  checkHostThreads(threads, '--threads');
   const backend = parseChoice<KernelBackend>(opts.backend, '--backend', ['wasm', 'js']);
   if (backend === 'js' && threads > 1) throw new UsageError('--threads > 1 runs the WASM kernel on helper threads; drop --backend js');
-  if (!/^\d+$/.test(opts.seed.trim())) throw new UsageError(`--seed must be a non-negative integer, got '${opts.seed}'`);
-  const seed = Number(opts.seed);
+  const seed = parseSeed(opts.seed);
+  const stepped = opts.stepped === true;
   const fromFiles = opts.a !== undefined || opts.b !== undefined;
   if (fromFiles) {
     if (opts.a === undefined || opts.b === undefined) throw new UsageError('--a and --b go together (A.npy [M, K] and B.npy [K, N])');
     if (opts.m !== undefined || opts.k !== undefined || opts.n !== undefined) {
       throw new UsageError('-m/-k/-n and --a/--b exclude each other: the shape comes from the .npy files');
     }
-    return { config, precision, threads, backend, ...npyOperands(opts.a, opts.b) };
+    const operands = npyOperands(opts.a, opts.b);
+    checkMatmulFits(operands.shape, config, precision, backend, stepped);
+    return { config, precision, threads, backend, ...operands };
   }
   if (opts.out !== undefined) throw new UsageError('--out needs --a and --b (it writes their product)');
   if (opts.m === undefined || opts.k === undefined || opts.n === undefined) {
     throw new UsageError('give the shape with -m, -k and -n, or operands with --a A.npy --b B.npy');
   }
   const shape = { m: parsePositiveInt(opts.m, '-m'), k: parsePositiveInt(opts.k, '-k'), n: parsePositiveInt(opts.n, '-n') };
+  checkMatmulFits(shape, config, precision, backend, stepped);
   return { config, precision, threads, backend, shape, ...seededOperands(shape, seed) };
 }
 
@@ -233,7 +273,7 @@ export function registerMatmul(program: Command): void {
     .option('--stepped', 'also run the cycle-level stepped array and compare its bits and cycles')
     .option('--threads <T>', 'threads computing the values, in all (the caller + T-1 helpers on shared WASM memory; same bits for any T)', '1')
     .option('--backend <b>', 'kernel for the values: wasm (SIMD) | js (plain JavaScript, same bits)', 'wasm')
-    .option('--seed <S>', 'seed of the random operands', '1')
+    .option('--seed <S>', 'seed of the random operands (a positive integer, as in every command)', '1')
     .option('--json', 'print JSON')
     .action(async (opts: MatmulCliOptions) => {
       const parsed = parseMatmulOptions(opts);

@@ -2,10 +2,12 @@
  * @module cli/summary
  * `tpusim summary MODEL [--image-size S] [--json]`: Keras's model.summary() for one of the
  * codelab presets (layers, output shapes, parameter counts, trainable and non-trainable).
+ * A model whose weights would not fit the host memory limit is refused before it is built.
  */
 import type { Command } from 'commander';
-import { PRESET_NAMES, preset, renderSummary, summarize } from '../layers/index.ts';
+import { PRESET_NAMES, renderSummary, summarize } from '../layers/index.ts';
 import { parseChoice, parsePositiveInt } from './errors.ts';
+import { presetWithinHost } from './limits.ts';
 import { emit } from './output.ts';
 
 /** Adds the `summary` command to the program. */
@@ -19,7 +21,7 @@ export function registerSummary(program: Command): void {
     .option('--json', 'print JSON')
     .action((name: string, opts: { imageSize: string; classes: string; json?: boolean }) => {
       const model = parseChoice(name, 'MODEL', PRESET_NAMES);
-      const m = preset(model, { imageSize: parsePositiveInt(opts.imageSize, '--image-size'), classes: parsePositiveInt(opts.classes, '--classes') });
+      const m = presetWithinHost(model, { imageSize: parsePositiveInt(opts.imageSize, '--image-size'), classes: parsePositiveInt(opts.classes, '--classes') });
       emit(summarize(m), opts.json, renderSummary);
     });
 }

@@ -3,7 +3,8 @@
  * `tpusim systolic`: step the systolic array cycle by cycle on seeded operands. With
  * `--trace` it draws every cycle (weights loading, activations moving right, psums moving
  * down, busy PEs, accumulator outputs); without, it prints the per-matmul report of the
- * stepped run, checked against the closed form. `--json` prints the same as data.
+ * stepped run, checked against the closed form. `--json` prints the same as data. The run's
+ * memory and work are checked before the array is built (./limits.ts `checkSteppedRun`).
  */
 import type { Command } from 'commander';
 import { PRECISIONS, mxuConfig, type MatmulShape, type MxuConfig, type Precision } from '../mxu/config.ts';
@@ -12,7 +13,8 @@ import { referenceMatmul } from '../mxu/reference.ts';
 import { formatReport, reportFromCounters, type MxuReport } from '../mxu/report.ts';
 import { runStepped } from '../mxu/stepped.ts';
 import { randomOperands, renderTrace, traceMatmul } from '../mxu/trace.ts';
-import { UsageError, parseChoice, parsePositiveInt } from './errors.ts';
+import { UsageError, parseChoice, parsePositiveInt, parseSeed } from './errors.ts';
+import { checkArrayLength, checkSteppedRun } from './limits.ts';
 
 /** Largest array and run `--trace` will draw. */
 export const TRACE_LIMITS = { pes: 256, cycles: 2000 } as const;
@@ -44,11 +46,14 @@ export interface SystolicRun {
 
 /** Parses and checks the options, naming the bad one. */
 export function parseSystolicOptions(opts: SystolicOptions) {
-  if (!/^\d+$/.test(opts.seed.trim())) throw new UsageError(`--seed must be a non-negative integer, got '${opts.seed}'`);
+  const seed = parseSeed(opts.seed);
   const config = mxuConfig({ rows: parsePositiveInt(opts.rows, '--rows'), cols: parsePositiveInt(opts.cols, '--cols'), overlap: opts.overlap });
   const shape: MatmulShape = { m: parsePositiveInt(opts.m, '-m'), k: parsePositiveInt(opts.k, '-k'), n: parsePositiveInt(opts.n, '-n') };
   const precision = parseChoice<Precision>(opts.precision, '--precision', PRECISIONS);
-  const seed = Number(opts.seed);
+  checkArrayLength(`-m ${shape.m} x -k ${shape.k}: A`, shape.m * shape.k);
+  checkArrayLength(`-k ${shape.k} x -n ${shape.n}: B`, shape.k * shape.n);
+  // the operands, the stepped result and (small runs) the reference's result
+  checkSteppedRun(config, shape, precision, 4 * (shape.m * shape.k + shape.k * shape.n + 2 * shape.m * shape.n));
   if (opts.trace) {
     const cycles = mxuCycles(shape, config, precision);
     if (config.rows * config.cols > TRACE_LIMITS.pes) {
@@ -116,7 +121,7 @@ export function registerSystolic(program: Command): void {
     .option('-n <N>', 'columns of B', '4')
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
     .option('--no-overlap', 'run weight tiles back to back (SCALE-Sim model) instead of double buffering')
-    .option('--seed <s>', 'seed of the operands', '1')
+    .option('--seed <s>', 'seed of the operands (a positive integer, as in every command)', '1')
     .option('--trace', 'draw the array at the end of every cycle')
     .option('--json', 'print JSON (the trace frames with --trace, else the report)')
     .action((opts: SystolicOptions) => {

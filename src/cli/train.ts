@@ -28,6 +28,7 @@ import { trainingCurvesSvg } from './curves.ts';
 import { profileReport, profileSummary } from './profile-report.ts';
 import { TrainingProgress } from './progress.ts';
 import { RunDir, type RunSettings } from './run-dir.ts';
+import { checkTrainFits } from './train-limits.ts';
 
 interface TrainOpts {
   model: string;
@@ -124,7 +125,6 @@ const COUNT_DEFAULT = '640';
 
 /** The most bytes of decoded training images kept in memory between epochs. */
 const CACHE_BYTES = 512 * 2 ** 20;
-
 /** The same for the validation images. */
 const VALIDATION_CACHE_BYTES = 128 * 2 ** 20;
 
@@ -141,6 +141,7 @@ const unpackFlower = (f: PackedFlower): Flower => ({ image: f.image instanceof U
 function keptInMemory(d: Dataset<Flower>, maxBytes: number): Dataset<Flower> {
   return d.map(packFlower).cache({ maxBytes, bytesOf: (f) => f.image.byteLength }).map(unpackFlower);
 }
+
 /** The training and validation batches, and a one-line description of the data. */
 async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[]; trainImages?: number }> {
   const batch = s.batchPerCore * s.cores;
@@ -257,6 +258,7 @@ export function registerTrain(program: Command): void {
       if (resumed && cmd.getOptionValueSource('epochs') === 'cli') settings = { ...settings, epochs: parsePositiveInt(o.epochs, '--epochs') };
       const threads = threadsFrom(o.threads, settings.cores);
       const saveTo = o.save === undefined ? undefined : checkSaveTarget(o.save);
+      checkTrainFits(settings);
       const run = resumed ?? RunDir.create(o.out ?? defaultRunDir(settings.model));
       const m = build(settings, threads);
       const checkpoint = resuming ? run.latestCheckpoint() : null;

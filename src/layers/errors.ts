@@ -26,6 +26,18 @@ export class LayerConfigError extends Error {
   readonly userFacing = true;
 }
 
+/** A model's weights would take more memory than its limit (ModelArgs.maxWeightBytes); checked before allocating. */
+export class WeightsTooLargeError extends LayerConfigError {
+  constructor(
+    readonly model: string,
+    readonly params: number,
+    readonly limitBytes: number,
+  ) {
+    const gib = (b: number): string => `${(b / 2 ** 30).toPrecision(3)} GiB`;
+    super(`model '${model}' has ${params.toLocaleString('en-US')} parameters, ${gib(4 * params)} as f32: more than the limit of ${gib(limitBytes)}`);
+  }
+}
+
 /** Training diverged: the loss became NaN or infinite at `epoch`/`step` (both 1-based). */
 export class NaNLossError extends Error {
   override readonly name = 'NaNLossError';

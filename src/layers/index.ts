@@ -5,7 +5,7 @@
  * A plain list of export lines.
  */
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
-export { LayerConfigError, LayerShapeError, NaNLossError, UnknownNameError } from './errors.ts';
+export { LayerConfigError, LayerShapeError, NaNLossError, UnknownNameError, WeightsTooLargeError } from './errors.ts';
 export { INITIALIZERS, glorotUniform, ones, zeros, type Initializer } from './initializers.ts';
 export { Layer, LayerWeight, SymbolicTensor, type CallContext, type LayerArgs, type Node } from './layer.ts';
 export { ActivationLayer, Dense, Dropout, Flatten, InputLayer, input, type ActivationArgs, type DenseArgs, type DropoutArgs, type InputArgs } from './core.ts';

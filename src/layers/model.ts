@@ -12,7 +12,7 @@
  */
 import type { Op } from '../xla/index.ts';
 import { input, InputLayer } from './core.ts';
-import { LayerConfigError, LayerShapeError } from './errors.ts';
+import { LayerConfigError, LayerShapeError, WeightsTooLargeError } from './errors.ts';
 import { Layer, type CallContext, type LayerWeight, type Node, type SymbolicTensor } from './layer.ts';
 import { mixSeed, SeededRandom } from './random.ts';
 import type { LayerShape } from './shape.ts';
@@ -29,9 +29,27 @@ export interface ModelArgs {
   readonly name?: string;
   /** Seed of the weight initialisers (default 1): same seed, same initial bits. */
   readonly seed?: number;
+  /**
+   * Refuse (LayerConfigError, before any weight is allocated) a model whose weights take
+   * more bytes than this as f32. A weight of more values than one typed array holds (2^32)
+   * is always refused.
+   */
+  readonly maxWeightBytes?: number;
 }
 
 let modelCounter = 0;
+
+/** Most values one typed array holds (V8). */
+const MAX_ARRAY_VALUES = 2 ** 32;
+
+/** Checks, from shapes alone, that the layers' weights can be allocated (see ModelArgs.maxWeightBytes). */
+function checkWeightsFit(name: string, layers: readonly Layer[], maxBytes = Infinity): void {
+  const weights = layers.flatMap((l) => l.weights);
+  const params = weights.reduce((a, w) => a + w.size, 0);
+  if (4 * params > maxBytes) throw new WeightsTooLargeError(name, params, maxBytes);
+  const huge = weights.find((w) => w.size > MAX_ARRAY_VALUES);
+  if (huge) throw new LayerConfigError(`model '${name}': weight '${huge.name}' [${huge.shape.join(', ')}] has ${huge.size.toExponential(3)} values: more than one array holds (2^32)`);
+}
 
 /** Nodes reachable backwards from `outputs`, in topological order (inputs first). */
 function topoNodes(outputs: readonly SymbolicTensor[]): Node[] {
@@ -75,6 +93,7 @@ export class Model {
     const layers: Layer[] = [];
     for (const n of this.nodes) if (!layers.includes(n.layer)) layers.push(n.layer);
     this.layers = layers;
+    checkWeightsFit(this.name, layers, args.maxWeightBytes);
     this.initialize(this.seed);
   }
 
@@ -223,6 +242,8 @@ export interface SequentialArgs {
   readonly inputShape?: readonly number[];
   readonly name?: string;
   readonly seed?: number;
+  /** See ModelArgs.maxWeightBytes. */
+  readonly maxWeightBytes?: number;
 }
 
 let sequentialCounter = 0;
@@ -240,5 +261,6 @@ export function sequential(layers: readonly Layer[], args: SequentialArgs = {}):
   let y = x;
   for (const layer of layers) y = layer.apply(y);
   const name = args.name ?? (sequentialCounter++ === 0 ? 'sequential' : `sequential_${sequentialCounter - 1}`);
-  return new Model({ inputs: x, outputs: y, name, ...(args.seed !== undefined ? { seed: args.seed } : {}) }, 'sequential');
+  const options = { ...(args.seed !== undefined ? { seed: args.seed } : {}), ...(args.maxWeightBytes !== undefined ? { maxWeightBytes: args.maxWeightBytes } : {}) };
+  return new Model({ inputs: x, outputs: y, name, ...options }, 'sequential');
 }

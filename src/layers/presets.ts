@@ -34,13 +34,19 @@ export interface PresetOptions {
   readonly classes?: number;
   /** Initialiser seed. Default 1. */
   readonly seed?: number;
+  /** Refuse a model whose weights take more bytes than this, before allocating them (ModelArgs.maxWeightBytes). */
+  readonly maxWeightBytes?: number;
 }
 
 interface Sized {
   readonly s: number;
   readonly classes: number;
   readonly seed: number;
+  readonly maxWeightBytes?: number;
 }
+
+/** The model arguments every preset passes: its Keras name, the seed, the weight limit. */
+const named = (o: Sized, name: string) => ({ name, seed: o.seed, ...(o.maxWeightBytes !== undefined ? { maxWeightBytes: o.maxWeightBytes } : {}) });
 
 /**
  * The codelab's fire module, `fire(x, squeeze, expand)`: a 1x1 relu conv squeezes to
@@ -68,7 +74,7 @@ const BUILDERS = {
   dense: (o: Sized) =>
     sequential(
       [flatten({ inputShape: [o.s, o.s, 3] }), dense({ units: 500, activation: 'relu' }), dense({ units: 50, activation: 'relu' }), dense({ units: o.classes, activation: 'softmax' })],
-      { name: 'dense', seed: o.seed },
+      named(o, 'dense'),
     ),
 
   /**
@@ -103,7 +109,7 @@ const BUILDERS = {
         flatten(),
         dense({ units: o.classes, activation: 'softmax' }),
       ],
-      { name: 'convnet', seed: o.seed },
+      named(o, 'convnet'),
     );
   },
 
@@ -123,7 +129,7 @@ const BUILDERS = {
     y = pool(y);
     y = globalAveragePooling2d().apply(y);
     y = dense({ units: o.classes, activation: 'softmax' }).apply(y);
-    return model({ inputs: x, outputs: y, name: 'little_squeeze', seed: o.seed });
+    return model({ inputs: x, outputs: y, ...named(o, 'little_squeeze') });
   },
 
   /**
@@ -150,7 +156,7 @@ const BUILDERS = {
     y = conv2d({ kernelSize: 1, filters: 10, padding: 'same', activation: 'relu' }).apply(y);
     y = flatten().apply(y);
     y = dense({ units: o.classes, activation: 'softmax' }).apply(y);
-    return model({ inputs: x, outputs: y, name: 'squeeze_dense', seed: o.seed });
+    return model({ inputs: x, outputs: y, ...named(o, 'squeeze_dense') });
   },
 
   /**
@@ -171,7 +177,7 @@ const BUILDERS = {
     y = conv2d({ kernelSize: 1, filters: o.classes, padding: 'same', activation: 'relu' }).apply(y);
     y = globalAveragePooling2d().apply(y);
     y = activation({ activation: 'softmax' }).apply(y);
-    return model({ inputs: x, outputs: y, name: 'squeeze_fast', seed: o.seed });
+    return model({ inputs: x, outputs: y, ...named(o, 'squeeze_fast') });
   },
 
   /**
@@ -209,7 +215,7 @@ const BUILDERS = {
     y = fire(y, 64, 192, bn);
     y = globalAveragePooling2d().apply(y);
     y = dense({ units: o.classes, activation: 'softmax' }).apply(y);
-    return model({ inputs: x, outputs: y, name: 'squeeze_90', seed: o.seed });
+    return model({ inputs: x, outputs: y, ...named(o, 'squeeze_90') });
   },
 } as const satisfies Record<string, (o: Sized) => Model>;
 
@@ -225,6 +231,6 @@ export const PRESET_NAMES = Object.keys(BUILDERS) as PresetName[];
  */
 export function preset(name: string, options: PresetOptions = {}): Model {
   const build = lookup<(o: Sized) => Model>(BUILDERS, name, 'model preset');
-  const sized = { s: options.imageSize ?? 192, classes: options.classes ?? 5, seed: options.seed ?? 1 };
+  const sized = { s: options.imageSize ?? 192, classes: options.classes ?? 5, seed: options.seed ?? 1, ...(options.maxWeightBytes !== undefined ? { maxWeightBytes: options.maxWeightBytes } : {}) };
   return withFreshLayerNames(() => build(sized));
 }

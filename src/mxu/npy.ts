@@ -10,7 +10,7 @@
  * spaces and a newline so the data starts on a 64-byte boundary. Every error names the file.
  * NOTE: the data bytes are copied as they are, which assumes a little-endian host (x86, Arm).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /** A bad or unsupported .npy file; the message names the file. */
 export class NpyError extends Error {
@@ -114,6 +114,11 @@ export function writeNpy(file: string, array: NpyArray): void {
     writeFileSync(tmp, encodeNpy(array));
     renameSync(tmp, file);
   } catch (err) {
+    try {
+      rmSync(tmp, { force: true }); // nothing half-written stays beside the target
+    } catch {
+      // not ours to remove (a folder of that name)
+    }
     throw new NpyError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }

@@ -101,6 +101,11 @@ function layout(base: number, { m, k, n }: MatmulShape, aValues = m * k): Layout
   return { ctl, feed, table, staging, packedA, packedB, c: staging, end: packedB + k * cCols * 4, cCols, cRows };
 }
 
+/** Bytes of linear memory one pass of this shape needs (dense A), for callers that check limits first. */
+export function wasmPassBytes(shape: MatmulShape): number {
+  return layout(0, shape).end;
+}
+
 /** Room for a feed pattern's words (up to 8 digits each way). */
 const FEED_WORDS_BYTES = 4 * (5 + 2 * 16);
 

@@ -23,6 +23,7 @@ export { convAsDot, im2col } from './passes/im2col.ts';
 export { fusion, fusionDecisions, type FusionDecision, type FusionRecord } from './passes/fusion.ts';
 export { layout, layoutPass, tiledBytes } from './passes/layout.ts';
 export { dfsOrder, peakLiveBytes, schedule } from './passes/schedule.ts';
+export { hbmLowerBound, type HbmBound } from './hbm-bound.ts';
 export { LoweredRunner, LoweringError, lower, runLowered, type HloOpProfile, type LoweredModule, type LoweredRun, type LowerOptions, type ProgramMemory } from './lower.ts';
 export { planLowering, printPlan, type Decision, type LoweringPlan } from './lower-plan.ts';
 export { kernelBudgetValues } from './lower-kernel.ts';
