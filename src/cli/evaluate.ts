@@ -17,7 +17,9 @@
 import type { Command } from 'commander';
 import { Dataset, loadFlowers, synthFlowers, type Flower } from '../data/index.ts';
 import { LayerConfigError, type BatchLike } from '../layers/index.ts';
-import { parseChoice, parsePositiveInt, UsageError } from './errors.ts';
+import { parseChoice, parsePositiveInt, parseSeed, UsageError } from './errors.ts';
+import { parseWorkers } from './flowers.ts';
+import { checkFits, hostMemory } from './limits.ts';
 import { emit } from './output.ts';
 import { openSavedModel } from './predict.ts';
 
@@ -49,15 +51,14 @@ export interface EvaluateReport {
 async function flowers(o: EvaluateOpts, split: SplitName, size: number): Promise<{ dataset: Dataset<Flower>; classes?: readonly string[] }> {
   if (o.data === 'synthetic') {
     const count = parsePositiveInt(o.count, '--count');
-    const seed = parsePositiveInt(o.seed, '--seed');
+    const seed = parseSeed(o.seed);
     const train = () => synthFlowers({ count, size, seed });
     const validation = () => synthFlowers({ count, size, seed: seed + 1000 });
     if (split === 'train') return { dataset: train() };
     if (split === 'validation') return { dataset: validation() };
     return { dataset: Dataset.fromGenerator(async function* () { yield* train(); yield* validation(); }) };
   }
-  if (!/^\d+$/.test(o.workers)) throw new UsageError(`--workers must be a non-negative integer, got '${o.workers}'`);
-  const set = await loadFlowers({ src: o.data, split, size, workers: Number(o.workers) });
+  const set = await loadFlowers({ src: o.data, split, size, workers: parseWorkers(o.workers) });
   // Shards do not record their class names; class folders do, and must match the model's.
   return { dataset: set.dataset, ...(set.form === 'folder' ? { classes: set.classes } : {}) };
 }
@@ -77,14 +78,17 @@ export function registerEvaluate(program: Command): void {
     .option('--batch <n>', 'images per evaluation step', '32')
     .option('--limit <n>', 'only the first N images of the split')
     .option('--count <n>', 'synthetic images per split', '64')
-    .option('--seed <n>', 'seed of the synthetic images (as tpusim train --seed)', '1')
+    .option('--seed <n>', 'seed of the synthetic images (as tpusim train --seed: a positive integer)', '1')
     .option('--workers <n>', 'threads decoding a folder\'s images (0 = the main thread)', '2')
     .option('--json', 'print JSON')
     .action(async (path: string, o: EvaluateOpts) => {
       const split = parseChoice(o.split, '--split', SPLITS);
       const batch = parsePositiveInt(o.batch, '--batch');
       const limit = o.limit === undefined ? undefined : parsePositiveInt(o.limit, '--limit');
+      parseWorkers(o.workers);
       const saved = await openSavedModel(path);
+      // the batch of f32 images and, on the device, at least as much again
+      checkFits(`--batch ${batch} at ${saved.imageSize} px`, 2 * batch * saved.imageSize ** 2 * 3 * 4, hostMemory(), 'the batch of f32 images, twice');
       const data = await flowers(o, split, saved.imageSize);
       if (saved.classesFromFile && data.classes && data.classes.join('\n') !== saved.classes.join('\n')) {
         throw new UsageError(`the classes of '${o.data}' (${data.classes.join(', ')}) are not the model's classes.json (${saved.classes.join(', ')})`);

@@ -3,11 +3,15 @@
  * `tpusim flowers prepare|synth|info`: make the flowers' TFRecord shards from a folder of
  * class folders, or synthetic ones from nothing, and look at a flowers folder. A progress bar
  * is drawn on stderr only when stdout and stderr are terminals (never in pipes or tests).
+ * The output folder, the image size (a JPEG side, and the memory of the images in flight)
+ * and the worker count are checked before any work; shards appear complete or not at all.
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadFlowers, prepareFlowers, writeSynthFlowers } from '../data/index.ts';
-import { parsePositiveInt, UsageError } from './errors.ts';
+import { parseNonNegativeInt, parsePositiveInt, parseSeed, UsageError } from './errors.ts';
+import { checkFits, checkHostThreads, hostMemory } from './limits.ts';
+import { checkOutputFolder } from './output-path.ts';
 import { emit } from './output.ts';
 
 /** A progress callback that draws a bar on stderr when stdout and stderr are terminals, else nothing. */
@@ -25,9 +29,28 @@ function progress(label: string): { onProgress: (done: number, total: number) =>
   };
 }
 
-function parseWorkers(value: string): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`--workers must be a non-negative integer, got '${value}'`);
-  return Number(value);
+/** `--workers`: 0 (the main thread) or a number of worker threads within the host's limit. */
+export function parseWorkers(value: string): number {
+  const workers = parseNonNegativeInt(value, '--workers');
+  checkHostThreads(workers, '--workers');
+  return workers;
+}
+
+/** The largest side a JPEG can declare (its header holds 16 bits). */
+const JPEG_MAX_SIDE = 65535;
+/** Host bytes per pixel while one image is drawn or decoded and re-encoded (f32 RGB, RGBA, the JPEG coder's blocks). */
+const BYTES_PER_PIXEL_IN_FLIGHT = 40;
+
+/**
+ * `--size`: the side of the square images written, checked before any work: a JPEG side, and
+ * the images in flight at once (one per worker) within the host memory limit.
+ */
+export function parseImageSide(value: string, workers: number): number {
+  const size = parsePositiveInt(value, '--size');
+  if (size > JPEG_MAX_SIDE) throw new UsageError(`--size ${size} is more than ${JPEG_MAX_SIDE}, the largest side a JPEG can hold`);
+  const inFlight = Math.max(1, workers);
+  checkFits(`--size ${size}`, inFlight * size * size * BYTES_PER_PIXEL_IN_FLIGHT, hostMemory(), `${inFlight} image(s) of ${size} x ${size} in flight, about ${BYTES_PER_PIXEL_IN_FLIGHT} bytes per pixel`);
+  return size;
 }
 
 /** Adds the `flowers` command group to the program. */
@@ -46,14 +69,18 @@ export function registerFlowers(program: Command): void {
     .option('--split-file <path>', 'validation list (class/file.jpg per line): these images make the validation shards (default: <src>/SPLIT.txt when present, else the codelab\'s split by shard)')
     .option('--json', 'print JSON')
     .action(async (opts: { src: string; out: string; size: string; shards: string; workers: string; limit?: string; splitFile?: string; json?: boolean }) => {
+      checkOutputFolder(opts.out, '--out');
+      const workers = parseWorkers(opts.workers);
+      const size = parseImageSide(opts.size, workers);
+      const shards = parsePositiveInt(opts.shards, '--shards');
       const bar = progress('prepare');
       const t0 = performance.now();
       const result = await prepareFlowers({
         src: opts.src,
         out: opts.out,
-        size: parsePositiveInt(opts.size, '--size'),
-        shards: parsePositiveInt(opts.shards, '--shards'),
-        workers: parseWorkers(opts.workers),
+        size,
+        shards,
+        workers,
         ...(opts.limit !== undefined ? { limit: parsePositiveInt(opts.limit, '--limit') } : {}),
         ...(opts.splitFile !== undefined ? { splitFile: opts.splitFile } : {}),
         onProgress: bar.onProgress,
@@ -75,19 +102,24 @@ export function registerFlowers(program: Command): void {
     .option('--count <n>', 'number of images', '1000')
     .option('--size <px>', 'side of the square images', '192')
     .option('--shards <n>', 'number of shards', '16')
-    .option('--seed <n>', 'random seed', '1')
+    .option('--seed <n>', 'random seed (a positive integer, as in every command)', '1')
     .option('--workers <n>', 'worker threads (0 = main thread)', '2')
     .option('--json', 'print JSON')
     .action(async (opts: { out: string; count: string; size: string; shards: string; seed: string; workers: string; json?: boolean }) => {
+      checkOutputFolder(opts.out, '--out');
       const count = parsePositiveInt(opts.count, '--count');
+      const workers = parseWorkers(opts.workers);
+      const size = parseImageSide(opts.size, workers);
+      const shards = parsePositiveInt(opts.shards, '--shards');
+      const seed = parseSeed(opts.seed);
       const bar = progress('synth');
       const files = await writeSynthFlowers({
         out: opts.out,
         count,
-        size: parsePositiveInt(opts.size, '--size'),
-        shards: parsePositiveInt(opts.shards, '--shards'),
-        seed: parsePositiveInt(opts.seed, '--seed'),
-        workers: parseWorkers(opts.workers),
+        size,
+        shards,
+        seed,
+        workers,
         onProgress: bar.onProgress,
       }).finally(bar.stop);
       emit({ images: count, files }, opts.json, (r) => `${r.images} synthetic flowers -> ${r.files.length} shards\n${r.files.join('\n')}`);
@@ -101,7 +133,7 @@ export function registerFlowers(program: Command): void {
     .option('--size <px>', 'decode size', '32')
     .option('--json', 'print JSON')
     .action(async (opts: { src: string; splitFile?: string; size: string; json?: boolean }) => {
-      const size = parsePositiveInt(opts.size, '--size');
+      const size = parseImageSide(opts.size, 2);
       const rows: { split: string; images: number; perClass: number[] }[] = [];
       let form = '';
       for (const split of ['train', 'validation'] as const) {

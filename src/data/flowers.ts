@@ -75,13 +75,19 @@ export async function listClassFolders(src: string): Promise<{ classes: string[]
   return { classes, files };
 }
 
+/** Text safe to print in one line: control characters (NUL, escapes) as \xNN, at most 80 characters. */
+function printable(text: string): string {
+  const shown = text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return shown.length > 80 ? `${shown.slice(0, 80)}...` : shown;
+}
+
 /** Parses a split file: one `class/file.jpg` per line; blank lines and `#` comments ignored. */
 export function parseSplitFile(text: string, file = '<split>'): string[] {
   const out: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim().replace(/\\/g, '/');
     if (line === '' || line.startsWith('#')) return;
-    if (!/^[^/]+\/[^/]+$/.test(line)) throw new DataError(`${file}:${i + 1}: expected 'class/file.jpg', got '${raw.trim()}'`);
+    if (!/^[^/]+\/[^/]+$/.test(line)) throw new DataError(`${file}:${i + 1}: expected 'class/file.jpg', got '${printable(raw.trim())}'`);
     out.push(line);
   });
   return out;
@@ -183,8 +189,7 @@ export async function prepareFlowers(opts: PrepareOptions): Promise<PrepareResul
   const { classes, files } = await listClassFolders(opts.src);
   const size = opts.size ?? 192;
   const shards = opts.shards ?? 16;
-  const existing = await readdir(opts.out).catch(() => [] as string[]);
-  if (existing.some((f) => f.endsWith('.tfrec'))) throw new DataError(`'${opts.out}' already holds .tfrec shards: remove them or choose another folder (new shards would mix with them)`);
+  await refuseExistingShards(opts.out);
   const splitFile = opts.splitFile ?? ((await exists(join(opts.src, 'SPLIT.txt'))) ? join(opts.src, 'SPLIT.txt') : undefined);
   const items = new Rng(opts.seed ?? 42).shuffle([...files]).slice(0, opts.limit ?? files.length);
   if (items.length < shards) throw new DataError(`${items.length} images are fewer than the ${shards} shards to write (lower --shards)`);
@@ -206,24 +211,38 @@ export async function prepareFlowers(opts: PrepareOptions): Promise<PrepareResul
     const ds = Dataset.from(list);
     return workers > 0 ? ds.map(workerTransform<FlowerFile, Uint8Array>(TRANSFORMS, 'flowerFileToRecord', arg), { workers }) : ds.map((f) => flowerFileToRecord(f, arg));
   };
-  const partial = join(opts.out, `.tpusim-partial-${process.pid}`);
+  const groups = [
+    { records: records(validation), count: validation.length, shards: k },
+    { records: records(train), count: train.length, shards: shards - k },
+  ];
+  const written = await publishShards(opts.out, (dir) => writeShardGroups(dir, groups, opts.onProgress));
+  return { files: written, images: items.length, classes, validationImages: validation.length, split: splitFile ?? 'by shard' };
+}
+
+/** Refuses a folder that holds .tfrec shards already (new shards would mix with them). */
+async function refuseExistingShards(out: string): Promise<void> {
+  const existing = await readdir(out).catch(() => [] as string[]);
+  if (existing.some((f) => f.endsWith('.tfrec'))) throw new DataError(`'${out}' already holds .tfrec shards: remove them or choose another folder (new shards would mix with them)`);
+}
+
+/**
+ * Complete or nothing: `write` writes shards into a hidden folder inside `out`, and they are
+ * moved into `out` only when it has written them all, so a failure or an interrupt never
+ * leaves shards that look like a whole dataset. The hidden folder is removed either way.
+ * Returns the shards' paths in `out`.
+ */
+async function publishShards(out: string, write: (dir: string) => Promise<string[]>): Promise<string[]> {
+  const partial = join(out, `.tpusim-partial-${process.pid}`);
   await mkdir(partial, { recursive: true });
   try {
-    const written = await writeShardGroups(
-      partial,
-      [
-        { records: records(validation), count: validation.length, shards: k },
-        { records: records(train), count: train.length, shards: shards - k },
-      ],
-      opts.onProgress,
-    );
+    const written = await write(partial);
     const moved: string[] = [];
     for (const f of written) {
-      const to = join(opts.out, basename(f));
+      const to = join(out, basename(f));
       await rename(f, to);
       moved.push(to);
     }
-    return { files: moved, images: items.length, classes, validationImages: validation.length, split: splitFile ?? 'by shard' };
+    return moved;
   } finally {
     await rm(partial, { recursive: true, force: true });
   }
@@ -241,15 +260,18 @@ export interface SynthShardOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** Writes `count` synthetic flowers as TFRecord shards (codelab schema, `flowersNN-C.tfrec`). */
+/**
+ * Writes `count` synthetic flowers as TFRecord shards (codelab schema, `flowersNN-C.tfrec`),
+ * complete or nothing as `prepareFlowers` does; `out` must not hold shards already.
+ */
 export async function writeSynthFlowers(opts: SynthShardOptions): Promise<string[]> {
   const arg = { seed: opts.seed ?? 1, size: opts.size, quality: opts.quality ?? 90 };
   if (opts.count < (opts.shards ?? 16)) throw new DataError(`${opts.count} images are fewer than the ${opts.shards ?? 16} shards to write (lower --shards)`);
+  await refuseExistingShards(opts.out);
   const ds = Dataset.range(opts.count);
   const workers = opts.workers ?? defaultWorkers();
   const records = workers > 0 ? ds.map(workerTransform<number, Uint8Array>(TRANSFORMS, 'synthFlowerRecord', arg), { workers }) : ds.map((i) => synthFlowerRecord(i, arg));
-  await mkdir(opts.out, { recursive: true });
-  return writeShardGroups(opts.out, [{ records, count: opts.count, shards: opts.shards ?? 16 }], opts.onProgress);
+  return publishShards(opts.out, (dir) => writeShardGroups(dir, [{ records, count: opts.count, shards: opts.shards ?? 16 }], opts.onProgress));
 }
 
 /** Options of {@link loadFlowers}. */
@@ -301,6 +323,7 @@ export async function loadFlowers(opts: LoadOptions): Promise<FlowerSet> {
   const shards = (await readdir(opts.src).catch(() => { throw new DataError(`cannot read the flowers folder '${opts.src}'`); }))
     .filter((f) => f.endsWith('.tfrec')).sort().map((f) => join(opts.src, f));
   if (shards.length > 0) {
+    for (const f of shards) if ((await stat(f)).size === 0) throw new DataError(`shard '${f}' is empty (0 bytes): a shard holds at least one record; remove it or write the shards again`);
     const filter: SplitFilter = validation !== undefined ? { want: split, validation } : { want: 'all' };
     const files = validation !== undefined || split === 'all' ? shards : splitShards(shards)[split];
     const records = Dataset.tfrecordLocated(files, { numParallelReads: opts.numParallelReads ?? 4, ...(opts.skipCorrupt ? { skipCorrupt: true } : {}) });

@@ -1,7 +1,9 @@
 /**
  * @module data/image
  * Images for the input pipeline: JPEG decode/encode (jpeg-js), central square crop,
- * bilinear resize and scaling to f32 in [0, 1]. Imports jpeg-js and ./errors only.
+ * bilinear resize and scaling to f32 in [0, 1]. A JPEG's declared size is checked from its
+ * header (./jpeg-header.ts) before the decoder allocates. Imports jpeg-js, ./jpeg-header
+ * and ./errors only.
  *
  * Layout is always HWC (row-major [H, W, C]), RGB, like `tf.io.decode_jpeg(channels=3)`.
  * Resizing is TensorFlow 2's `tf.image.resize(method='bilinear')`: half-pixel centres,
@@ -9,6 +11,7 @@
  */
 import jpeg from 'jpeg-js';
 import { DataError } from './errors.ts';
+import { jpegFrame } from './jpeg-header.ts';
 
 /** An HWC image. `data.length === height * width * channels`. */
 export interface Image<A extends Uint8Array | Float32Array = Uint8Array | Float32Array> {
@@ -26,16 +29,40 @@ export interface Box {
   readonly width: number;
 }
 
-/** Largest JPEG decoded, in megapixels (guards memory against hostile headers). */
-const MAX_MEGAPIXELS = 64;
+/**
+ * Largest JPEG decoded, in megapixels (a 6000 x 4000 camera photo). jpeg-js holds about
+ * 17 bytes per pixel while it decodes (8000 x 8000 took 1.1 GB), so this caps one decode
+ * near 400 MB; the frame size is read from the header before the decoder allocates.
+ */
+const MAX_MEGAPIXELS = 24;
+/** What jpeg-js may count of its own allocations, MB (a 24 MP 4:4:4 image needs about 360). */
+const MAX_DECODER_MB = 512;
+/** Fewest bits a baseline JPEG codes an 8 x 8 block of its first component in (a 1-bit DC code and a 1-bit end of block). */
+const MIN_BITS_PER_BLOCK = 2;
+
+/** Refuses, from the header alone, a JPEG too large to decode or too small for the size it declares. */
+function checkJpegFrame(bytes: Uint8Array): void {
+  const frame = jpegFrame(bytes);
+  if (!frame) return; // not a JPEG header the decoder would accept either: it says what is wrong
+  const { width, height } = frame;
+  const megapixels = (width * height) / 1e6;
+  if (megapixels > MAX_MEGAPIXELS) {
+    throw new DataError(`the JPEG declares ${width} x ${height} pixels (${megapixels.toFixed(1)} MP), more than the ${MAX_MEGAPIXELS} MP decoded at most (decoding it would take about ${((17 * width * height) / 2 ** 30).toFixed(1)} GiB)`);
+  }
+  const minBytes = Math.floor((Math.ceil(width / 8) * Math.ceil(height / 8) * MIN_BITS_PER_BLOCK) / 8);
+  if (!frame.progressive && bytes.length < minBytes) {
+    throw new DataError(`the JPEG declares ${width} x ${height} pixels but holds ${bytes.length} bytes, fewer than the ${minBytes} a baseline JPEG of that size needs (truncated or forged)`);
+  }
+}
 
 /**
- * Decodes JPEG bytes to an RGB uint8 image.
- * @throws DataError when the bytes are not a decodable JPEG
+ * Decodes JPEG bytes to an RGB uint8 image. The frame size is checked from the header first.
+ * @throws DataError when the bytes are not a decodable JPEG, or declare too large an image
  */
 export function decodeJpeg(bytes: Uint8Array): Image<Uint8Array> {
+  checkJpegFrame(bytes);
   try {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_DECODER_MB });
     const data = img.data.length === img.width * img.height * 3 ? img.data : rgbaToRgb(img.data, img.width * img.height);
     return { height: img.height, width: img.width, channels: 3, data };
   } catch (err) {
