@@ -11,7 +11,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_CORE_CONFIG } from '../tpu/index.ts';
-import { EXAMPLES, PASS_NAMES, compile, estimate, hbmLowerBound, kernelBudgetValues, lower, parse, planLowering, print, printPlan, runLowered, type Estimate, type HloModule, type HloOpProfile, type LoweredModule, type PassRecord, type ProgramMemory } from '../xla/index.ts';
+import { EXAMPLES, HloParseError, PASS_NAMES, compile, estimate, hbmLowerBound, kernelBudgetValues, lower, parse, planLowering, print, printPlan, runLowered, type Estimate, type HloModule, type HloOpProfile, type LoweredModule, type PassRecord, type ProgramMemory } from '../xla/index.ts';
 import { LOSSES, PRESET_NAMES, adam } from '../layers/index.ts';
 // NOTE: compileTrainStep is not on layers' public surface yet; the CLI reaches in for it.
 import { compileTrainStep } from '../layers/step.ts';
@@ -103,7 +103,12 @@ function load(input: string, batch: number, imageSize: number): HloModule {
   } catch (err) {
     throw new UsageError(`cannot read '${input}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parse(text);
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err instanceof HloParseError) throw new UsageError(`${input}: ${err.message}`);
+    throw err;
+  }
 }
 
 /**
