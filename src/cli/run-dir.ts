@@ -44,11 +44,16 @@ export interface RunSettings {
   readonly seed: number;
 }
 
-/** Writes `data` to `path` atomically: a temporary file in the same folder, then a rename. */
+/** Writes `data` to `path` atomically: a temporary file in the same folder, then a rename (the temporary file is removed if either fails). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // a failed write leaves nothing half-written beside the file
+    throw err;
+  }
 }
 
 /** A run folder. */
