@@ -5,7 +5,8 @@
  * and this process's own CPU time (process.cpuUsage(), all of its threads). Unlike the load
  * average, it is not fooled by this process's own work, nor by a run that ended a minute
  * ago (the 1-minute load average takes minutes to decay, and a process that starts right
- * after another would see a busy machine that is in fact idle).
+ * after another would see a busy machine that is in fact idle). Work of niced (low-priority)
+ * processes does not count: they give their CPU to this process when it asks.
  *
  * Imports node:os and node:process only.
  */
@@ -15,7 +16,10 @@ import { availableParallelism, cpus } from 'node:os';
 export interface CpuSample {
   /** Wall-clock time of the reading (performance.now()). */
   readonly wallMs: number;
-  /** Busy time summed over every CPU (user + nice + sys + irq). */
+  /**
+   * Busy time summed over every CPU (user + sys + irq). Niced time is left out: a
+   * low-priority process gives its CPU to this one when asked.
+   */
   readonly busyMs: number;
   /** This process's CPU time (user + system, all threads). */
   readonly ownMs: number;
@@ -27,7 +31,7 @@ export interface CpuSample {
 export function sampleCpus(): CpuSample {
   let busy = 0;
   const all = cpus();
-  for (const c of all) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  for (const c of all) busy += c.times.user + c.times.sys + c.times.irq;
   const own = process.cpuUsage();
   return { wallMs: performance.now(), busyMs: busy, ownMs: (own.user + own.system) / 1000, counted: all.length };
 }
