@@ -51,7 +51,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true }); // a failed write leaves nothing half-written beside the file
+    try {
+      rmSync(tmp, { force: true }); // a failed write leaves nothing half-written beside the file
+    } catch {
+      // not a file of ours (a folder of that name): leave it, report the write's error
+    }
     throw err;
   }
 }
