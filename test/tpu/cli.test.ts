@@ -41,6 +41,8 @@ describe('tpusim device and allreduce', () => {
     expect(parseBytes('4MB', '--bytes')).toBe(4e6);
     expect(parseBytes('1GiB', '--bytes')).toBe(2 ** 30);
     expect(parseBytes('4096', '--bytes')).toBe(4096);
-    expect(() => parseBytes('4 parsecs', '--bytes')).toThrow(/--bytes must be a size/);
+    expect(() => parseBytes('4 parsecs', '--bytes')).toThrow(/--bytes must be a whole number of bytes, like 4096, 4MB or 1GiB/);
+    expect(() => parseBytes('6', '--bytes')).toThrow(/--bytes must be a multiple of 4 bytes/);
+    expect(() => parseBytes('1TB', '--bytes')).toThrow(/--bytes 1TB per core needs about 931 GiB; the limit is 8\.00 GiB, a simulated core's HBM/);
   });
 });
