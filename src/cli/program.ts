@@ -22,9 +22,9 @@ export function buildProgram(): Command {
   const program = new Command('tpusim')
     .description(
       'a TPU you can read and run: cycle-level TPU-v2 simulator, XLA-like compiler, Keras-style runtime\n\n' +
-        'Bad input ends with one line and exit code 2; an internal error with one line and exit code 1.\n' +
-        'Work that would need more memory than the host limit (half the RAM, at most 8 GiB; or TPUSIM_MAX_MEMORY, e.g. 16GiB),\n' +
-        "WASM's 4 GiB or a simulated core's HBM is refused before it starts, with the estimate and the limit.",
+        'Bad input ends with one line and exit code 2; an internal error with one line and exit code 1 (--debug prints the stack). ' +
+        "Work that would need more memory than the host limit (half the RAM, at most 8 GiB; TPUSIM_MAX_MEMORY=16GiB sets another), WASM's 4 GiB or a simulated core's HBM is refused before it starts, with the estimate and the limit. " +
+        'Seeds are positive integers in every command.',
     )
     .version('0.1.0')
     .option('--debug', 'print the stack trace of any error (after its one line)')
