@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FLOWER_CLASSES, loadFlowers, packUnitBytes, synthFlowers, unpackUnitBytes, type Dataset, type Flower } from '../data/index.ts';
 import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
-import { OPTIMIZERS, PRESET_NAMES, adam, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
+import { OPTIMIZERS, PRESET_NAMES, adam, inactiveOutputUnits, reluHead, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
 import type { Profile } from '../tpu/index.ts';
 import { parseChoice, parsePositiveInt, UsageError } from './errors.ts';
@@ -223,6 +223,39 @@ function build(s: RunSettings, threads: number | 'auto'): Model {
   return m;
 }
 
+/** Images the output-unit check looks at. */
+const UNIT_CHECK_IMAGES = 128;
+
+/**
+ * Before a fresh run of a model whose class scores come out of a ReLU (squeeze-fast, as the
+ * codelab builds it): says which classes start with their unit at 0 for nearly every
+ * validation image (layers/diagnostics.ts), since such a run may stall.
+ */
+async function checkOutputUnits(m: Model, validation: Dataset<BatchLike>, classes: readonly string[], s: RunSettings, say: (line: string) => void): Promise<void> {
+  if (!reluHead(m)) return;
+  const per = s.imageSize * s.imageSize * 3;
+  const parts: Float32Array[] = [];
+  let n = 0;
+  for await (const b of validation) {
+    const xs = 'image' in b ? b.image : b.xs;
+    const take = Math.min(xs.length / per, UNIT_CHECK_IMAGES - n);
+    parts.push(xs instanceof Float32Array ? xs.slice(0, take * per) : Float32Array.from({ length: take * per }, (_, i) => xs[i]!));
+    n += take;
+    if (n >= UNIT_CHECK_IMAGES) break;
+  }
+  if (n === 0) return;
+  const xs = new Float32Array(n * per);
+  parts.reduce((at, p) => (xs.set(p, at), at + p.length), 0);
+  const r = await inactiveOutputUnits(m, xs);
+  if (!r || r.units.length === 0) return;
+  const names = r.units.map((u) => `${classes[u] ?? u} (${Math.round(r.zeroFraction[u]! * 100)}%)`).join(', ');
+  say(
+    `note: at these initial weights (--seed ${s.seed}) ${r.units.length} of the ${r.zeroFraction.length} class scores ${r.units.length === 1 ? 'is' : 'are'} 0 for most of ${r.images} validation images: ${names}. ` +
+      `The scores come out of a ReLU (${r.layer}, then ${r.path.join(', ')}, as the codelab's code builds it) whose gradient is 0 where it is 0, ` +
+      `so these classes are learned slowly or never and the run may stall below the codelab's accuracy. The codelab's advice: restart (here: another --seed).`,
+  );
+}
+
 /** Adds the `train` command to the program. */
 export function registerTrain(program: Command): void {
   program
@@ -272,6 +305,7 @@ export function registerTrain(program: Command): void {
       say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}`);
       say(`data: ${data.describe}`);
       say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
+      if (firstEpoch === 0) await checkOutputUnits(m, data.validation, data.classes, settings, say);
       if (firstEpoch >= settings.epochs) say(`the run already has ${firstEpoch} epoch(s) of ${settings.epochs}: nothing to do`);
       const before = checkpoint?.history ?? EMPTY_HISTORY;
       let history = before;

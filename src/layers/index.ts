@@ -30,4 +30,5 @@ export { setWeightsFromTfjs, toTfjs, topology, type ModelJson, type WeightSpec }
 export { modelFromTopology } from './tfjs-load.ts';
 export { loadModel, loadWeights, modelJsonPath } from './io.ts';
 export { saveModel, weightsFileName, writeAtomic } from './save.ts';
+export { inactiveOutputUnits, reluHead, type InactiveUnits, type ReluHead } from './diagnostics.ts';
 export { CheckpointError, checkpointOf, readCheckpoint, restoreCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
