@@ -1,0 +1,340 @@
+/**
+ * @module tf/model
+ * TensorFlow.js's `LayersModel` and `Sequential` over a tpusim model (../layers Model): the
+ * methods a training script calls — compile, fit, fitDataset, evaluate, evaluateDataset,
+ * predict, getWeights/setWeights, summary, save — with TF.js's argument forms (tensors in,
+ * tensors out) and names. The math runs on the simulated TPU through the model's Trainer.
+ *
+ * `Sequential` builds its tpusim model again after every `add` (layers keep their weights),
+ * so shape errors come at `add`, as in TF.js. Weight lists are in TF.js's order: trainable
+ * weights, then non-trainable ones (batch norm's moving statistics).
+ *
+ * Imports ../layers, ./tensor, ./fit, ./callbacks, ./names, ./tpu, ./train-args, ./errors.
+ */
+import { saveModel, sequential as kerasSequential, type Layer, type Model, type SymbolicTensor, type Trainer } from '../layers/index.ts';
+import { stat } from 'node:fs/promises';
+import { callbackList, progressLogger, type CustomCallbackArgs, type History } from './callbacks.ts';
+import { TfError } from './errors.ts';
+import { evaluateBatches, fitLoop, type Batches } from './fit.ts';
+import { lossOf, metricsOf, optimizerOf, type Metric } from './names.ts';
+import { scalar, Tensor } from './tensor.ts';
+import { getDefaults, precisionOf } from './tpu.ts';
+import { checkKeys, datasetBatches, examples, tensorFitData } from './train-args.ts';
+import type { Engine, Strategy } from '../layers/index.ts';
+import type { Precision } from '../mxu/config.ts';
+
+/** Options of `compile`: TF.js's, plus tpusim's explicit TPU options. */
+export interface ModelCompileArgs {
+  readonly optimizer: string | object;
+  readonly loss: string | object | readonly (string | object)[];
+  readonly metrics?: string | readonly string[];
+  /** tpusim: matmul precision ('default' one bf16 pass, 'high' bf16x3, 'highest' bf16x6). */
+  readonly precision?: Precision;
+  /** tpusim: data parallelism, e.g. tf.tpu.strategy({cores: 8}). */
+  readonly strategy?: Strategy;
+  /** tpusim: the simulated TPU (default) or the reference interpreter. */
+  readonly engine?: Engine;
+}
+
+/** Options of `fit`, TF.js's names. */
+export interface ModelFitArgs {
+  readonly batchSize?: number;
+  readonly epochs?: number;
+  /** 0: silent; 1 (default): a line per epoch, as tfjs-node prints. */
+  readonly verbose?: number;
+  readonly callbacks?: CustomCallbackArgs | readonly CustomCallbackArgs[];
+  /** The last fraction of x and y held out for validation (taken before shuffling). */
+  readonly validationSplit?: number;
+  readonly validationData?: readonly [Tensor, Tensor];
+  /** Shuffle the training examples every epoch (default true; seeded by the model seed and epoch). */
+  readonly shuffle?: boolean | 'batch';
+  readonly initialEpoch?: number;
+  readonly yieldEvery?: unknown;
+}
+
+/** Options of `fitDataset`, TF.js's names. */
+export interface ModelFitDatasetArgs {
+  readonly epochs: number;
+  readonly batchesPerEpoch?: number;
+  readonly verbose?: number;
+  readonly callbacks?: CustomCallbackArgs | readonly CustomCallbackArgs[];
+  /** A dataset of {xs, ys} batches, or [x, y] tensors. */
+  readonly validationData?: Batches | readonly [Tensor, Tensor];
+  readonly validationBatches?: number;
+  readonly initialEpoch?: number;
+  readonly yieldEvery?: unknown;
+}
+
+/** What `save` returns (TF.js's SaveResult). */
+export interface SaveResult {
+  readonly modelArtifactsInfo: { dateSaved: Date; modelTopologyType: 'JSON'; modelTopologyBytes: number; weightDataBytes: number };
+}
+
+/** A trained-or-not model with TensorFlow.js's methods. */
+export class LayersModel {
+  /** Set true (by a callback) to stop fit after the current batch. */
+  stopTraining = false;
+  protected inner: Model | undefined;
+  protected compiledWith: ModelCompileArgs | undefined;
+  private metrics: Metric[] = [];
+
+  constructor(model?: Model) {
+    this.inner = model;
+  }
+
+  /** The tpusim model underneath (../layers Model). */
+  get model(): Model {
+    if (!this.inner) throw new TfError('model: the sequential model has no layers yet; add() one with an inputShape');
+    return this.inner;
+  }
+  get name(): string {
+    return this.model.name;
+  }
+  /** The layers, TF.js's list (a functional model's input layers included). */
+  get layers(): Layer[] {
+    return [...this.model.layers];
+  }
+  get inputs(): SymbolicTensor[] {
+    return [...this.model.inputs];
+  }
+  get outputs(): SymbolicTensor[] {
+    return [...this.model.outputs];
+  }
+  /** Whether compile() has run. */
+  get trainer(): Trainer | undefined {
+    return this.model.trainer;
+  }
+
+  /** A layer by name or by index in `layers`. */
+  getLayer(name?: string, index?: number): Layer {
+    if (name !== undefined) return this.model.getLayer(name);
+    const l = index !== undefined ? this.layers[index] : undefined;
+    if (!l) throw new TfError(`model.getLayer: no layer at index ${String(index)} (the model has ${this.layers.length})`);
+    return l;
+  }
+
+  /** Total parameters. */
+  countParams(): number {
+    return this.model.countParams();
+  }
+
+  /** Prints Keras's summary table, one line at a time through `printFn` (default console.log). */
+  summary(_lineLength?: number, _positions?: number[], printFn: (line: string) => void = (l) => console.log(l)): void {
+    for (const line of this.model.summary(null).split('\n')) printFn(line);
+  }
+
+  /**
+   * Chooses optimizer, loss and metrics by TF.js's names; TPU options stay explicit.
+   * @example model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'], strategy: tf.tpu.strategy({ cores: 8 }) })
+   */
+  compile(args: ModelCompileArgs): void {
+    checkKeys('model.compile', args, ['optimizer', 'loss', 'metrics', 'precision', 'strategy', 'engine']);
+    const d = getDefaults();
+    const loss = lossOf(args.loss);
+    this.metrics = metricsOf(args.metrics, loss);
+    const precision = precisionOf('model.compile', args.precision) ?? d.precision;
+    const strategy = args.strategy ?? d.strategy;
+    const engine = args.engine ?? d.engine;
+    this.model.compile({
+      optimizer: optimizerOf(args.optimizer),
+      loss,
+      ...(precision ? { precision } : {}),
+      ...(strategy ? { strategy } : {}),
+      ...(engine ? { engine } : {}),
+    });
+    this.compiledWith = args;
+  }
+
+  private compiled(call: string): Trainer {
+    const t = this.model.trainer;
+    if (!t) throw new TfError(`${call}: compile() the model first`);
+    return t;
+  }
+
+  private callbacks(call: string, args: { verbose?: number; callbacks?: unknown }): CustomCallbackArgs[] {
+    const list = callbackList(call, args.callbacks);
+    return (args.verbose ?? 1) > 0 ? [progressLogger(), ...list] : list;
+  }
+
+  /**
+   * Trains on tensors x [N, ...input] and y [N, classes] (or [N] class indices for a sparse
+   * loss). @example const h = await model.fit(xs, ys, { batchSize: 32, epochs: 5, validationSplit: 0.2 })
+   */
+  async fit(x: Tensor | readonly Tensor[], y: Tensor | readonly Tensor[], args: ModelFitArgs = {}): Promise<History> {
+    const trainer = this.compiled('model.fit');
+    checkKeys('model.fit', args, ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery']);
+    const data = tensorFitData(this.model, trainer, x, y, args);
+    const epochs = args.epochs ?? 1;
+    const callbacks = this.callbacks('model.fit', args);
+    return fitLoop({
+      model: this.model,
+      trainer,
+      metrics: this.metrics,
+      owner: this,
+      epochs,
+      initialEpoch: args.initialEpoch ?? 0,
+      callbacks,
+      params: { epochs, initialEpoch: args.initialEpoch ?? 0, samples: data.samples, steps: data.steps, batchSize: data.batchSize, verbose: args.verbose ?? 1, doValidation: data.validation !== undefined, metrics: this.logKeys(data.validation !== undefined) },
+      train: data.train,
+      ...(data.validation ? { validation: data.validation } : {}),
+    });
+  }
+
+  /** Trains on a dataset of {xs, ys} batches (tpusim's data.Dataset or any async iterable). */
+  async fitDataset(dataset: Batches, args: ModelFitDatasetArgs): Promise<History> {
+    const call = 'model.fitDataset';
+    const trainer = this.compiled(call);
+    checkKeys(call, args, ['epochs', 'batchesPerEpoch', 'verbose', 'callbacks', 'validationData', 'validationBatches', 'initialEpoch', 'yieldEvery']);
+    if (!Number.isSafeInteger(args?.epochs) || args.epochs < 1) throw new TfError(`${call}: epochs must be a positive integer, got ${String(args?.epochs)}`);
+    const v = args.validationData;
+    const validation = v === undefined ? undefined : Array.isArray(v) ? tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }).train.bind(null, 0) : () => datasetBatches(call, 'validationData', v as Batches);
+    const callbacks = this.callbacks(call, args);
+    return fitLoop({
+      model: this.model,
+      trainer,
+      metrics: this.metrics,
+      owner: this,
+      epochs: args.epochs,
+      initialEpoch: args.initialEpoch ?? 0,
+      callbacks,
+      params: { epochs: args.epochs, initialEpoch: args.initialEpoch ?? 0, samples: null, steps: args.batchesPerEpoch ?? null, batchSize: null, verbose: args.verbose ?? 1, doValidation: validation !== undefined, metrics: this.logKeys(validation !== undefined) },
+      train: () => datasetBatches(call, 'dataset', dataset),
+      ...(validation ? { validation } : {}),
+      ...(args.batchesPerEpoch !== undefined ? { batchesPerEpoch: args.batchesPerEpoch } : {}),
+    });
+  }
+
+  private logKeys(validation: boolean): string[] {
+    const keys = ['loss', ...this.metrics.map((m) => m.key)];
+    return validation ? [...keys, ...keys.map((k) => `val_${k}`)] : keys;
+  }
+
+  private results(mean: { loss: number; correct: number; seen: number }): Tensor | Tensor[] {
+    const loss = scalar(mean.loss / mean.seen);
+    if (this.metrics.length === 0) return loss;
+    return [loss, ...this.metrics.map(() => scalar(mean.correct / mean.seen))];
+  }
+
+  /** Loss (and metrics) on tensors, inference mode: a scalar, or [loss, ...metrics] with metrics. */
+  async evaluate(x: Tensor | readonly Tensor[], y: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
+    const trainer = this.compiled('model.evaluate');
+    checkKeys('model.evaluate', args, ['batchSize', 'verbose', 'steps']);
+    const data = tensorFitData(this.model, trainer, x, y, { shuffle: false, ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) }, 'model.evaluate');
+    return this.results((await evaluateBatches(this.model, trainer, data.train(0))).mean);
+  }
+
+  /** Loss (and metrics) over a dataset of {xs, ys} batches (`batches` of them, default all). */
+  async evaluateDataset(dataset: Batches, args: { batches?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
+    const trainer = this.compiled('model.evaluateDataset');
+    return this.results((await evaluateBatches(this.model, trainer, datasetBatches('model.evaluateDataset', 'dataset', dataset), args.batches)).mean);
+  }
+
+  /**
+   * Outputs for x [N, ...input], as a tensor [N, ...output]. On the compiled model's device,
+   * or (uncompiled) one core at tf.tpu's default precision.
+   * @example const probs = model.predict(tf.tensor2d(rows, [n, 4])) as tf.Tensor
+   */
+  async predict(x: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: boolean | number } = {}): Promise<Tensor> {
+    const [xs] = examples('model.predict', 'x', this.model, x);
+    const precision = this.model.trainer ? undefined : getDefaults().precision;
+    const out = await this.model.predict(xs.buffer('model.predict'), { ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}), ...(precision ? { precision } : {}) });
+    return new Tensor(out, [xs.shape[0]!, ...(this.model.outputShape.slice(1) as number[])], 'float32');
+  }
+
+  /** `predict` on one batch. */
+  predictOnBatch(x: Tensor | readonly Tensor[]): Promise<Tensor> {
+    return this.predict(x, { batchSize: (Array.isArray(x) ? x[0] : (x as Tensor))?.shape[0] ?? 1 });
+  }
+
+  private orderedWeights() {
+    return [...this.model.trainableWeights, ...this.model.nonTrainableWeights];
+  }
+
+  /** Copies of the weights: trainable ones, then non-trainable (TF.js's order). */
+  getWeights(): Tensor[] {
+    return this.orderedWeights().map((w) => new Tensor(w.value!.slice(), w.shape, 'float32'));
+  }
+
+  /** Sets every weight (TF.js's order, shapes checked); the device takes them at the next step. */
+  setWeights(weights: readonly Tensor[]): void {
+    const own = this.orderedWeights();
+    if (!Array.isArray(weights) || weights.length !== own.length) throw new TfError(`model.setWeights: got ${Array.isArray(weights) ? weights.length : String(weights)} weights, the model has ${own.length}`);
+    weights.forEach((t, i) => {
+      const w = own[i]!;
+      if (!(t instanceof Tensor)) throw new TfError(`model.setWeights: weights[${i}] is not a tensor`);
+      if (t.shape.join(',') !== w.shape.join(',')) throw new TfError(`model.setWeights: weights[${i}] has shape [${t.shape.join(',')}], weight '${w.fullName}' needs [${w.shape.join(',')}]`);
+    });
+    weights.forEach((t, i) => (own[i]!.value = Float32Array.from(t.buffer('model.setWeights'))));
+    void this.model.trainer?.resetState();
+  }
+
+  /**
+   * Saves model.json and its weights file (TF.js's format, atomically) to a folder.
+   * @example await model.save('file://out/my-model')
+   */
+  async save(handlerOrURL: string): Promise<SaveResult> {
+    const dir = fileUrlPath('model.save', 'handlerOrURL', handlerOrURL);
+    const paths = await saveModel(this.model, dir.endsWith('model.json') ? dir.slice(0, -'model.json'.length) || '.' : dir);
+    const [json, weights] = await Promise.all([stat(paths.json), stat(paths.weights)]);
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: json.size, weightDataBytes: weights.size } };
+  }
+
+  /** Stops the device's host threads (TF.js frees the weights). */
+  async dispose(): Promise<void> {
+    await this.model.trainer?.close();
+  }
+}
+
+/** The path of a 'file://' URL for `call`'s `arg`; other schemes are refused. */
+export function fileUrlPath(call: string, arg: string, url: unknown): string {
+  if (typeof url !== 'string') throw new TfError(`${call}: ${arg} must be a 'file://' URL string, got ${typeof url}`);
+  const m = /^([a-z-]+):\/\//i.exec(url);
+  if (m && m[1]!.toLowerCase() !== 'file') throw new TfError(`${call}: ${arg} '${url}' is not supported (tpusim reads and writes 'file://' paths)`);
+  const path = m ? url.slice(m[0].length) : url;
+  if (path === '') throw new TfError(`${call}: ${arg} '${url}' has no path`);
+  return path;
+}
+
+/** A linear stack of layers (TF.js's Sequential). */
+export class Sequential extends LayersModel {
+  private readonly stack: Layer[] = [];
+  private readonly givenName: string | undefined;
+
+  constructor(args: { layers?: readonly Layer[]; name?: string } = {}, model?: Model) {
+    super(model);
+    this.givenName = args.name ?? model?.name;
+    if (model) this.stack.push(...model.layers.slice(1));
+    (args.layers ?? []).forEach((l, i) => this.push(l, `tf.sequential: layers[${i}]`));
+  }
+
+  /** The layers, without the input layer (as TF.js lists a Sequential's). */
+  override get layers(): Layer[] {
+    return [...this.stack];
+  }
+
+  /** Appends a layer; its shape is checked against the previous one now. */
+  add(layer: Layer): void {
+    this.push(layer, 'sequential.add: layer');
+  }
+
+  private push(layer: unknown, what: string): void {
+    if (!isLayer(layer)) throw new TfError(`${what} is not a layer (got ${layer === null ? 'null' : typeof layer === 'object' ? (layer.constructor?.name ?? 'an object') : typeof layer})`);
+    if (this.stack.length === 0 && layer.inputShape === undefined) {
+      throw new TfError(`${what}: the first layer of a sequential model needs an inputShape (or batchInputShape)`);
+    }
+    this.stack.push(layer);
+    const name = this.givenName ?? this.inner?.name;
+    try {
+      this.inner = kerasSequential(this.stack, name !== undefined ? { name } : {});
+    } catch (err) {
+      this.stack.pop(); // the model stays as it was
+      throw err;
+    }
+    if (this.compiledWith) this.compile(this.compiledWith);
+  }
+}
+
+/** Whether `v` is a tpusim layer (any of ../layers' classes). */
+export function isLayer(v: unknown): v is Layer {
+  return typeof v === 'object' && v !== null && typeof (v as Layer).apply === 'function' && typeof (v as Layer).computeOutputShape === 'function' && typeof (v as Layer).className === 'string';
+}
