@@ -28,9 +28,11 @@ export function checkKeys(call: string, args: unknown, known: readonly string[])
 
 /** The one tensor of a single-input (or single-output) model's argument `arg`. */
 function single(call: string, arg: string, t: unknown): Tensor {
+  const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v);
+  if (Array.isArray(t) && !t.every((e) => e instanceof Tensor)) throw new TfError(`${call}: ${arg} must be a tensor (tf.tensor, tf.tensor2d, ...), got an array of ${kind(t.find((e) => !(e instanceof Tensor)))}s`);
   const v = Array.isArray(t) ? (t.length === 1 ? t[0] : undefined) : t;
   if (Array.isArray(t) && t.length !== 1) throw new TfError(`${call}: ${arg} has ${t.length} tensors; tpusim models have one input and one output`);
-  if (!(v instanceof Tensor)) throw new TfError(`${call}: ${arg} must be a tensor (tf.tensor, tf.tensor2d, ...), got ${v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v}`);
+  if (!(v instanceof Tensor)) throw new TfError(`${call}: ${arg} must be a tensor (tf.tensor, tf.tensor2d, ...), got ${kind(v)}`);
   return v;
 }
 
