@@ -2,8 +2,9 @@
  * @module tf/io
  * `tf.loadLayersModel('file://dir/model.json')`: a model saved by `model.save('file://dir')`,
  * by tfjs-node, by tfjs-layers or by the tfjs converter, read with ../layers' loader (the
- * topology builds the model, the manifest's weights fill it). A saved Sequential comes back
- * as a Sequential (tpusim writes every model as a functional one). Other URL schemes (http://, indexeddb://) are refused by name.
+ * topology builds the model, the manifest's weights fill it). A Sequential topology
+ * (tfjs-layers' files) comes back as a Sequential; tpusim writes every model as a
+ * functional one. Other URL schemes (http://, indexeddb://) are refused by name.
  *
  * Imports ../layers (loadModel), ./model.
  */
