@@ -107,7 +107,10 @@ async function measureAll(): Promise<{ shape: MatmulShape; results: Record<Conte
   // NOTE: in Node, tfjs-backend-wasm must be told where its .wasm files are.
   setWasmPaths(`${join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')}/`);
   tf.enableProdMode(); // no "install tfjs-node" banner, no per-op debug checks
-  const pool = await MatmulPool.create(2);
+  // NOTE: minParallelMacs 0, so the '2 threads' column uses both threads at every shape: with
+  // the default threshold (2^22 MACs per pass) 128^3 would run on the calling thread alone,
+  // and the column would time one thread under a two-thread name.
+  const pool = await MatmulPool.create(2, { minParallelMacs: 0 });
   const rows = [];
   for (const shape of SHAPES) {
     const { a, b } = seededOperands(shape, 7);

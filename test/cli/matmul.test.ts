@@ -30,7 +30,10 @@ describe('tpusim matmul', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tpusim-matmul-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reports cycles, utilisation and error; stepped and 2 worker threads agree (JSON)', async () => {
+  // NOTE: 20 x 70 x 9 is far below the threading threshold (2^22 MACs per pass), so with
+  // --threads 2 this pass runs on the calling thread alone: the test checks the report and
+  // the stepped array, not threads. The next test crosses the threshold.
+  it('reports cycles, utilisation and error; the stepped array agrees (JSON; --threads 2 accepted)', async () => {
     const r = await tpusim('matmul', '-m', '20', '-k', '70', '-n', '9', '--array', '8x4', '--precision', 'highest', '--stepped', '--threads', '2', '--json');
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as {
@@ -46,6 +49,19 @@ describe('tpusim matmul', () => {
     expect(out.report.overallUtilPercent).toBeGreaterThan(0);
     expect(out.report.seconds).toBeCloseTo(out.report.cycles / 700e6, 12);
     expect(out.maxRelError).toBeLessThan(2 ** -20);
+  });
+
+  it('--threads 2 on a pass past the threading threshold (512 x 128 x 64 = 2^22 MACs) gives the one-thread bits', async () => {
+    const [m, k, n] = [512, 128, 64];
+    writeNpy(join(dir, 'ta.npy'), { shape: [m, k], data: randomOperand(m * k, 3, 0.01, 8) });
+    writeNpy(join(dir, 'tb.npy'), { shape: [k, n], data: randomOperand(k * n, 4, 0.01, 8) });
+    const operands = ['--a', join(dir, 'ta.npy'), '--b', join(dir, 'tb.npy')];
+    const [one, two] = await Promise.all(['1', '2'].map((t) => tpusim('matmul', ...operands, '--threads', t, '--out', join(dir, `c${t}.npy`), '--json')));
+    for (const r of [one!, two!]) expect(r.stderr).toBe('');
+    expect((JSON.parse(two!.stdout) as { threads: number }).threads).toBe(2);
+    const [c1, c2] = ['1', '2'].map((t) => readNpy(join(dir, `c${t}.npy`)).data);
+    expect(c1!.length).toBe(m * n);
+    expect(firstBitDifference(c2!, c1!)).toBe(-1);
   });
 
   it('multiplies .npy operands into --out with the fast kernel bits', async () => {
