@@ -17,7 +17,7 @@ import { callbackList, progressLogger, type CustomCallbackArgs, type History } f
 import { TfError } from './errors.ts';
 import { evaluateBatches, fitLoop, type Batches } from './fit.ts';
 import { lossOf, metricsOf, optimizerOf, type Metric } from './names.ts';
-import { scalar, Tensor } from './tensor.ts';
+import { Tensor } from './tensor.ts';
 import { getDefaults, precisionOf } from './tpu.ts';
 import { checkKeys, datasetBatches, examples, tensorFitData } from './train-args.ts';
 import type { Engine, Strategy } from '../layers/index.ts';
@@ -64,6 +64,9 @@ export interface ModelFitDatasetArgs {
   readonly initialEpoch?: number;
   readonly yieldEvery?: unknown;
 }
+
+/** Example-weighted sums of an evaluation. */
+type Mean = { readonly loss: number; readonly correct: number; readonly seen: number };
 
 /** What `save` returns (TF.js's SaveResult). */
 export interface SaveResult {
@@ -166,7 +169,7 @@ export class LayersModel {
     const data = tensorFitData(this.model, trainer, x, y, args);
     const epochs = args.epochs ?? 1;
     const callbacks = this.callbacks('model.fit', args);
-    return fitLoop({
+    return this.enqueue(() => fitLoop({
       model: this.model,
       trainer,
       metrics: this.metrics,
@@ -177,7 +180,7 @@ export class LayersModel {
       params: { epochs, initialEpoch: args.initialEpoch ?? 0, samples: data.samples, steps: data.steps, batchSize: data.batchSize, verbose: args.verbose ?? 1, doValidation: data.validation !== undefined, metrics: this.logKeys(data.validation !== undefined) },
       train: data.train,
       ...(data.validation ? { validation: data.validation } : {}),
-    });
+    }));
   }
 
   /** Trains on a dataset of {xs, ys} batches (tpusim's data.Dataset or any async iterable). */
@@ -189,7 +192,7 @@ export class LayersModel {
     const v = args.validationData;
     const validation = v === undefined ? undefined : Array.isArray(v) ? tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }).train.bind(null, 0) : () => datasetBatches(call, 'validationData', v as Batches);
     const callbacks = this.callbacks(call, args);
-    return fitLoop({
+    return this.enqueue(() => fitLoop({
       model: this.model,
       trainer,
       metrics: this.metrics,
@@ -201,7 +204,7 @@ export class LayersModel {
       train: () => datasetBatches(call, 'dataset', dataset),
       ...(validation ? { validation } : {}),
       ...(args.batchesPerEpoch !== undefined ? { batchesPerEpoch: args.batchesPerEpoch } : {}),
-    });
+    }));
   }
 
   private logKeys(validation: boolean): string[] {
@@ -209,40 +212,59 @@ export class LayersModel {
     return validation ? [...keys, ...keys.map((k) => `val_${k}`)] : keys;
   }
 
-  private results(mean: { loss: number; correct: number; seen: number }): Tensor | Tensor[] {
-    const loss = scalar(mean.loss / mean.seen);
-    if (this.metrics.length === 0) return loss;
-    return [loss, ...this.metrics.map(() => scalar(mean.correct / mean.seen))];
+  /** Device work in call order: predict and evaluate return before it runs, fit waits for it. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
-  /** Loss (and metrics) on tensors, inference mode: a scalar, or [loss, ...metrics] with metrics. */
-  async evaluate(x: Tensor | readonly Tensor[], y: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
+  /** Scalars [loss, ...metrics] (or the loss alone without metrics) of a pending evaluation. */
+  private results(mean: Promise<Mean> | Mean): Tensor | Tensor[] {
+    const value = (f: (m: Mean) => number): Tensor => new Tensor(mean instanceof Promise ? mean.then((m) => Float32Array.of(f(m))) : Float32Array.of(f(mean)), [], 'float32');
+    const loss = value((m) => m.loss / m.seen);
+    if (this.metrics.length === 0) return loss;
+    return [loss, ...this.metrics.map(() => value((m) => m.correct / m.seen))];
+  }
+
+  /**
+   * Loss (and metrics) on tensors, inference mode: a scalar, or [loss, ...metrics] with
+   * metrics. As in TF.js it returns at once; the scalars' `data()` waits for the device.
+   * @example const [loss, acc] = model.evaluate(xs, ys) as tf.Tensor[]; console.log(await loss.data())
+   */
+  evaluate(x: Tensor | readonly Tensor[], y: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: number } = {}): Tensor | Tensor[] {
     const trainer = this.compiled('model.evaluate');
     checkKeys('model.evaluate', args, ['batchSize', 'verbose', 'steps']);
     const data = tensorFitData(this.model, trainer, x, y, { shuffle: false, ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) }, 'model.evaluate');
-    return this.results((await evaluateBatches(this.model, trainer, data.train(0))).mean);
+    return this.results(this.enqueue(async () => (await evaluateBatches(this.model, trainer, data.train(0))).mean));
   }
 
   /** Loss (and metrics) over a dataset of {xs, ys} batches (`batches` of them, default all). */
   async evaluateDataset(dataset: Batches, args: { batches?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
     const trainer = this.compiled('model.evaluateDataset');
-    return this.results((await evaluateBatches(this.model, trainer, datasetBatches('model.evaluateDataset', 'dataset', dataset), args.batches)).mean);
+    const mean = await this.enqueue(async () => (await evaluateBatches(this.model, trainer, datasetBatches('model.evaluateDataset', 'dataset', dataset), args.batches)).mean);
+    return this.results(mean);
   }
 
   /**
-   * Outputs for x [N, ...input], as a tensor [N, ...output]. On the compiled model's device,
-   * or (uncompiled) one core at tf.tpu's default precision.
-   * @example const probs = model.predict(tf.tensor2d(rows, [n, 4])) as tf.Tensor
+   * Outputs for x [N, ...input], as a tensor [N, ...output], on the compiled model's device
+   * (uncompiled: one core at tf.tpu's default precision). As in TF.js it returns at once
+   * with the shape; `await y.data()` (or `y.array()`) waits for the simulated TPU.
+   * @example const probs = await model.predict(tf.tensor2d(rows, [n, 4])).data()
    */
-  async predict(x: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: boolean | number } = {}): Promise<Tensor> {
-    const [xs] = examples('model.predict', 'x', this.model, x);
+  predict(x: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: boolean | number } = {}): Tensor {
+    checkKeys('model.predict', args, ['batchSize', 'verbose']);
+    const [xs, n] = examples('model.predict', 'x', this.model, x);
+    const values = xs.buffer('model.predict'); // read now: the caller may dispose x
     const precision = this.model.trainer ? undefined : getDefaults().precision;
-    const out = await this.model.predict(xs.buffer('model.predict'), { ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}), ...(precision ? { precision } : {}) });
-    return new Tensor(out, [xs.shape[0]!, ...(this.model.outputShape.slice(1) as number[])], 'float32');
+    const options = { ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}), ...(precision ? { precision } : {}) };
+    const out = this.enqueue(() => this.model.predict(values, options));
+    return new Tensor(out, [n, ...(this.model.outputShape.slice(1) as number[])], 'float32');
   }
 
   /** `predict` on one batch. */
-  predictOnBatch(x: Tensor | readonly Tensor[]): Promise<Tensor> {
+  predictOnBatch(x: Tensor | readonly Tensor[]): Tensor {
     return this.predict(x, { batchSize: (Array.isArray(x) ? x[0] : (x as Tensor))?.shape[0] ?? 1 });
   }
 

@@ -6,6 +6,11 @@
  * `oneHot`). It is a host-side container: no kernels run on it (the models do the math on
  * the simulated TPU); only what feeding a model and reading its outputs needs.
  *
+ * A model's outputs (`predict`, `evaluate`) are returned at once, as in TF.js, with their
+ * shape; their values arrive when the simulated TPU has run: `data()` and `array()` wait,
+ * while `dataSync()` and `arraySync()` (which TF.js answers by blocking) refuse until then
+ * with an error that says to await `data()`.
+ *
  * Values are row-major: Float32Array for 'float32', Int32Array for 'int32' (TF.js's two
  * numeric dtypes; 'bool' is not kept). Errors are TfError naming the call and the argument,
  * as TF.js's messages do ("tf.tensor2d: values has 5 numbers, shape [2,3] needs 6").
@@ -33,12 +38,26 @@ export class Tensor {
   readonly shape: number[];
   readonly dtype: DataType;
   private values: TypedArray | undefined;
+  /** The values while a model computes them (see `pending`). */
+  private computing: Promise<TypedArray> | undefined;
+  private disposed = false;
 
-  /** Prefer the constructor functions (`tensor`, `tensor2d`, ...), which check shapes. */
-  constructor(values: TypedArray, shape: readonly number[], dtype: DataType) {
-    this.values = values;
+  /**
+   * Prefer the constructor functions (`tensor`, `tensor2d`, ...), which check shapes. The
+   * values may be a promise: a model's output whose shape is known before the simulated TPU
+   * has computed it (`data()` and `array()` wait for it; the synchronous reads refuse).
+   */
+  constructor(values: TypedArray | Promise<TypedArray>, shape: readonly number[], dtype: DataType) {
     this.shape = [...shape];
     this.dtype = dtype;
+    if (values instanceof Promise) {
+      this.computing = values.then((v) => {
+        this.values = v;
+        this.computing = undefined;
+        return v;
+      });
+      this.computing.catch(() => undefined); // reported by data(); never an unhandled rejection
+    } else this.values = values;
   }
 
   /** Number of values. */
@@ -53,7 +72,12 @@ export class Tensor {
 
   /** Whether dispose() has run. */
   get isDisposed(): boolean {
-    return this.values === undefined;
+    return this.disposed;
+  }
+
+  /** Whether the values are still being computed (a model's output): only `data()` and `array()` can wait for them. */
+  get pending(): boolean {
+    return this.computing !== undefined;
   }
 
   /** The values (a copy: changing it does not change the tensor), row-major. */
@@ -63,6 +87,7 @@ export class Tensor {
 
   /** The values, as TF.js's asynchronous read. */
   async data(): Promise<TypedArray> {
+    if (this.computing && !this.disposed) await this.computing;
     return this.dataSync();
   }
 
@@ -79,6 +104,7 @@ export class Tensor {
 
   /** `arraySync`, asynchronously. */
   async array(): Promise<NestedArray> {
+    if (this.computing && !this.disposed) await this.computing;
     return this.arraySync();
   }
 
@@ -90,16 +116,21 @@ export class Tensor {
   /** Releases the values; any later read is an error. */
   dispose(): void {
     this.values = undefined;
+    this.disposed = true;
   }
 
   /** TF.js's `toString()`: the shape, dtype and values. */
   toString(): string {
-    return `Tensor [${this.shape.join(',')}] ${this.dtype}\n${JSON.stringify(this.isDisposed ? 'disposed' : this.arraySync())}`;
+    const values = this.disposed ? 'disposed' : this.values ? JSON.stringify(this.arraySync()) : 'pending';
+    return `Tensor [${this.shape.join(',')}] ${this.dtype}\n${values}`;
   }
 
   /** The values without a copy (for the model runtime); a disposed tensor is an error naming `call`. */
   buffer(call: string): TypedArray {
-    if (!this.values) throw new TfError(`${call}: tensor ${this.id} [${this.shape.join(',')}] is disposed`);
+    if (this.disposed) throw new TfError(`${call}: tensor ${this.id} [${this.shape.join(',')}] is disposed`);
+    if (!this.values) {
+      throw new TfError(`${call}: tensor ${this.id} [${this.shape.join(',')}] is still being computed on the simulated TPU; read it with await tensor.data() or await tensor.array()`);
+    }
     return this.values;
   }
 }

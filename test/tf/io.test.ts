@@ -27,7 +27,7 @@ describe('save and load', () => {
     expect(saved.modelArtifactsInfo.weightDataBytes).toBe(4 * m.countParams());
     expect((await readdir(dir)).filter((f) => f === 'model.json')).toEqual(['model.json']);
     const loaded = await tf.loadLayersModel(`file://${dir}/model.json`);
-    expect(Array.from((await loaded.predict(x)).dataSync())).toEqual(Array.from((await m.predict(x)).dataSync()));
+    expect(Array.from(await loaded.predict(x).data())).toEqual(Array.from(await m.predict(x).data()));
     expect((await tf.loadLayersModel(dir)).countParams()).toBe(m.countParams());
   });
 
