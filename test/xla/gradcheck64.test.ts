@@ -18,11 +18,16 @@
  *   |autodiff - D(h)| <= 1e-6 (|autodiff| + |D(h)|) + 10 (|D(2h) - D(h)| / 3 + 4 eps |L|_1 / h)
  * (h = 1e-5: small enough that a random direction almost never moves a kink of max, relu,
  * select or max-pooling into [x - 2h, x + 2h]; the seeds are fixed, so "almost" is checked).
+ *
+ * Then the same gradient modules are compiled, lowered and run on the simulated TensorCore
+ * (dots and convolutions in 'highest' precision), which must give the interpreter's bits.
  */
 import { describe, expect, it } from 'vitest';
 import { XlaBuilder, f32, type Op } from '../../src/xla/builder.ts';
 import { gradModule } from '../../src/xla/autodiff.ts';
+import { compile } from '../../src/xla/compiler.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
+import { LoweringError, lower, runLowered } from '../../src/xla/lower.ts';
 import type { OpName, Shape } from '../../src/xla/hlo.ts';
 import { OP_NAMES } from '../../src/xla/ops/index.ts';
 import { evaluate64 } from './eval64.ts';
@@ -194,4 +199,42 @@ describe('the float64 evaluator itself', () => {
       });
     }
   });
+});
+
+describe('the same gradient modules on the simulated TensorCore (highest precision where there are dots)', () => {
+  // The VJP rules checked as math above are also run as programs: compiled (passes), lowered
+  // to a TensorCore program and simulated, they must give the interpreter's bits.
+  const bitsOf = (x: Float32Array): number[] => Array.from(new Uint32Array(x.slice().buffer));
+  /** Rows the lowering refuses (a LoweringError, checked), with the variant that it takes. */
+  const REFUSED: Record<string, { why: string; instead: Row }> = {
+    broadcast: {
+      why: 'broadcast dimensions must be increasing in the lowering (the layers never emit others)',
+      instead: row([f32([2, 3])], (b, [x]) => b.exp(b.broadcast(x!, [2, 130, 3], [0, 2]))),
+    },
+    'reduce-window': {
+      why: "select-and-scatter (max's gradient) is lowered for non-overlapping, unpadded windows only: max pooling's",
+      instead: row([f32([1, 6, 4, 2])], (b, [x]) => {
+        const w = { window: [1, 2, 2, 1], strides: [1, 2, 2, 1], padding: [[0, 0], [0, 0], [0, 0], [0, 0]] as [number, number][] };
+        return b.multiply(b.add(b.reduceWindow(x!, { kind: 'sum', ...w }), b.reduceWindow(x!, { kind: 'max', ...w })), b.reduceWindow(x!, { kind: 'sum', ...w }));
+      }),
+    },
+  };
+  const argsOf = (r: Row): Float32Array[] =>
+    r.params.map((s) => {
+      const v = new Rand(13).array(count(s));
+      return Float32Array.from(r.domain === 'positive' ? v.map((u) => 1.25 + 0.75 * u) : v);
+    });
+  for (const [name, r] of [...(Object.entries(ROWS) as [string, Row][]), ...Object.entries(EXTRA)]) {
+    if (r.skip) continue;
+    const refused = REFUSED[name];
+    it(`${name}: lowered gradient == interpreter, bit for bit${refused ? ` (variant: ${refused.why})` : ''}`, () => {
+      if (refused) expect(() => lower(compile(modules(r, new Rand(5)).grad).module)).toThrow(LoweringError);
+      const used = refused?.instead ?? r;
+      const { grad } = modules(used, new Rand(5));
+      const args = argsOf(used);
+      const want = evaluate(grad, args).map((l) => bitsOf(l.data));
+      const { outputs } = runLowered(lower(compile(grad).module), args);
+      expect(outputs.map(bitsOf)).toEqual(want);
+    });
+  }
 });
