@@ -97,7 +97,8 @@ export async function fitLoop(s: LoopSpec): Promise<History> {
       let logs = mean.logs(s.metrics);
       if (s.validation) {
         const v = await evaluateBatches(s.model, trainer, s.validation());
-        logs = { ...logs, ...v.mean.logs(s.metrics, 'val_') };
+        // NOTE: validation keys first, as tfjs-layers orders an epoch's logs (and so its History)
+        logs = { ...v.mean.logs(s.metrics, 'val_'), ...logs };
         device += v.deviceSeconds;
       }
       history.record(epoch, logs, device);

@@ -23,7 +23,7 @@ describe('model.fit', () => {
     const m = mlp();
     const h = await m.fit(xs(), ys(), { batchSize: 8, epochs: 3, validationSplit: 0.25, verbose: 0 });
     expect(h.epoch).toEqual([0, 1, 2]);
-    expect(Object.keys(h.history)).toEqual(['loss', 'acc', 'val_loss', 'val_acc']);
+    expect(Object.keys(h.history)).toEqual(['val_loss', 'val_acc', 'loss', 'acc']);
     expect(h.history.loss![2]).toBeLessThan(h.history.loss![0]!);
     expect(h.params).toMatchObject({ epochs: 3, samples: 18, steps: 3, batchSize: 8, doValidation: true, metrics: ['loss', 'acc', 'val_loss', 'val_acc'] });
     // val logs are the evaluation of the held-out last 6 examples with the epoch's final weights
@@ -94,7 +94,7 @@ describe('model.fit', () => {
   it('sparse labels, two cores, predict and evaluate give tensors with shapes', async () => {
     const m = mlp({ loss: 'sparse_categorical_crossentropy', metrics: 'acc', strategy: tf.tpu.strategy({ cores: 2, threads: 1 }) });
     const h = await m.fit(xs(), tf.tensor1d(LABELS, 'int32'), { batchSize: 8, epochs: 1, verbose: 0, validationData: [xs(), tf.tensor1d(LABELS)] });
-    expect(Object.keys(h.history)).toEqual(['loss', 'acc', 'val_loss', 'val_acc']);
+    expect(Object.keys(h.history)).toEqual(['val_loss', 'val_acc', 'loss', 'acc']);
     const p = m.predict(xs());
     expect(p.shape).toEqual([N, 3]);
     const rows = (await p.array()) as number[][];
