@@ -1,5 +1,6 @@
 /**
- * An independent oracle for the precision modes 'high' (bf16x3) and 'highest' (bf16x6):
+ * An independent oracle for the precision modes 'high' (bf16x3) and 'highest' (bf16x6), and
+ * for the one-pass 'default':
  * DESIGN.md's numerics contract written a second time, in plain float64 arithmetic, with
  * NO import of the code it checks: not bfloat16's split/round helpers (no bit tricks here
  * either: bf16 rounding and truncation are done on the value, as a multiple of its ulp),
@@ -201,6 +202,27 @@ describe('precision oracle (plain f64, no shared split/combine code)', () => {
       expectBits(referenceMatmul(a, b, { m, k, n }, { config, precision }), want, `${precision} reference`);
       expectBits(matmulFast(a, b, { m, k, n }, { config, precision }), want, `${precision} fast wasm`);
       expectBits(matmulFast(a, b, { m, k, n }, { config, precision, backend: 'js' }), want, `${precision} fast js`);
+    }
+  });
+
+  it('default (one pass on bf16(x), rounded to nearest even): every kernel equals the oracle too', () => {
+    // The JS kernel reuses the reference's arithmetic helpers; this oracle shares nothing.
+    const [m, k, n] = [5, 300, 9];
+    // ties: a third of the values exactly halfway between two bf16 values (odd and even)
+    const tied = (x: Float32Array, seed: number) => x.map((v, i) => ((i * 7 + seed) % 3 === 0 && v !== 0 ? (128 + (i % 128) + 0.5) * 2 ** (exponentOf(v) - 7) * Math.sign(v) : v));
+    for (const [seed, specials] of [[51, 0], [52, 0.004]] as const) {
+      const a = tied(operand(m * k, seed, specials), seed);
+      const b = tied(operand(k * n, seed + 100, specials), seed + 1);
+      const want = Float32Array.from(pass(Array.from(a, (x) => toBf16(x, 'nearest')), Array.from(b, (x) => toBf16(x, 'nearest')), m, k, n, 128));
+      const config = { rows: 128, subnormals: 'flush' as const };
+      expectBits(referenceMatmul(a, b, { m, k, n }, { config }), want, `reference seed ${seed}`);
+      expectBits(matmulFast(a, b, { m, k, n }, { config }), want, `fast wasm seed ${seed}`);
+      expectBits(matmulFast(a, b, { m, k, n }, { config, backend: 'js' }), want, `fast js seed ${seed}`);
+      const small = { m: 3, k: 20, n: 10 };
+      const sa = a.subarray(0, 60);
+      const sb = b.subarray(0, 200);
+      const sWant = Float32Array.from(pass(Array.from(sa, (x) => toBf16(x, 'nearest')), Array.from(sb, (x) => toBf16(x, 'nearest')), 3, 20, 10, 8));
+      expectBits(runStepped(sa, sb, small, { config: mxuConfig({ rows: 8, cols: 8 }) }).c, sWant, `stepped seed ${seed}`);
     }
   });
 
