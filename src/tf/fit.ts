@@ -37,6 +37,8 @@ export interface LoopSpec {
   readonly validation?: () => Batches;
   /** Most batches per epoch (fitDataset's batchesPerEpoch). */
   readonly batchesPerEpoch?: number;
+  /** Most validation batches per evaluation (fitDataset's validationBatches). */
+  readonly validationBatches?: number;
 }
 
 /** A dataset element or a gathered batch, converted for the model's step. */
@@ -96,7 +98,7 @@ export async function fitLoop(s: LoopSpec): Promise<History> {
       await trainer.syncWeights();
       let logs = mean.logs(s.metrics);
       if (s.validation) {
-        const v = await evaluateBatches(s.model, trainer, s.validation());
+        const v = await evaluateBatches(s.model, trainer, s.validation(), s.validationBatches);
         // NOTE: validation keys first, as tfjs-layers orders an epoch's logs (and so its History)
         logs = { ...v.mean.logs(s.metrics, 'val_'), ...logs };
         device += v.deviceSeconds;
@@ -129,8 +131,16 @@ export async function evaluateBatches(model: Model, trainer: Trainer, batches: B
   return { mean, deviceSeconds: device };
 }
 
+/** Examples as rows: x [N, ...] with `perX` values per row, y [N, ...] with `perY`. */
+export interface TensorRows {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly perX: number;
+  readonly perY: number;
+}
+
 /** Rows of x [N, ...] (`perX` values each) and y [N, ...] (`perY` each) gathered by `order`, in batches of `batchSize`. */
-export function* tensorBatches(d: { x: Float32Array; y: Float32Array; perX: number; perY: number }, order: readonly number[], batchSize: number): Generator<BatchLike> {
+export function* tensorBatches(d: TensorRows, order: readonly number[], batchSize: number): Generator<BatchLike> {
   const { x, y, perX, perY } = d;
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);

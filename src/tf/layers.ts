@@ -102,7 +102,9 @@ function convert(call: string, args: unknown, pass: readonly string[]): Record<s
   if (out.activation !== undefined && (typeof out.activation !== 'string' || !Object.hasOwn(ACTIVATIONS, out.activation))) {
     throw new TfError(`${call}: activation ${show(out.activation)} is not supported (tpusim has ${Object.keys(ACTIVATIONS).join(', ')})`);
   }
-  if (out.padding !== undefined && out.padding !== 'same' && out.padding !== 'valid') throw new TfError(`${call}: padding ${show(out.padding)} is not supported (tpusim has 'same' and 'valid')`);
+  if (out.padding !== undefined && out.padding !== 'same' && out.padding !== 'valid') {
+    throw new TfError(`${call}: padding ${show(out.padding)} is not supported (tpusim has 'same' and 'valid')`);
+  }
   return out;
 }
 
@@ -110,7 +112,9 @@ function convert(call: string, args: unknown, pass: readonly string[]): Record<s
 function inputShape(call: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) throw new TfError(`${call}: inputShape must be an array, got ${show(shape)}`);
   shape.forEach((d, i) => {
-    if (!(Number.isSafeInteger(d) && d > 0)) throw new TfError(`${call}: inputShape[${i}] must be a positive integer, got ${show(d)} (tpusim needs every dimension but the batch)`);
+    if (!(Number.isSafeInteger(d) && d > 0)) {
+      throw new TfError(`${call}: inputShape[${i}] must be a positive integer, got ${show(d)} (tpusim needs every dimension but the batch)`);
+    }
   });
   return shape as number[];
 }
@@ -120,7 +124,9 @@ function build<T extends Layer>(call: string, make: () => T): T {
   try {
     return make();
   } catch (err) {
-    if (err instanceof Error && (err as { userFacing?: unknown }).userFacing === true && !(err instanceof TfError)) throw new TfError(`${call}: ${err.message}`);
+    if (err instanceof Error && (err as { userFacing?: unknown }).userFacing === true && !(err instanceof TfError)) {
+      throw new TfError(`${call}: ${err.message}`);
+    }
     throw err;
   }
 }

@@ -65,6 +65,26 @@ export interface ModelFitDatasetArgs {
   readonly yieldEvery?: unknown;
 }
 
+/** The options fit and fitDataset share. */
+interface FitCommon {
+  readonly epochs?: number;
+  readonly initialEpoch?: number;
+  readonly verbose?: number;
+  readonly callbacks?: unknown;
+  readonly batchesPerEpoch?: number;
+  readonly validationBatches?: number;
+}
+
+/** What fit knows of its data's size (TF.js's params). */
+type Sizes = { readonly samples: number | null; readonly steps: number | null; readonly batchSize: number | null };
+
+/** The batches of fit or fitDataset. */
+interface FitData {
+  readonly train: (epoch: number) => Batches;
+  readonly validation: (() => Batches) | undefined;
+  readonly sizes: Sizes;
+}
+
 /** Example-weighted sums of an evaluation. */
 type Mean = { readonly loss: number; readonly correct: number; readonly seen: number };
 
@@ -154,62 +174,51 @@ export class LayersModel {
     return t;
   }
 
-  private callbacks(call: string, args: { verbose?: number; callbacks?: unknown }): CustomCallbackArgs[] {
-    const list = callbackList(call, args.callbacks);
-    return (args.verbose ?? 1) > 0 ? [progressLogger(), ...list] : list;
-  }
-
   /**
    * Trains on tensors x [N, ...input] and y [N, classes] (or [N] class indices for a sparse
    * loss). @example const h = await model.fit(xs, ys, { batchSize: 32, epochs: 5, validationSplit: 0.2 })
    */
   async fit(x: Tensor | readonly Tensor[], y: Tensor | readonly Tensor[], args: ModelFitArgs = {}): Promise<History> {
-    const trainer = this.compiled('model.fit');
-    checkKeys('model.fit', args, ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery']);
+    const call = 'model.fit';
+    const trainer = this.compiled(call);
+    checkKeys(call, args, ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery']);
     const data = tensorFitData(this.model, trainer, x, y, args);
-    const epochs = args.epochs ?? 1;
-    const callbacks = this.callbacks('model.fit', args);
-    return this.enqueue(() => fitLoop({
-      model: this.model,
-      trainer,
-      metrics: this.metrics,
-      owner: this,
-      epochs,
-      initialEpoch: args.initialEpoch ?? 0,
-      callbacks,
-      params: { epochs, initialEpoch: args.initialEpoch ?? 0, samples: data.samples, steps: data.steps, batchSize: data.batchSize, verbose: args.verbose ?? 1, doValidation: data.validation !== undefined, metrics: this.logKeys(data.validation !== undefined) },
-      train: data.train,
-      ...(data.validation ? { validation: data.validation } : {}),
-    }));
+    const sizes = { samples: data.samples, steps: data.steps, batchSize: data.batchSize };
+    return this.run(call, trainer, args, { train: data.train, validation: data.validation, sizes });
   }
 
   /** Trains on a dataset of {xs, ys} batches (tpusim's data.Dataset or any async iterable). */
   async fitDataset(dataset: Batches, args: ModelFitDatasetArgs): Promise<History> {
     const call = 'model.fitDataset';
     const trainer = this.compiled(call);
-    checkKeys(call, args, ['epochs', 'batchesPerEpoch', 'verbose', 'callbacks', 'validationData', 'validationBatches', 'initialEpoch', 'yieldEvery']);
-    if (!Number.isSafeInteger(args?.epochs) || args.epochs < 1) throw new TfError(`${call}: epochs must be a positive integer, got ${String(args?.epochs)}`);
+    const known = ['epochs', 'batchesPerEpoch', 'verbose', 'callbacks', 'validationData', 'validationBatches', 'initialEpoch', 'yieldEvery'];
+    checkKeys(call, args, known);
     const v = args.validationData;
-    const validation = v === undefined ? undefined : Array.isArray(v) ? tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }).train.bind(null, 0) : () => datasetBatches(call, 'validationData', v as Batches);
-    const callbacks = this.callbacks(call, args);
-    return this.enqueue(() => fitLoop({
-      model: this.model,
-      trainer,
-      metrics: this.metrics,
-      owner: this,
-      epochs: args.epochs,
-      initialEpoch: args.initialEpoch ?? 0,
-      callbacks,
-      params: { epochs: args.epochs, initialEpoch: args.initialEpoch ?? 0, samples: null, steps: args.batchesPerEpoch ?? null, batchSize: null, verbose: args.verbose ?? 1, doValidation: validation !== undefined, metrics: this.logKeys(validation !== undefined) },
-      train: () => datasetBatches(call, 'dataset', dataset),
-      ...(validation ? { validation } : {}),
-      ...(args.batchesPerEpoch !== undefined ? { batchesPerEpoch: args.batchesPerEpoch } : {}),
-    }));
+    let validation: (() => Batches) | undefined;
+    if (Array.isArray(v) && v.every((t) => t instanceof Tensor)) validation = tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }, `${call} validationData`).train.bind(null, 0);
+    else if (v !== undefined) validation = () => datasetBatches(call, 'validationData', v as Batches);
+    const sizes = { samples: null, steps: args.batchesPerEpoch ?? null, batchSize: null };
+    return this.run(call, trainer, args, { train: () => datasetBatches(call, 'dataset', dataset), validation, sizes });
   }
 
-  private logKeys(validation: boolean): string[] {
+  /** The epochs of fit or fitDataset, after the device work already asked for. */
+  private run(call: string, trainer: Trainer, args: FitCommon, data: FitData): Promise<History> {
+    const epochs = args.epochs ?? 1;
+    const initialEpoch = args.initialEpoch ?? 0;
+    if (!Number.isSafeInteger(epochs) || epochs < 1) throw new TfError(`${call}: epochs must be a positive integer, got ${String(args.epochs)}`);
+    if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0) throw new TfError(`${call}: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+    const list = callbackList(call, args.callbacks);
+    const verbose = args.verbose ?? 1;
+    const callbacks = verbose > 0 ? [progressLogger(), ...list] : list;
+    const doValidation = data.validation !== undefined;
     const keys = ['loss', ...this.metrics.map((m) => m.key)];
-    return validation ? [...keys, ...keys.map((k) => `val_${k}`)] : keys;
+    const params = { epochs, initialEpoch, ...data.sizes, verbose, doValidation, metrics: doValidation ? [...keys, ...keys.map((k) => `val_${k}`)] : keys };
+    const limits = {
+      ...(args.batchesPerEpoch !== undefined ? { batchesPerEpoch: args.batchesPerEpoch } : {}),
+      ...(args.validationBatches !== undefined ? { validationBatches: args.validationBatches } : {}),
+    };
+    const spec = { model: this.model, trainer, metrics: this.metrics, owner: this, epochs, initialEpoch, callbacks, params, train: data.train, ...limits };
+    return this.enqueue(() => fitLoop({ ...spec, ...(data.validation ? { validation: data.validation } : {}) }));
   }
 
   /** Device work in call order: predict and evaluate return before it runs, fit waits for it. */
@@ -222,7 +231,8 @@ export class LayersModel {
 
   /** Scalars [loss, ...metrics] (or the loss alone without metrics) of a pending evaluation. */
   private results(mean: Promise<Mean> | Mean): Tensor | Tensor[] {
-    const value = (f: (m: Mean) => number): Tensor => new Tensor(mean instanceof Promise ? mean.then((m) => Float32Array.of(f(m))) : Float32Array.of(f(mean)), [], 'float32');
+    const value = (f: (m: Mean) => number): Tensor =>
+      new Tensor(mean instanceof Promise ? mean.then((m) => Float32Array.of(f(m))) : Float32Array.of(f(mean)), [], 'float32');
     const loss = value((m) => m.loss / m.seen);
     if (this.metrics.length === 0) return loss;
     return [loss, ...this.metrics.map(() => value((m) => m.correct / m.seen))];
@@ -236,14 +246,16 @@ export class LayersModel {
   evaluate(x: Tensor | readonly Tensor[], y: Tensor | readonly Tensor[], args: { batchSize?: number; verbose?: number } = {}): Tensor | Tensor[] {
     const trainer = this.compiled('model.evaluate');
     checkKeys('model.evaluate', args, ['batchSize', 'verbose', 'steps']);
-    const data = tensorFitData(this.model, trainer, x, y, { shuffle: false, ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) }, 'model.evaluate');
+    const options = { shuffle: false, ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) };
+    const data = tensorFitData(this.model, trainer, x, y, options, 'model.evaluate');
     return this.results(this.enqueue(async () => (await evaluateBatches(this.model, trainer, data.train(0))).mean));
   }
 
   /** Loss (and metrics) over a dataset of {xs, ys} batches (`batches` of them, default all). */
   async evaluateDataset(dataset: Batches, args: { batches?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
     const trainer = this.compiled('model.evaluateDataset');
-    const mean = await this.enqueue(async () => (await evaluateBatches(this.model, trainer, datasetBatches('model.evaluateDataset', 'dataset', dataset), args.batches)).mean);
+    const batches = datasetBatches('model.evaluateDataset', 'dataset', dataset);
+    const mean = await this.enqueue(async () => (await evaluateBatches(this.model, trainer, batches, args.batches)).mean);
     return this.results(mean);
   }
 
@@ -280,11 +292,15 @@ export class LayersModel {
   /** Sets every weight (TF.js's order, shapes checked); the device takes them at the next step. */
   setWeights(weights: readonly Tensor[]): void {
     const own = this.orderedWeights();
-    if (!Array.isArray(weights) || weights.length !== own.length) throw new TfError(`model.setWeights: got ${Array.isArray(weights) ? weights.length : String(weights)} weights, the model has ${own.length}`);
+    if (!Array.isArray(weights) || weights.length !== own.length) {
+      throw new TfError(`model.setWeights: got ${Array.isArray(weights) ? weights.length : String(weights)} weights, the model has ${own.length}`);
+    }
     weights.forEach((t, i) => {
       const w = own[i]!;
       if (!(t instanceof Tensor)) throw new TfError(`model.setWeights: weights[${i}] is not a tensor`);
-      if (t.shape.join(',') !== w.shape.join(',')) throw new TfError(`model.setWeights: weights[${i}] has shape [${t.shape.join(',')}], weight '${w.fullName}' needs [${w.shape.join(',')}]`);
+      if (t.shape.join(',') !== w.shape.join(',')) {
+        throw new TfError(`model.setWeights: weights[${i}] has shape [${t.shape.join(',')}], weight '${w.fullName}' needs [${w.shape.join(',')}]`);
+      }
     });
     weights.forEach((t, i) => (own[i]!.value = Float32Array.from(t.buffer('model.setWeights'))));
     void this.model.trainer?.resetState();
@@ -340,7 +356,10 @@ export class Sequential extends LayersModel {
   }
 
   private push(layer: unknown, what: string): void {
-    if (!isLayer(layer)) throw new TfError(`${what} is not a layer (got ${layer === null ? 'null' : typeof layer === 'object' ? (layer.constructor?.name ?? 'an object') : typeof layer})`);
+    if (!isLayer(layer)) {
+      const got = layer === null ? 'null' : typeof layer === 'object' ? (layer.constructor?.name ?? 'an object') : typeof layer;
+      throw new TfError(`${what} is not a layer (got ${got})`);
+    }
     if (this.stack.length === 0 && layer.inputShape === undefined) {
       throw new TfError(`${what}: the first layer of a sequential model needs an inputShape (or batchInputShape)`);
     }
@@ -358,5 +377,6 @@ export class Sequential extends LayersModel {
 
 /** Whether `v` is a tpusim layer (any of ../layers' classes). */
 export function isLayer(v: unknown): v is Layer {
-  return typeof v === 'object' && v !== null && typeof (v as Layer).apply === 'function' && typeof (v as Layer).computeOutputShape === 'function' && typeof (v as Layer).className === 'string';
+  const l = v as Layer;
+  return typeof v === 'object' && v !== null && typeof l.apply === 'function' && typeof l.computeOutputShape === 'function' && typeof l.className === 'string';
 }

@@ -25,7 +25,9 @@ export interface SequentialArgs {
 export function sequential(config: SequentialArgs = {}): Sequential {
   if (Array.isArray(config)) throw new TfError('tf.sequential: pass the layers as {layers: [...]}, not as an array');
   checkKeys('tf.sequential', config, ['layers', 'name']);
-  if (config.layers !== undefined && !Array.isArray(config.layers)) throw new TfError(`tf.sequential: layers must be an array of layers, got ${typeof config.layers}`);
+  if (config.layers !== undefined && !Array.isArray(config.layers)) {
+    throw new TfError(`tf.sequential: layers must be an array of layers, got ${typeof config.layers}`);
+  }
   return new Sequential(config);
 }
 
@@ -43,12 +45,16 @@ export interface InputConfig {
 /** A symbolic input of a functional model. @example const x = tf.input({ shape: [28, 28, 1] }) */
 export function input(config: InputConfig): SymbolicTensor {
   checkKeys('tf.input', config, ['shape', 'batchShape', 'name', 'dtype', 'sparse']);
-  if (config.dtype !== undefined && config.dtype !== 'float32') throw new TfError(`tf.input: dtype '${String(config.dtype)}' is not supported (tpusim models take 'float32')`);
+  if (config.dtype !== undefined && config.dtype !== 'float32') {
+    throw new TfError(`tf.input: dtype '${String(config.dtype)}' is not supported (tpusim models take 'float32')`);
+  }
   if (config.shape !== undefined && config.batchShape !== undefined) throw new TfError('tf.input: give shape or batchShape, not both');
   const shape = config.shape ?? config.batchShape?.slice(1);
   if (!Array.isArray(shape)) throw new TfError('tf.input: shape is required, e.g. {shape: [784]}');
   shape.forEach((d, i) => {
-    if (!(Number.isSafeInteger(d) && (d as number) > 0)) throw new TfError(`tf.input: shape[${i}] must be a positive integer, got ${String(d)} (tpusim needs every dimension but the batch)`);
+    if (!(Number.isSafeInteger(d) && (d as number) > 0)) {
+      throw new TfError(`tf.input: shape[${i}] must be a positive integer, got ${String(d)} (tpusim needs every dimension but the batch)`);
+    }
   });
   return kerasInput({ shape: shape as number[], ...(config.name !== undefined ? { name: config.name } : {}) });
 }
@@ -63,7 +69,9 @@ export interface ContainerArgs {
 function symbolic(arg: string, v: unknown): void {
   const list = Array.isArray(v) ? v : [v];
   list.forEach((t, i) => {
-    if (!(t instanceof SymbolicTensor)) throw new TfError(`tf.model: ${Array.isArray(v) ? `${arg}[${i}]` : arg} is not a symbolic tensor (from tf.input or layer.apply)`);
+    if (!(t instanceof SymbolicTensor)) {
+      throw new TfError(`tf.model: ${Array.isArray(v) ? `${arg}[${i}]` : arg} is not a symbolic tensor (from tf.input or layer.apply)`);
+    }
   });
   if (list.length !== 1) throw new TfError(`tf.model: ${arg} has ${list.length} tensors; tpusim models have one input and one output`);
 }

@@ -54,7 +54,8 @@ export function optimizerOf(spec: unknown): Optimizer {
     const why = MISSING_OPTIMIZERS.includes(keyOf(spec)) ? 'is not supported' : 'is unknown';
     throw new TfError(`model.compile: optimizer '${spec}' ${why} (tpusim has sgd, momentum, adam, rmsprop, or tf.train.*)`);
   }
-  if (typeof spec === 'object' && spec !== null && typeof (spec as Optimizer).update === 'function' && Array.isArray((spec as Optimizer).slots)) return spec as Optimizer;
+  const o = spec as Optimizer;
+  if (typeof spec === 'object' && spec !== null && typeof o.update === 'function' && Array.isArray(o.slots)) return o;
   throw new TfError(`model.compile: optimizer must be a name like 'adam' or a tf.train optimizer, got ${String(spec)}`);
 }
 
@@ -75,7 +76,8 @@ export function lossOf(spec: unknown): Loss {
     throw new TfError(`model.compile: loss '${spec}' is not supported (tpusim has categoricalCrossentropy, sparseCategoricalCrossentropy)`);
   }
   if (typeof spec === 'object' && spec !== null && typeof (spec as Loss).labels === 'string') return spec as Loss;
-  throw new TfError(`model.compile: loss must be a name like 'categoricalCrossentropy', got ${typeof spec === 'function' ? 'a function (custom losses are not supported)' : String(spec)}`);
+  const got = typeof spec === 'function' ? 'a function (custom losses are not supported)' : String(spec);
+  throw new TfError(`model.compile: loss must be a name like 'categoricalCrossentropy', got ${got}`);
 }
 
 /** A metric: its history key; every metric tpusim has counts argmax hits. */
@@ -97,12 +99,16 @@ export function metricsOf(spec: unknown, loss: Loss): Metric[] {
   const list = Array.isArray(spec) ? spec : [spec];
   return list.map((m, i) => {
     const where = Array.isArray(spec) ? `metrics[${i}]` : 'metrics';
-    if (typeof m !== 'string') throw new TfError(`model.compile: ${where} must be a metric name like 'accuracy', got ${typeof m === 'function' ? 'a function (custom metrics are not supported)' : String(m)}`);
+    if (typeof m !== 'string') {
+      const got = typeof m === 'function' ? 'a function (custom metrics are not supported)' : String(m);
+      throw new TfError(`model.compile: ${where} must be a metric name like 'accuracy', got ${got}`);
+    }
     const key = METRICS[keyOf(m)];
     if (!key) throw new TfError(`model.compile: ${where} '${m}' is not supported (tpusim has accuracy, categoricalAccuracy, sparseCategoricalAccuracy)`);
     const sparse = loss.labels === 'sparse';
     if ((key === 'categoricalAccuracy' && sparse) || (key === 'sparseCategoricalAccuracy' && !sparse)) {
-      throw new TfError(`model.compile: ${where} '${m}' does not fit loss '${loss.name}' (its labels are ${sparse ? 'class indices' : 'one-hot'}); use 'accuracy'`);
+      const labels = sparse ? 'class indices' : 'one-hot';
+      throw new TfError(`model.compile: ${where} '${m}' does not fit loss '${loss.name}' (its labels are ${labels}); use 'accuracy'`);
     }
     return { key };
   });

@@ -129,7 +129,8 @@ export class Tensor {
   buffer(call: string): TypedArray {
     if (this.disposed) throw new TfError(`${call}: tensor ${this.id} [${this.shape.join(',')}] is disposed`);
     if (!this.values) {
-      throw new TfError(`${call}: tensor ${this.id} [${this.shape.join(',')}] is still being computed on the simulated TPU; read it with await tensor.data() or await tensor.array()`);
+      const read = 'read it with await tensor.data() or await tensor.array()';
+      throw new TfError(`${call}: tensor ${this.id} [${this.shape.join(',')}] is still being computed on the simulated TPU; ${read}`);
     }
     return this.values;
   }
@@ -206,7 +207,8 @@ function make(call: string, values: TensorLike, shape: readonly number[] | undef
     }
   }
   if (rank !== undefined && s.length !== rank) {
-    throw new TfError(`${call}: needs ${rank === 0 ? 'a number' : `values of rank ${rank}`}${shape === undefined && rank > 1 ? ' (nested arrays, or flat values with a shape)' : ''}, got rank ${s.length} [${s.join(',')}]`);
+    const needs = rank === 0 ? 'a number' : `values of rank ${rank}${shape === undefined && rank > 1 ? ' (nested arrays, or flat values with a shape)' : ''}`;
+    throw new TfError(`${call}: needs ${needs}, got rank ${s.length} [${s.join(',')}]`);
   }
   return new Tensor(typed(call, flat, dt), s, dt);
 }

@@ -28,8 +28,11 @@ export function checkKeys(call: string, args: unknown, known: readonly string[])
 
 /** The one tensor of a single-input (or single-output) model's argument `arg`. */
 function single(call: string, arg: string, t: unknown): Tensor {
-  const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v);
-  if (Array.isArray(t) && !t.every((e) => e instanceof Tensor)) throw new TfError(`${call}: ${arg} must be a tensor (tf.tensor, tf.tensor2d, ...), got an array of ${kind(t.find((e) => !(e instanceof Tensor)))}s`);
+  const kind = (v: unknown): string =>
+    v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
+  if (Array.isArray(t) && !t.every((e) => e instanceof Tensor)) {
+    throw new TfError(`${call}: ${arg} must be a tensor (tf.tensor, tf.tensor2d, ...), got an array of ${kind(t.find((e) => !(e instanceof Tensor)))}s`);
+  }
   const v = Array.isArray(t) ? (t.length === 1 ? t[0] : undefined) : t;
   if (Array.isArray(t) && t.length !== 1) throw new TfError(`${call}: ${arg} has ${t.length} tensors; tpusim models have one input and one output`);
   if (!(v instanceof Tensor)) throw new TfError(`${call}: ${arg} must be a tensor (tf.tensor, tf.tensor2d, ...), got ${kind(v)}`);
@@ -97,7 +100,9 @@ export function tensorFitData(model: Model, trainer: Trainer, x: unknown, y: unk
   if (vs !== undefined && !(vs > 0 && vs < 1)) throw new TfError(`${call}: validationSplit must be in (0, 1), got ${vs}`);
   if (vs !== undefined && args.validationData !== undefined) throw new TfError(`${call}: give validationSplit or validationData, not both`);
   const nTrain = vs !== undefined ? Math.floor(n * (1 - vs)) : n;
-  if (nTrain < 1 || (vs !== undefined && nTrain === n)) throw new TfError(`${call}: validationSplit ${vs} of ${n} examples leaves ${nTrain} to train on and ${n - nTrain} to validate`);
+  if (nTrain < 1 || (vs !== undefined && nTrain === n)) {
+    throw new TfError(`${call}: validationSplit ${vs} of ${n} examples leaves ${nTrain} to train on and ${n - nTrain} to validate`);
+  }
   const xb = xt.buffer(call);
   const d = { x: xb instanceof Float32Array ? xb : Float32Array.from(xb), y: Float32Array.from(yt.buffer(call)), perX: xt.size / n, perY: yt.size / n };
   checkSplit(call, trainer, nTrain, batchSize);
@@ -126,7 +131,8 @@ function checkSplit(call: string, trainer: Trainer, n: number, batchSize: number
   const sizes = [Math.min(n, batchSize), n % batchSize].filter((s) => s > 0);
   const bad = sizes.find((s) => s % cores !== 0);
   if (bad !== undefined) {
-    throw new TfError(`${call}: batchSize ${batchSize} with ${n} training examples gives a batch of ${bad}, which does not split over ${cores} cores (tf.tpu.strategy); use a batchSize and an example count that are multiples of ${cores}`);
+    const advice = `use a batchSize and an example count that are multiples of ${cores}`;
+    throw new TfError(`${call}: batchSize ${batchSize} with ${n} training examples gives a batch of ${bad}, which does not split over ${cores} cores (tf.tpu.strategy); ${advice}`);
   }
 }
 
@@ -137,6 +143,8 @@ function values(call: string, where: string, v: unknown): ArrayLike<number> {
   throw new TfError(`${call}: ${where} must be a tensor or an array of numbers, got ${typeof v}`);
 }
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
 /** A dataset's elements ({xs, ys} or [xs, ys], tensors or arrays; or a flowers {image, label}) as batches. */
 export async function* datasetBatches(call: string, arg: string, ds: Batches): AsyncGenerator<BatchLike> {
   if (typeof ds !== 'object' || ds === null || !(Symbol.asyncIterator in ds || Symbol.iterator in ds)) {
@@ -146,8 +154,8 @@ export async function* datasetBatches(call: string, arg: string, ds: Batches): A
   for await (const e of ds as AsyncIterable<unknown>) {
     const where = `${arg} element ${i++}`;
     if (Array.isArray(e) && e.length === 2) yield { xs: values(call, `${where}[0]`, e[0]), ys: values(call, `${where}[1]`, e[1]) };
-    else if (typeof e === 'object' && e !== null && 'xs' in e && 'ys' in e) yield { xs: values(call, `${where}.xs`, e.xs), ys: values(call, `${where}.ys`, e.ys) };
-    else if (typeof e === 'object' && e !== null && 'image' in e && 'label' in e) yield e as BatchLike;
-    else throw new TfError(`${call}: ${where} is not an {xs, ys} batch (got ${typeof e === 'object' && e !== null ? `keys ${Object.keys(e).join(', ')}` : typeof e})`);
+    else if (isObject(e) && 'xs' in e && 'ys' in e) yield { xs: values(call, `${where}.xs`, e.xs), ys: values(call, `${where}.ys`, e.ys) };
+    else if (isObject(e) && 'image' in e && 'label' in e) yield e as BatchLike;
+    else throw new TfError(`${call}: ${where} is not an {xs, ys} batch (got ${isObject(e) ? `keys ${Object.keys(e).join(', ')}` : typeof e})`);
   }
 }

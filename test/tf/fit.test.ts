@@ -91,6 +91,16 @@ describe('model.fit', () => {
     expect(vl!.dataSync()[0]).toBeCloseTo(d.history.val_loss![1]!, 6);
   });
 
+  it('fitDataset takes batchesPerEpoch and validationBatches', async () => {
+    const batches = Array.from({ length: 3 }, (_, b) => ({ xs: xs().dataSync().slice(b * 32, b * 32 + 32), ys: ys().dataSync().slice(b * 24, b * 24 + 24) }));
+    let seen = 0;
+    const m = mlp();
+    const h = await m.fitDataset(batches, { epochs: 2, batchesPerEpoch: 2, validationData: batches, validationBatches: 1, verbose: 0, callbacks: { onBatchEnd: () => void seen++ } });
+    expect([seen, h.params!.steps]).toEqual([4, 2]);
+    const [first] = (await m.evaluateDataset(batches, { batches: 1 })) as tf.Tensor[];
+    expect(first!.dataSync()[0]).toBeCloseTo(h.history.val_loss![1]!, 6);
+  });
+
   it('sparse labels, two cores, predict and evaluate give tensors with shapes', async () => {
     const m = mlp({ loss: 'sparse_categorical_crossentropy', metrics: 'acc', strategy: tf.tpu.strategy({ cores: 2, threads: 1 }) });
     const h = await m.fit(xs(), tf.tensor1d(LABELS, 'int32'), { batchSize: 8, epochs: 1, verbose: 0, validationData: [xs(), tf.tensor1d(LABELS)] });
