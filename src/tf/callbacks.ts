@@ -157,26 +157,47 @@ export const callbacks = {
   earlyStopping: (args: EarlyStoppingArgs = {}): EarlyStopping => new EarlyStopping(args),
 };
 
-/** verbose 1: "Epoch e / n" and, at each epoch end, the time per step and the logs (tfjs-node's format). */
-export function progressLogger(write: (text: string) => void = (t) => void process.stdout.write(t)): CustomCallbackArgs {
+/** Where progress goes: a stream's write, and whether it redraws one line in place (a terminal). */
+export interface ProgressOutput {
+  write(text: string): void;
+  readonly tty: boolean;
+}
+
+const BAR_WIDTH = 30;
+
+/**
+ * verbose 1, as tfjs-node's ProgbarLogger: "Epoch e / n"; on a terminal a bar redrawn after
+ * every batch (done/steps, the batch's logs); at the epoch end the time, the time per step
+ * and the epoch's logs (training keys first, then val_*).
+ */
+export function progressLogger(out: ProgressOutput = { write: (t) => void process.stdout.write(t), tty: process.stdout.isTTY === true }): CustomCallbackArgs {
   let params: FitParams | undefined;
   let started = 0;
   let steps = 0;
   const show = (logs: Logs): string =>
     Object.entries(logs)
       .filter(([k]) => k !== 'batch' && k !== 'size')
+      .sort(([a], [b]) => Number(a.startsWith('val_')) - Number(b.startsWith('val_')))
       .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
       .join(' ');
+  const bar = (done: number, total: number | null): string => {
+    if (total === null) return `${done} batches`;
+    const filled = Math.min(BAR_WIDTH, Math.round((BAR_WIDTH * done) / Math.max(1, total)));
+    return `[${'='.repeat(filled)}${filled < BAR_WIDTH ? '>' : ''}${' '.repeat(Math.max(0, BAR_WIDTH - filled - 1))}] ${done}/${total}`;
+  };
   return {
     setParams: (p) => void (params = p),
     onEpochBegin: (epoch) => {
       [started, steps] = [performance.now(), 0];
-      write(`Epoch ${epoch + 1} / ${params?.epochs ?? '?'}\n`);
+      out.write(`Epoch ${epoch + 1} / ${params?.epochs ?? '?'}\n`);
     },
-    onBatchEnd: () => void steps++,
+    onBatchEnd: (_batch, logs = {}) => {
+      steps++;
+      if (out.tty) out.write(`\r${bar(steps, params?.steps ?? null)} ${show(logs)}\x1b[K`);
+    },
     onEpochEnd: (_epoch, logs = {}) => {
       const ms = performance.now() - started;
-      write(`${ms.toFixed(0)}ms ${((1000 * ms) / Math.max(1, steps)).toFixed(0)}us/step - ${show(logs)}\n`);
+      out.write(`${out.tty ? '\r\x1b[K' : ''}${ms.toFixed(0)}ms ${((1000 * ms) / Math.max(1, steps)).toFixed(0)}us/step - ${show(logs)}\n`);
     },
   };
 }

@@ -60,10 +60,15 @@ describe('model.fit', () => {
     expect(events).toEqual(['trainBegin', ...epoch(0), ...epoch(1), 'trainEnd']);
   });
 
-  it("verbose 1 prints tfjs-node's epoch lines", async () => {
-    const out: string[] = [];
-    await mlp().fit(xs(), ys(), { batchSize: 12, epochs: 2, verbose: 0, callbacks: progressLogger((t) => void out.push(t)) });
-    expect(out.join('')).toMatch(/^Epoch 1 \/ 2\n\d+ms \d+us\/step - loss=\d\.\d{3} acc=\d\.\d+\nEpoch 2 \/ 2\n/);
+  it("verbose 1 prints tfjs-node's epoch lines, and a bar redrawn per batch on a terminal", async () => {
+    const lines: string[] = [];
+    await mlp().fit(xs(), ys(), { batchSize: 12, epochs: 2, verbose: 0, validationSplit: 0.5, callbacks: progressLogger({ write: (t) => void lines.push(t), tty: false }) });
+    expect(lines.join('')).toMatch(/^Epoch 1 \/ 2\n\d+ms \d+us\/step - loss=\d\.\d+ acc=\d\.\d+ val_loss=\d\.\d+ val_acc=\d\.\d+\nEpoch 2 \/ 2\n/);
+    const tty: string[] = [];
+    await mlp().fit(xs(), ys(), { batchSize: 12, epochs: 1, verbose: 0, callbacks: progressLogger({ write: (t) => void tty.push(t), tty: true }) });
+    expect(tty[1]).toMatch(/^\r\[={15}> {14}\] 1\/2 loss=\d\.\d+ acc=\d\.\d+\x1b\[K$/);
+    expect(tty[2]).toMatch(/^\r\[={30}\] 2\/2 /);
+    expect(tty[3]).toMatch(/^\r\x1b\[K\d+ms /);
   });
 
   it('earlyStopping stops when the monitored log stops improving', async () => {
