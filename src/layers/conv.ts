@@ -11,7 +11,7 @@
 import type { Op } from '../xla/index.ts';
 import { ACTIVATIONS, activationName, type ActivationName } from './activations.ts';
 import { LayerConfigError } from './errors.ts';
-import { glorotUniform, zeros } from './initializers.ts';
+import { glorotUniform, zeros, type Initializer } from './initializers.ts';
 import { Layer, ShapeProblem, singleShape, type CallContext, type LayerArgs, type LayerWeight } from './layer.ts';
 import { pair, positiveInt, shapeText, type LayerShape } from './shape.ts';
 
@@ -43,6 +43,10 @@ export interface Conv2DArgs extends LayerArgs {
   readonly activation?: ActivationName;
   /** Default true. */
   readonly useBias?: boolean;
+  /** Default glorotUniform. */
+  readonly kernelInitializer?: Initializer;
+  /** Default zeros. */
+  readonly biasInitializer?: Initializer;
 }
 
 /** 2-D convolution layer. */
@@ -56,6 +60,7 @@ export class Conv2D extends Layer {
   readonly useBias: boolean;
   kernel: LayerWeight | undefined;
   bias: LayerWeight | undefined;
+  private readonly init: { kernel: Initializer; bias: Initializer };
 
   constructor(args: Conv2DArgs) {
     super(args, 'conv2d');
@@ -66,6 +71,7 @@ export class Conv2D extends Layer {
     this.padding = paddingName(args.padding, where);
     this.activation = activationName(args.activation ?? 'linear');
     this.useBias = args.useBias ?? true;
+    this.init = { kernel: args.kernelInitializer ?? glorotUniform, bias: args.biasInitializer ?? zeros };
   }
   private check(inputShape: LayerShape | readonly LayerShape[]): LayerShape {
     const s = singleShape(inputShape, 'Conv2D');
@@ -74,8 +80,8 @@ export class Conv2D extends Layer {
   }
   protected override buildWeights(inputShape: LayerShape | readonly LayerShape[]): void {
     const c = this.check(inputShape)[3] as number;
-    this.kernel = this.addWeight('kernel', [...this.kernelSize, c, this.filters], glorotUniform);
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], zeros);
+    this.kernel = this.addWeight('kernel', [...this.kernelSize, c, this.filters], this.init.kernel);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.init.bias);
   }
   computeOutputShape(inputShape: LayerShape | readonly LayerShape[]): LayerShape {
     const [batch, h, w] = this.check(inputShape) as [number | null, number, number, number];

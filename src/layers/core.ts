@@ -8,7 +8,7 @@
 import type { Op } from '../xla/index.ts';
 import { ACTIVATIONS, activationName, type ActivationName } from './activations.ts';
 import { LayerConfigError } from './errors.ts';
-import { glorotUniform, zeros } from './initializers.ts';
+import { glorotUniform, zeros, type Initializer } from './initializers.ts';
 import { Layer, ShapeProblem, singleShape, SymbolicTensor, type CallContext, type LayerArgs, type LayerWeight } from './layer.ts';
 import { positiveInt, product, shapeText, type LayerShape } from './shape.ts';
 
@@ -59,6 +59,10 @@ export interface DenseArgs extends LayerArgs {
   readonly activation?: ActivationName;
   /** Default true. */
   readonly useBias?: boolean;
+  /** Default glorotUniform. */
+  readonly kernelInitializer?: Initializer;
+  /** Default zeros. */
+  readonly biasInitializer?: Initializer;
 }
 
 /** y = activation(x . kernel + bias), on the last axis of x. */
@@ -69,19 +73,21 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   kernel: LayerWeight | undefined;
   bias: LayerWeight | undefined;
+  private readonly init: { kernel: Initializer; bias: Initializer };
 
   constructor(args: DenseArgs) {
     super(args, 'dense');
     this.units = positiveInt(args.units, `dense '${this.name}' units`);
     this.activation = activationName(args.activation ?? 'linear');
     this.useBias = args.useBias ?? true;
+    this.init = { kernel: args.kernelInitializer ?? glorotUniform, bias: args.biasInitializer ?? zeros };
   }
   protected override buildWeights(inputShape: LayerShape | readonly LayerShape[]): void {
     const s = singleShape(inputShape, 'Dense');
     const last = s[s.length - 1];
     if (s.length < 2 || last === null || last === undefined) throw new ShapeProblem(`needs a known last dimension, got ${shapeText(s)}`);
-    this.kernel = this.addWeight('kernel', [last, this.units], glorotUniform);
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], zeros);
+    this.kernel = this.addWeight('kernel', [last, this.units], this.init.kernel);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.init.bias);
   }
   computeOutputShape(inputShape: LayerShape | readonly LayerShape[]): LayerShape {
     return [...singleShape(inputShape, 'Dense').slice(0, -1), this.units];

@@ -8,13 +8,16 @@
  * Every option is either passed on, translated (`batchInputShape` and `inputDim` become the
  * per-example `inputShape`), allowed only at the one value tpusim computes (`dataFormat:
  * 'channelsLast'`, `dilationRate: 1`, default initialisers, no regularisers or constraints),
- * or refused: a TfError names the call, the option and its value. Weights start from the
- * model's seeded Keras defaults (glorotUniform kernels, zero biases).
+ * or refused: a TfError names the call, the option and its value. Dense and conv2d take
+ * `kernelInitializer` / `biasInitializer` by TF.js name (glorotUniform, heNormal,
+ * varianceScaling, ...: ../layers/initializers.ts); every weight is drawn from the model's
+ * seed.
  *
  * Imports ../layers (layer classes), ./errors.
  */
 import {
   ACTIVATIONS,
+  INITIALIZERS,
   ActivationLayer,
   AveragePooling2D,
   BatchNormalization,
@@ -56,8 +59,6 @@ const FIXED: Readonly<Record<string, Check>> = {
   inputDType: [is('float32'), "'float32'"],
   dataFormat: [is('channelsLast'), "'channelsLast'"],
   dilationRate: [ones, '1'],
-  kernelInitializer: [is('glorotUniform'), "'glorotUniform'"],
-  biasInitializer: [is('zeros'), "'zeros'"],
   gammaInitializer: [is('ones'), "'ones'"],
   betaInitializer: [is('zeros'), "'zeros'"],
   movingMeanInitializer: [is('zeros'), "'zeros'"],
@@ -76,6 +77,16 @@ const FIXED: Readonly<Record<string, Check>> = {
   seed: [() => true, ''], // dropout's seed: tpusim's masks come from the model's seed
 };
 
+/** Initialiser options dense and conv2d take by name. */
+const INITIALIZER_KEYS: readonly string[] = ['kernelInitializer', 'biasInitializer'];
+
+/** An initialiser by TF.js name, for option `key` of `call`. */
+function initializer(call: string, key: string, v: unknown): (typeof INITIALIZERS)[keyof typeof INITIALIZERS] {
+  if (typeof v === 'string' && Object.hasOwn(INITIALIZERS, v)) return INITIALIZERS[v as keyof typeof INITIALIZERS];
+  const got = typeof v === 'string' ? `'${v}'` : 'an object (give initialisers by name)';
+  throw new TfError(`${call}: ${key} ${got} is not supported (tpusim has ${Object.keys(INITIALIZERS).join(', ')})`);
+}
+
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 /**
@@ -89,6 +100,7 @@ function convert(call: string, args: unknown, pass: readonly string[]): Record<s
   for (const [key, v] of Object.entries(args)) {
     if (v === undefined) continue;
     if (pass.includes(key) || key === 'name' || key === 'trainable' || key === 'inputShape') out[key] = v;
+    else if (INITIALIZER_KEYS.includes(key) && pass.includes('useBias')) out[key] = initializer(call, key, v);
     else if (key === 'batchInputShape' || key === 'inputDim') {
       const shape = key === 'inputDim' ? [v] : Array.isArray(v) ? v.slice(1) : undefined;
       if (!shape) throw new TfError(`${call}: batchInputShape must be an array (batch first), got ${show(v)}`);

@@ -26,10 +26,28 @@ describe('tf.layers factories', () => {
     expect(m.model.outputShape).toEqual([null, 3]);
   });
 
+  it('take kernelInitializer and biasInitializer by name, drawing from the model seed', () => {
+    const make = (init: string) =>
+      tf.sequential({ layers: [tf.layers.dense({ units: 64, inputShape: [100], kernelInitializer: init, biasInitializer: 'ones' })] }).getWeights();
+    const [he, bias] = make('heNormal');
+    const v = Array.from(he!.dataSync());
+    const std = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+    expect(std).toBeGreaterThan(0.9 * Math.sqrt(2 / 100));
+    expect(std).toBeLessThan(1.1 * Math.sqrt(2 / 100));
+    expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual((2 * Math.sqrt(2 / 100)) / 0.8796256610342398 + 1e-6);
+    expect(Array.from(bias!.dataSync()).every((b) => b === 1)).toBe(true);
+    expect(Array.from(make('heNormal')[0]!.dataSync())).toEqual(v);
+    const u = Array.from(make('varianceScaling')[0]!.dataSync());
+    expect(u).not.toEqual(v);
+    const c = tf.layers.conv2d({ filters: 2, kernelSize: 3, kernelInitializer: 'heUniform', inputShape: [4, 4, 1] });
+    expect(tf.sequential({ layers: [c] }).getWeights()[0]!.dataSync().every((x) => Math.abs(x) <= Math.sqrt(6 / 9))).toBe(true);
+  });
+
   it('refuse what tpusim does not compute, naming the call, the option and its value', () => {
     expect(() => tf.layers.dense({ units: 2, activation: 'elu' })).toThrow("tf.layers.dense: activation 'elu' is not supported (tpusim has linear, relu, sigmoid, softmax, tanh)");
     expect(() => tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 })).toThrow('tf.layers.conv2d: dilationRate 2 is not supported (tpusim computes 1)');
-    expect(() => tf.layers.dense({ units: 2, kernelInitializer: 'heNormal' })).toThrow("tf.layers.dense: kernelInitializer 'heNormal' is not supported (tpusim computes 'glorotUniform')");
+    expect(() => tf.layers.dense({ units: 2, kernelInitializer: 'orthogonal' })).toThrow("tf.layers.dense: kernelInitializer 'orthogonal' is not supported (tpusim has glorotUniform, zeros, ones, glorotNormal, heNormal");
+    expect(() => tf.layers.batchNormalization({ gammaInitializer: 'zeros' } as never)).toThrow("tf.layers.batchNormalization: gammaInitializer 'zeros' is not supported (tpusim computes 'ones')");
     expect(() => tf.layers.dense({ units: 2, foo: 1 } as never)).toThrow("tf.layers.dense: unknown option 'foo'");
     expect(() => tf.layers.dense({ units: 0 })).toThrow(/^tf\.layers\.dense: dense '.*' units must be a positive integer, got 0/);
     expect(() => tf.layers.batchNormalization({ axis: 1 })).toThrow('tf.layers.batchNormalization: axis 1 is not supported');
