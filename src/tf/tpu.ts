@@ -49,6 +49,14 @@ export function setDefaults(d: TpuDefaults): TpuDefaults {
   return before;
 }
 
+/** TF.js's `tf.ready()`: tpusim needs no backend start-up, so it resolves at once. */
+export async function ready(): Promise<void> {}
+
+/** TF.js's `tf.getBackend()`: the name of where models run. */
+export function getBackend(): string {
+  return (defaults.engine?.name ?? 'tpu') === 'tpu' ? 'tpusim' : `tpusim-${defaults.engine!.name}`;
+}
+
 /** The current defaults. */
 export function getDefaults(): TpuDefaults {
   return defaults;

@@ -80,7 +80,9 @@ describe('tfjs scripts run on tpusim by changing the import', () => {
     const inputs = Array.from({ length: 12 }, (_, i) => Math.sin(i));
     const tfjsOnOurs = (await theirs.loadLayersModel(`file://${ourDir}/model.json`)).predict(theirs.tensor2d(inputs, [4, 3])) as tfc.Tensor;
     const oursOnOurs = (await ours.loadLayersModel(`file://${ourDir}/model.json`)).predict(ours.tensor2d(inputs, [4, 3]));
-    const oursOnTfjs = (await ours.loadLayersModel(`file://${theirDir}/model.json`)).predict(ours.tensor2d(inputs, [4, 3]));
+    const loaded = await ours.loadLayersModel(`file://${theirDir}/model.json`);
+    expect(loaded).toBeInstanceOf(ours.Sequential); // tfjs wrote a Sequential topology
+    const oursOnTfjs = loaded.predict(ours.tensor2d(inputs, [4, 3]));
     const tfjsOnTfjs = (await theirs.loadLayersModel(`file://${theirDir}/model.json`)).predict(theirs.tensor2d(inputs, [4, 3])) as tfc.Tensor;
     const close = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(1e-5));
     close(await tfjsOnOurs.data(), await oursOnOurs.data());

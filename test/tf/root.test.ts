@@ -11,7 +11,11 @@ describe('the root namespace', () => {
     m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', strategy: tf.tpu.strategy({ cores: 1 }) });
     expect(m).toBeInstanceOf(tf.LayersModel);
     expect(tf.tensor2d([[1, 2]]).shape).toEqual([1, 2]);
-    for (const name of ['tensor', 'tensor1d', 'tensor4d', 'sequential', 'model', 'input', 'loadLayersModel', 'train', 'callbacks'] as const) expect(typeof tf[name]).not.toBe('undefined');
+    for (const name of ['tensor', 'tensor1d', 'tensor4d', 'sequential', 'model', 'input', 'loadLayersModel', 'train', 'callbacks', 'ready'] as const) expect(typeof tf[name]).not.toBe('undefined');
+    expect(tf.getBackend()).toBe('tpusim');
+    const lines: string[] = [];
+    m.summary(undefined, undefined, (l) => void lines.push(l));
+    expect(lines.some((l) => /Total params: 8/.test(l))).toBe(true);
     expect(Object.keys(tfOnly.layers).sort()).toEqual(['activation', 'averagePooling2d', 'batchNormalization', 'concatenate', 'conv2d', 'dense', 'dropout', 'flatten', 'globalAveragePooling2d', 'maxPooling2d']);
   });
 
