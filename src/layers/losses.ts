@@ -5,7 +5,7 @@
  *   [1e-7, 1 - 1e-7], then -sum y log p), or `fromLogits` (stable log-softmax);
  * - sparseCategoricalCrossentropy: the same with integer class labels [B] (one-hot in HLO).
  * And the accuracy metric as a count of correct examples (argmax of prediction = label; a tie
- * for the maximum counts as correct).
+ * for the maximum counts as correct), and top-k accuracy as a count the same way.
  *
  * Imports xla (builder), ./errors.
  */
@@ -49,6 +49,20 @@ export function emitCorrect(b: XlaBuilder, pred: Op, labels: Op): Op {
     const [n, c] = pred.shape.dims as [number, number];
     const top = b.compare(pred, b.broadcast(b.max(pred, [1]), [n, c], [0]), 'GE');
     return b.sum(b.multiply(labels, b.select(top, 1, 0)));
+  });
+}
+
+/**
+ * Number of examples whose labelled class is among the `k` highest predictions (a scalar):
+ * fewer than k classes score strictly higher, so ties at the boundary count as in the top k,
+ * as tf.math.in_top_k does.
+ */
+export function emitTopKCorrect(b: XlaBuilder, pred: Op, labels: Op, k: number): Op {
+  return b.withSource('top-k accuracy', () => {
+    const [n, c] = pred.shape.dims as [number, number];
+    const labelled = b.broadcast(b.sum(b.multiply(labels, pred), [1]), [n, c], [0]); // [B, N]: the labelled class's score
+    const higher = b.sum(b.select(b.compare(pred, labelled, 'GT'), 1, 0), [1]); // [B]
+    return b.sum(b.select(b.compare(higher, k, 'LT'), 1, 0));
   });
 }
 

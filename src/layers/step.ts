@@ -22,7 +22,7 @@
 import type { Precision } from '../mxu/config.ts';
 import { XlaBuilder, f32, gradients, type HloModule, type Op } from '../xla/index.ts';
 import type { CallContext, Layer, LayerWeight } from './layer.ts';
-import { emitCorrect, emitLoss, oneHot, type Loss } from './losses.ts';
+import { emitCorrect, emitLoss, emitTopKCorrect, oneHot, type Loss } from './losses.ts';
 import type { Model } from './model.ts';
 import type { Optimizer } from './optimizers.ts';
 import { mixSeed } from './random.ts';
@@ -37,6 +37,8 @@ export interface StepSpec {
   readonly batch: number;
   /** Cores the gradients are summed over. */
   readonly replicas: number;
+  /** Also count top-k hits (the module's last output); undefined: the module has no such output. */
+  readonly topK?: number;
 }
 
 /** A compiled module and which of its parameters are device variables (weights, slots). */
@@ -44,6 +46,8 @@ export interface CompiledModule {
   readonly module: HloModule;
   /** Parameter index -> device variable name. */
   readonly variables: ReadonlyMap<number, string>;
+  /** Output index of the top-k hit count (StepSpec.topK), when there is one. */
+  readonly topKOutput?: number;
 }
 
 /** The compiled training step of one configuration. */
@@ -114,9 +118,10 @@ function emitGradients(b: XlaBuilder, spec: Omit<StepSpec, 'optimizer' | 'replic
   const [pred] = model.emitForward(ctx, [x]);
   const loss = emitLoss(b, spec.loss, pred!, labels);
   const correct = emitCorrect(b, pred!, labels);
+  const topK = spec.topK !== undefined ? [emitTopKCorrect(b, pred!, labels, spec.topK)] : [];
   const grads = trainable.length > 0 ? gradients(b, loss, trainable.map((w) => ctx.weight(w))) : [];
   const states = frozen.filter((w) => updates.has(w));
-  return { trainable, frozen, ctx, loss, correct, grads, states, newStates: states.map((w) => updates.get(w)!) };
+  return { trainable, frozen, ctx, loss, correct, topK, grads, states, newStates: states.map((w) => updates.get(w)!) };
 }
 
 /**
@@ -136,7 +141,7 @@ export function compileTrainStep(spec: StepSpec): TrainStep {
   const { model, optimizer } = spec;
   const b = new XlaBuilder(`${model.name}_train`);
   const first = 4;
-  const { trainable, frozen, ctx, loss, correct, grads, states, newStates: stateValues } = emitGradients(b, spec, first);
+  const { trainable, frozen, ctx, loss, correct, topK, grads, states, newStates: stateValues } = emitGradients(b, spec, first);
   const lr = b.parameter(TRAIN_INPUTS.lr, f32([]), 'lr');
   const slotBase = first + trainable.length + frozen.length;
   const k = optimizer.slots.length;
@@ -153,7 +158,9 @@ export function compileTrainStep(spec: StepSpec): TrainStep {
     }),
   );
   const newStates = b.withSource('states', () => summed.slice(trainable.length).map(scale));
-  const built = b.build([loss, correct, ...outW, ...outS, ...newStates]);
+  // NOTE: the top-k count goes last, so the aliased outputs keep their indices
+  const outputs = [loss, correct, ...outW, ...outS, ...newStates, ...topK];
+  const built = b.build(outputs);
   // outputs 2.. go back into their parameters' buffers: weights, slots, states
   const aliases = [
     ...trainable.map((_, i) => ({ output: 2 + i, param: first + i })),
@@ -164,7 +171,7 @@ export function compileTrainStep(spec: StepSpec): TrainStep {
     ...[...trainable, ...frozen].map((w, i) => [first + i, variableName(w)] as const),
     ...trainable.flatMap((w, i) => optimizer.slots.map((slot, j) => [slotBase + i * k + j, variableName(w, slot)] as const)),
   ]);
-  return { module: { ...built, aliases }, variables, trainable, frozen, states };
+  return { module: { ...built, aliases }, variables, trainable, frozen, states, ...(topK.length > 0 ? { topKOutput: outputs.length - 1 } : {}) };
 }
 
 /**
@@ -198,7 +205,9 @@ export function compileEvalStep(spec: Omit<StepSpec, 'optimizer' | 'replicas'>):
   const labels = labelsParam(b, spec.loss, spec.batch, classesOf(model));
   const { ctx } = context(b, { model, precision: spec.precision, training: false }, model.weights, 2);
   const [pred] = model.emitForward(ctx, [x]);
-  return { module: b.build([emitLoss(b, spec.loss, pred!, labels), emitCorrect(b, pred!, labels)]), variables: weightVariables(model, 2) };
+  const topK = spec.topK !== undefined ? [emitTopKCorrect(b, pred!, labels, spec.topK)] : [];
+  const module = b.build([emitLoss(b, spec.loss, pred!, labels), emitCorrect(b, pred!, labels), ...topK]);
+  return { module, variables: weightVariables(model, 2), ...(topK.length > 0 ? { topKOutput: 2 } : {}) };
 }
 
 /** Prediction: (x, weights...) -> (outputs), inference mode; weights are device variables. */

@@ -37,6 +37,8 @@ export interface CompileArgs {
   readonly strategy?: Strategy;
   /** Where steps run: the simulated TPU (default) or the reference interpreter (runtime). */
   readonly engine?: Engine;
+  /** Also count top-k hits in every step (k, a positive integer), for a top-k accuracy metric. */
+  readonly topK?: number;
 }
 
 /** Per-epoch logs, as Keras names them. */
@@ -88,6 +90,21 @@ export interface History {
   readonly steps: number[];
 }
 
+/** What a training or evaluation step reports: mean loss, correct count (and top-k hits), device time. */
+export interface StepResult {
+  readonly loss: number;
+  readonly correct: number;
+  /** Examples whose label is among the k highest predictions (with CompileArgs.topK). */
+  readonly topKCorrect?: number;
+  readonly deviceSeconds: number;
+}
+
+/** The summed top-k hit count of a module's per-replica outputs, when it has one. */
+function topKOf(m: CompiledModule, outputs: readonly ReadonlyMap<number, Float32Array>[]): { topKCorrect?: number } {
+  if (m.topKOutput === undefined) return {};
+  return { topKCorrect: outputs.reduce((a, o) => a + o.get(m.topKOutput!)![0]!, 0) };
+}
+
 /** The compiled state of a model. */
 export class Trainer {
   readonly loss: Loss;
@@ -95,6 +112,8 @@ export class Trainer {
   readonly precision: Precision;
   readonly strategy: Strategy;
   readonly engine: Engine;
+  /** k of the top-k hit count each step reports (CompileArgs.topK), if any. */
+  readonly topK: number | undefined;
   /** Optimizer steps taken so far. */
   step = 0;
   private readonly cache = new Map<string, CompiledModule>();
@@ -117,6 +136,8 @@ export class Trainer {
     this.precision = args.precision ?? 'default';
     this.strategy = args.strategy ?? defaultStrategy();
     this.engine = args.engine ?? tpuEngine();
+    if (args.topK !== undefined && !(Number.isSafeInteger(args.topK) && args.topK > 0)) throw new LayerConfigError(`compile topK must be a positive integer, got ${args.topK}`);
+    this.topK = args.topK;
   }
 
   private cached<T extends CompiledModule>(key: string, make: () => T): T {
@@ -128,6 +149,10 @@ export class Trainer {
     return v;
   }
 
+  private topKSpec(): { topK?: number } {
+    return this.topK !== undefined ? { topK: this.topK } : {};
+  }
+
   /** Number of compiled modules held (the step cache). */
   get compiledCount(): number {
     return this.cache.size;
@@ -135,7 +160,7 @@ export class Trainer {
 
   private key(kind: string, batch: number): string {
     const mask = this.model.weights.map((w) => (w.trainable ? 1 : 0)).join('');
-    return `${kind}|${batch}|${this.model.inputShape.join(',')}|${mask}|${this.precision}`;
+    return `${kind}|${batch}|${this.model.inputShape.join(',')}|${mask}|${this.precision}|${this.topK ?? ''}`;
   }
 
   /** The device (made on first use) holding the model's weights. */
@@ -201,12 +226,12 @@ export class Trainer {
   }
 
   /** One optimizer step on a global batch; returns loss, correct count and device seconds. */
-  async trainStep(batch: Batch, epoch: number, lrOverride?: number, options: { readonly profile?: boolean } = {}): Promise<{ loss: number; correct: number; deviceSeconds: number; profile?: Profile }> {
+  async trainStep(batch: Batch, epoch: number, lrOverride?: number, options: { readonly profile?: boolean } = {}): Promise<StepResult & { profile?: Profile }> {
     const R = this.strategy.replicas;
     if (batch.size % R !== 0) throw new LayerConfigError(`global batch ${batch.size} does not split evenly over ${R} cores`);
     const per = batch.size / R;
     const step = this.cached<TrainStep>(this.key('train', per), () =>
-      compileTrainStep({ model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R }),
+      compileTrainStep({ model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R, ...this.topKSpec() }),
     );
     const noise = Float32Array.of(new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next());
     const rate = Float32Array.of(this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch)));
@@ -221,18 +246,18 @@ export class Trainer {
     this.step++;
     const loss = run.outputs.reduce((a, o) => a + o.get(STEP_OUTPUTS.loss)![0]!, 0) / R;
     const correct = run.outputs.reduce((a, o) => a + o.get(STEP_OUTPUTS.correct)![0]!, 0);
-    return { loss, correct, deviceSeconds: run.deviceSeconds, ...(run.profile ? { profile: run.profile } : {}) };
+    return { loss, correct, ...topKOf(step, run.outputs), deviceSeconds: run.deviceSeconds, ...(run.profile ? { profile: run.profile } : {}) };
   }
 
   /**
    * Loss and correct count on a batch, inference mode: split over the replicas when it
    * divides evenly, else the whole batch on every replica (replica 0's result is used).
    */
-  async evalBatch(batch: Batch): Promise<{ loss: number; correct: number; deviceSeconds: number }> {
+  async evalBatch(batch: Batch): Promise<StepResult> {
     const R = this.strategy.replicas;
     const split = batch.size % R === 0;
     const per = split ? batch.size / R : batch.size;
-    const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per }));
+    const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per, ...this.topKSpec() }));
     const inputs = Array.from({ length: R }, (_, r) => {
       const s = split ? batch.shard(r, R) : { x: batch.x, y: batch.y };
       return new Map([[TRAIN_INPUTS.x, s.x], [TRAIN_INPUTS.labels, s.y]] as const);
@@ -241,7 +266,7 @@ export class Trainer {
     const used = split ? run.outputs : run.outputs.slice(0, 1);
     const loss = used.reduce((a, o) => a + o.get(STEP_OUTPUTS.loss)![0]!, 0) / used.length;
     const correct = used.reduce((a, o) => a + o.get(STEP_OUTPUTS.correct)![0]!, 0);
-    return { loss, correct, deviceSeconds: run.deviceSeconds };
+    return { loss, correct, ...topKOf(m, used), deviceSeconds: run.deviceSeconds };
   }
 
   /** Model outputs for x [B, ...input], inference mode (split over the replicas when B divides evenly). */

@@ -48,19 +48,25 @@ export function toBatch(model: Model, trainer: Trainer, e: BatchLike): Batch {
 }
 
 /** Example-weighted sums of loss and correct counts. */
-class Mean {
+export class Mean {
   loss = 0;
   correct = 0;
+  topK = 0;
   seen = 0;
-  add(loss: number, correct: number, size: number): void {
-    [this.loss, this.correct, this.seen] = [this.loss + loss * size, this.correct + correct, this.seen + size];
+  add(r: { loss: number; correct: number; topKCorrect?: number }, size: number): void {
+    [this.loss, this.correct, this.topK, this.seen] = [this.loss + r.loss * size, this.correct + r.correct, this.topK + (r.topKCorrect ?? 0), this.seen + size];
   }
   /** Logs named with `prefix` ('' or 'val_'). */
   logs(metrics: readonly Metric[], prefix = ''): Logs {
     const out: Logs = { [`${prefix}loss`]: this.loss / this.seen };
-    for (const m of metrics) out[`${prefix}${m.key}`] = this.correct / this.seen;
+    for (const m of metrics) out[`${prefix}${m.key}`] = metricValue(m, this.correct, this.topK, this.seen);
     return out;
   }
+}
+
+/** A metric's value from argmax hits and top-k hits over `seen` examples. */
+export function metricValue(m: Metric, correct: number, topK: number, seen: number): number {
+  return (m.k !== undefined ? topK : correct) / seen;
 }
 
 /** Runs the epochs; returns the History (the device's weights are back in the model after). */
@@ -87,10 +93,10 @@ export async function fitLoop(s: LoopSpec): Promise<History> {
         await fire(cbs, 'onBatchBegin', step, { batch: step, size: batch.size });
         const r = await trainer.trainStep(batch, epoch);
         if (!Number.isFinite(r.loss)) throw new NaNLossError(epoch + 1, step + 1, r.loss);
-        mean.add(r.loss, r.correct, batch.size);
+        mean.add(r, batch.size);
         device += r.deviceSeconds;
         const logs: Logs = { batch: step, size: batch.size, loss: r.loss };
-        for (const m of s.metrics) logs[m.key] = r.correct / batch.size;
+        for (const m of s.metrics) logs[m.key] = metricValue(m, r.correct, r.topKCorrect ?? 0, batch.size);
         await fire(cbs, 'onBatchEnd', step, logs);
         step++;
         if (s.owner.stopTraining) break;
@@ -124,7 +130,7 @@ export async function evaluateBatches(model: Model, trainer: Trainer, batches: B
     if (limit !== undefined && n >= limit) break;
     const batch = toBatch(model, trainer, e);
     const r = await trainer.evalBatch(batch);
-    mean.add(r.loss, r.correct, batch.size);
+    mean.add(r, batch.size);
     device += r.deviceSeconds;
     n++;
   }

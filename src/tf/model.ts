@@ -15,8 +15,8 @@ import { saveModel, sequential as kerasSequential, type Layer, type Model, type 
 import { stat } from 'node:fs/promises';
 import { callbackList, progressLogger, type CustomCallbackArgs, type History } from './callbacks.ts';
 import { TfError } from './errors.ts';
-import { evaluateBatches, fitLoop, type Batches } from './fit.ts';
-import { lossOf, metricsOf, optimizerOf, type Metric } from './names.ts';
+import { evaluateBatches, fitLoop, metricValue, type Batches } from './fit.ts';
+import { lossOf, metricsOf, optimizerOf, type Metric, type TopKMetric } from './names.ts';
 import { Tensor } from './tensor.ts';
 import { getDefaults, precisionOf } from './tpu.ts';
 import { checkKeys, datasetBatches, examples, tensorFitData } from './train-args.ts';
@@ -27,7 +27,8 @@ import type { Precision } from '../mxu/config.ts';
 export interface ModelCompileArgs {
   readonly optimizer: string | object;
   readonly loss: string | object | readonly (string | object)[];
-  readonly metrics?: string | readonly string[];
+  /** Names ('accuracy', 'categoricalAccuracy', ...) or tf.tpu.topK(k). */
+  readonly metrics?: string | TopKMetric | readonly (string | TopKMetric)[];
   /** tpusim: matmul precision ('default' one bf16 pass, 'high' bf16x3, 'highest' bf16x6). */
   readonly precision?: Precision;
   /** tpusim: data parallelism, e.g. tf.tpu.strategy({cores: 8}). */
@@ -86,7 +87,7 @@ interface FitData {
 }
 
 /** Example-weighted sums of an evaluation. */
-type Mean = { readonly loss: number; readonly correct: number; readonly seen: number };
+type Mean = { readonly loss: number; readonly correct: number; readonly topK: number; readonly seen: number };
 
 /** What `save` returns (TF.js's SaveResult). */
 export interface SaveResult {
@@ -158,7 +159,9 @@ export class LayersModel {
     const precision = precisionOf('model.compile', args.precision) ?? d.precision;
     const strategy = args.strategy ?? d.strategy;
     const engine = args.engine ?? d.engine;
+    const k = this.metrics.find((m) => m.k !== undefined)?.k;
     this.model.compile({
+      ...(k !== undefined ? { topK: k } : {}),
       optimizer: optimizerOf(args.optimizer),
       loss,
       ...(precision ? { precision } : {}),
@@ -235,7 +238,7 @@ export class LayersModel {
       new Tensor(mean instanceof Promise ? mean.then((m) => Float32Array.of(f(m))) : Float32Array.of(f(mean)), [], 'float32');
     const loss = value((m) => m.loss / m.seen);
     if (this.metrics.length === 0) return loss;
-    return [loss, ...this.metrics.map(() => value((m) => m.correct / m.seen))];
+    return [loss, ...this.metrics.map((metric) => value((m) => metricValue(metric, m.correct, m.topK, m.seen)))];
   }
 
   /**

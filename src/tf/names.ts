@@ -80,36 +80,59 @@ export function lossOf(spec: unknown): Loss {
   throw new TfError(`model.compile: loss must be a name like 'categoricalCrossentropy', got ${got}`);
 }
 
-/** A metric: its history key; every metric tpusim has counts argmax hits. */
+/** A metric: its history key and what it counts (argmax hits, or top-k hits). */
 export interface Metric {
-  /** The key in logs and history ('acc', 'categoricalAccuracy', ...). */
+  /** The key in logs and history ('acc', 'categoricalAccuracy', 'topKCategoricalAccuracy', ...). */
   readonly key: string;
+  /** k of a top-k accuracy; undefined for the argmax accuracies. */
+  readonly k?: number;
 }
 
-const METRICS: Readonly<Record<string, string>> = {
-  accuracy: 'acc',
-  acc: 'acc',
-  categoricalaccuracy: 'categoricalAccuracy',
-  sparsecategoricalaccuracy: 'sparseCategoricalAccuracy',
-};
+/** A top-k accuracy with its k (the string names mean k = 5, as in Keras and TF.js). */
+export interface TopKMetric {
+  readonly topKCategoricalAccuracy: number;
+}
 
-/** compile's `metrics`: a name or a list of names. */
+const METRICS: Readonly<Record<string, Metric>> = {
+  accuracy: { key: 'acc' },
+  acc: { key: 'acc' },
+  categoricalaccuracy: { key: 'categoricalAccuracy' },
+  sparsecategoricalaccuracy: { key: 'sparseCategoricalAccuracy' },
+  topkcategoricalaccuracy: { key: 'topKCategoricalAccuracy', k: 5 },
+  sparsetopkcategoricalaccuracy: { key: 'sparseTopKCategoricalAccuracy', k: 5 },
+};
+const SPARSE_ONLY = ['sparseCategoricalAccuracy', 'sparseTopKCategoricalAccuracy'];
+const ONEHOT_ONLY = ['categoricalAccuracy', 'topKCategoricalAccuracy'];
+
+/** One metric of compile's `metrics` (`where` names it in errors). */
+function metricOf(m: unknown, where: string, loss: Loss): Metric {
+  if (typeof m === 'object' && m !== null && 'topKCategoricalAccuracy' in m) {
+    const k = (m as TopKMetric).topKCategoricalAccuracy;
+    if (!(Number.isSafeInteger(k) && k > 0)) throw new TfError(`model.compile: ${where} top-k needs a positive integer k, got ${String(k)}`);
+    return { key: loss.labels === 'sparse' ? 'sparseTopKCategoricalAccuracy' : 'topKCategoricalAccuracy', k };
+  }
+  if (typeof m !== 'string') {
+    const got = typeof m === 'function' ? 'a function (custom metrics are not supported)' : String(m);
+    throw new TfError(`model.compile: ${where} must be a metric name like 'accuracy', got ${got}`);
+  }
+  const metric = METRICS[keyOf(m)];
+  if (!metric) {
+    throw new TfError(`model.compile: ${where} '${m}' is not supported (tpusim has accuracy, categoricalAccuracy, sparseCategoricalAccuracy, topKCategoricalAccuracy, sparseTopKCategoricalAccuracy)`);
+  }
+  const sparse = loss.labels === 'sparse';
+  if ((SPARSE_ONLY.includes(metric.key) && !sparse) || (ONEHOT_ONLY.includes(metric.key) && sparse)) {
+    const labels = sparse ? 'class indices' : 'one-hot';
+    throw new TfError(`model.compile: ${where} '${m}' does not fit loss '${loss.name}' (its labels are ${labels}); use 'accuracy'`);
+  }
+  return metric;
+}
+
+/** compile's `metrics`: a name, a list of names, or tpusim's top-k with its k (`tf.tpu.topK(3)`). */
 export function metricsOf(spec: unknown, loss: Loss): Metric[] {
   if (spec === undefined) return [];
   const list = Array.isArray(spec) ? spec : [spec];
-  return list.map((m, i) => {
-    const where = Array.isArray(spec) ? `metrics[${i}]` : 'metrics';
-    if (typeof m !== 'string') {
-      const got = typeof m === 'function' ? 'a function (custom metrics are not supported)' : String(m);
-      throw new TfError(`model.compile: ${where} must be a metric name like 'accuracy', got ${got}`);
-    }
-    const key = METRICS[keyOf(m)];
-    if (!key) throw new TfError(`model.compile: ${where} '${m}' is not supported (tpusim has accuracy, categoricalAccuracy, sparseCategoricalAccuracy)`);
-    const sparse = loss.labels === 'sparse';
-    if ((key === 'categoricalAccuracy' && sparse) || (key === 'sparseCategoricalAccuracy' && !sparse)) {
-      const labels = sparse ? 'class indices' : 'one-hot';
-      throw new TfError(`model.compile: ${where} '${m}' does not fit loss '${loss.name}' (its labels are ${labels}); use 'accuracy'`);
-    }
-    return { key };
-  });
+  const metrics = list.map((m, i) => metricOf(m, Array.isArray(spec) ? `metrics[${i}]` : 'metrics', loss));
+  const ks = new Set(metrics.flatMap((m) => (m.k !== undefined ? [m.k] : [])));
+  if (ks.size > 1) throw new TfError(`model.compile: metrics ask for top-k with k = ${[...ks].join(' and ')}; tpusim counts one k per model`);
+  return metrics;
 }

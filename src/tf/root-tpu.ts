@@ -6,4 +6,4 @@
  * A plain list of export lines.
  */
 export * from '../tpu/index.ts';
-export { getDefaults, setDefaults, strategy, type TpuDefaults } from './tpu.ts';
+export { getDefaults, setDefaults, strategy, topK, type TpuDefaults } from './tpu.ts';

@@ -10,6 +10,7 @@
 import type { Precision } from '../mxu/config.ts';
 import { tpuStrategy, type Engine, type Strategy, type TpuStrategyArgs } from '../layers/index.ts';
 import { TfError } from './errors.ts';
+import type { TopKMetric } from './names.ts';
 
 /** What compile uses when it is not given a precision, strategy or engine. */
 export interface TpuDefaults {
@@ -47,6 +48,15 @@ export function setDefaults(d: TpuDefaults): TpuDefaults {
   const before = defaults;
   defaults = { ...d };
   return before;
+}
+
+/**
+ * A top-k accuracy metric with its k, for compile's `metrics` (the names
+ * 'topKCategoricalAccuracy' and 'sparseTopKCategoricalAccuracy' mean k = 5).
+ * @example model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', tf.tpu.topK(2)] })
+ */
+export function topK(k: number): TopKMetric {
+  return { topKCategoricalAccuracy: k };
 }
 
 /** TF.js's `tf.ready()`: tpusim needs no backend start-up, so it resolves at once. */

@@ -118,6 +118,21 @@ describe('model.fit', () => {
     expect((noMetrics.evaluate(xs(), ys()) as tf.Tensor).shape).toEqual([]);
   });
 
+  it('top-k accuracy: evaluate counts labels among the k highest predictions, as the host does', async () => {
+    const m = mlp({ loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', tf.tpu.topK(2)] });
+    const h = await m.fit(xs(), tf.tensor1d(LABELS), { batchSize: 8, epochs: 2, verbose: 0 });
+    expect(Object.keys(h.history)).toEqual(['loss', 'acc', 'sparseTopKCategoricalAccuracy']);
+    const probs = (await m.predict(xs()).array()) as number[][];
+    const top2 = probs.filter((p, i) => p.filter((v) => v > p[LABELS[i]!]!).length < 2).length / N;
+    const top1 = probs.filter((p, i) => p.filter((v) => v > p[LABELS[i]!]!).length < 1).length / N;
+    const [, acc, topK] = m.evaluate(xs(), tf.tensor1d(LABELS)) as tf.Tensor[];
+    expect((await acc!.data())[0]).toBeCloseTo(top1, 6);
+    expect((await topK!.data())[0]).toBeCloseTo(top2, 6);
+    const five = mlp({ metrics: ['topKCategoricalAccuracy'] });
+    expect((await five.fit(xs(), ys(), { epochs: 1, verbose: 0 })).history.topKCategoricalAccuracy).toEqual([1]);
+    expect(() => mlp({ metrics: [tf.tpu.topK(2), tf.tpu.topK(3)] })).toThrow('model.compile: metrics ask for top-k with k = 2 and 3; tpusim counts one k per model');
+  });
+
   it('getWeights / setWeights in TF.js order (trainable, then moving statistics)', async () => {
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
     expect(m.getWeights().map((w) => w.shape)).toEqual([[3, 2], [2], [2], [2], [2, 2], [2], [2], [2]]);
