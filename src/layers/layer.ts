@@ -15,7 +15,7 @@
  */
 import type { Precision } from '../mxu/config.ts';
 import type { Op, XlaBuilder } from '../xla/index.ts';
-import { LayerShapeError } from './errors.ts';
+import { LayerConfigError, LayerShapeError } from './errors.ts';
 import type { Initializer } from './initializers.ts';
 import { shapeText, type LayerShape } from './shape.ts';
 
@@ -201,6 +201,13 @@ export abstract class Layer {
   /** Applies the layer to one or more symbolic tensors, building it on first use. */
   apply(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
     const inputs = Array.isArray(x) ? (x as readonly SymbolicTensor[]) : [x as SymbolicTensor];
+    const bad = inputs.find((t) => !(t instanceof SymbolicTensor));
+    if (bad !== undefined) {
+      // NOTE: TF.js layers also run eagerly on tensors; tpusim's only build graphs for a model
+      const got = bad === null || typeof bad !== 'object' ? String(bad) : ((bad as object).constructor?.name ?? 'an object');
+      const advice = 'to compute on values, put the layer in a model and call predict';
+      throw new LayerConfigError(`layer '${this.name}' (${this.className}): apply takes symbolic tensors (from input() or another layer's apply), got ${got}; ${advice}`);
+    }
     const shapes = inputs.map((t) => t.shape);
     const inputShape = Array.isArray(x) ? shapes : shapes[0]!;
     let outShape: LayerShape;

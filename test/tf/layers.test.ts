@@ -72,6 +72,9 @@ describe('tf.sequential, tf.input, tf.model', () => {
     expect(() => tf.sequential().add({} as never)).toThrow('sequential.add: layer is not a layer (got Object)');
     expect(() => tf.input({ shape: [null as never, 3] })).toThrow('tf.input: shape[0] must be a positive integer, got null');
     expect(() => tf.model({ inputs: 3 as never, outputs: tf.input({ shape: [1] }) })).toThrow('tf.model: inputs is not a symbolic tensor');
+    expect(() => tf.layers.dense({ units: 2, name: 'd' }).apply(tf.tensor2d([[1, 2]]) as never)).toThrow(
+      "layer 'd' (Dense): apply takes symbolic tensors (from input() or another layer's apply), got Tensor; to compute on values, put the layer in a model and call predict",
+    );
   });
 
   it('functional models: input, apply, concatenate, model', () => {
