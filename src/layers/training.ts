@@ -136,7 +136,9 @@ export class Trainer {
     this.precision = args.precision ?? 'default';
     this.strategy = args.strategy ?? defaultStrategy();
     this.engine = args.engine ?? tpuEngine();
-    if (args.topK !== undefined && !(Number.isSafeInteger(args.topK) && args.topK > 0)) throw new LayerConfigError(`compile topK must be a positive integer, got ${args.topK}`);
+    if (args.topK !== undefined && !(Number.isSafeInteger(args.topK) && args.topK > 0)) {
+      throw new LayerConfigError(`compile topK must be a positive integer, got ${args.topK}`);
+    }
     this.topK = args.topK;
   }
 
@@ -230,9 +232,8 @@ export class Trainer {
     const R = this.strategy.replicas;
     if (batch.size % R !== 0) throw new LayerConfigError(`global batch ${batch.size} does not split evenly over ${R} cores`);
     const per = batch.size / R;
-    const step = this.cached<TrainStep>(this.key('train', per), () =>
-      compileTrainStep({ model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R, ...this.topKSpec() }),
-    );
+    const spec = { model: this.model, loss: this.loss, optimizer: this.optimizer, precision: this.precision, batch: per, replicas: R, ...this.topKSpec() };
+    const step = this.cached<TrainStep>(this.key('train', per), () => compileTrainStep(spec));
     const noise = Float32Array.of(new SeededRandom(mixSeed(this.model.seed, this.step, 0x5eed)).next());
     const rate = Float32Array.of(this.optimizer.stepRate(this.step, lrOverride ?? this.optimizer.schedule(this.step, epoch)));
     const inputs = Array.from({ length: R }, (_, r) => {
@@ -257,7 +258,8 @@ export class Trainer {
     const R = this.strategy.replicas;
     const split = batch.size % R === 0;
     const per = split ? batch.size / R : batch.size;
-    const m = this.cached(this.key('eval', per), () => compileEvalStep({ model: this.model, loss: this.loss, precision: this.precision, batch: per, ...this.topKSpec() }));
+    const spec = { model: this.model, loss: this.loss, precision: this.precision, batch: per, ...this.topKSpec() };
+    const m = this.cached(this.key('eval', per), () => compileEvalStep(spec));
     const inputs = Array.from({ length: R }, (_, r) => {
       const s = split ? batch.shard(r, R) : { x: batch.x, y: batch.y };
       return new Map([[TRAIN_INPUTS.x, s.x], [TRAIN_INPUTS.labels, s.y]] as const);

@@ -198,7 +198,9 @@ export class LayersModel {
     checkKeys(call, args, known);
     const v = args.validationData;
     let validation: (() => Batches) | undefined;
-    if (Array.isArray(v) && v.every((t) => t instanceof Tensor)) validation = tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }, `${call} validationData`).train.bind(null, 0);
+    if (Array.isArray(v) && v.every((t) => t instanceof Tensor)) {
+      validation = tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }, `${call} validationData`).train.bind(null, 0);
+    }
     else if (v !== undefined) validation = () => datasetBatches(call, 'validationData', v as Batches);
     const sizes = { samples: null, steps: args.batchesPerEpoch ?? null, batchSize: null };
     return this.run(call, trainer, args, { train: () => datasetBatches(call, 'dataset', dataset), validation, sizes });

@@ -117,7 +117,8 @@ function metricOf(m: unknown, where: string, loss: Loss): Metric {
   }
   const metric = METRICS[keyOf(m)];
   if (!metric) {
-    throw new TfError(`model.compile: ${where} '${m}' is not supported (tpusim has accuracy, categoricalAccuracy, sparseCategoricalAccuracy, topKCategoricalAccuracy, sparseTopKCategoricalAccuracy)`);
+    const known = 'accuracy, categoricalAccuracy, sparseCategoricalAccuracy, topKCategoricalAccuracy, sparseTopKCategoricalAccuracy';
+    throw new TfError(`model.compile: ${where} '${m}' is not supported (tpusim has ${known})`);
   }
   const sparse = loss.labels === 'sparse';
   if ((SPARSE_ONLY.includes(metric.key) && !sparse) || (ONEHOT_ONLY.includes(metric.key) && sparse)) {
