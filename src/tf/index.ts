@@ -22,6 +22,7 @@ export { train } from './names.ts';
 export { EarlyStopping, History, callbacks, type CustomCallbackArgs, type EarlyStoppingArgs, type FitParams, type Logs } from './callbacks.ts';
 export { loadLayersModel } from './io.ts';
 export * as tpu from './tpu.ts';
+export * as data from './data.ts';
 export { getBackend, ready } from './tpu.ts';
 export { TfError } from './errors.ts';
 export { SymbolicTensor, Layer } from '../layers/index.ts';

@@ -139,6 +139,13 @@ function checkSplit(call: string, trainer: Trainer, n: number, batchSize: number
 /** A value of a dataset element: a tensor's values, or the array itself. */
 function values(call: string, where: string, v: unknown): ArrayLike<number> {
   if (v instanceof Tensor) return v.buffer(call);
+  if (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor)) {
+    // a batch of elements that held tensors (Dataset.batch keeps them as a list): stack them
+    const parts = v.map((t: Tensor) => t.buffer(call));
+    const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+    return out;
+  }
   if (ArrayBuffer.isView(v) || Array.isArray(v)) return v as unknown as ArrayLike<number>;
   throw new TfError(`${call}: ${where} must be a tensor or an array of numbers, got ${typeof v}`);
 }

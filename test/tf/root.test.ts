@@ -4,6 +4,7 @@ import * as tf from '../../src/index.ts';
 import * as tfOnly from '../../src/tf/index.ts';
 import * as kerasLayers from '../../src/layers/index.ts';
 import * as device from '../../src/tpu/index.ts';
+import * as pipelines from '../../src/data/index.ts';
 
 describe('the root namespace', () => {
   it("is TensorFlow.js's layers surface", () => {
@@ -19,9 +20,11 @@ describe('the root namespace', () => {
     expect(Object.keys(tfOnly.layers).sort()).toEqual(['activation', 'averagePooling2d', 'batchNormalization', 'concatenate', 'conv2d', 'dense', 'dropout', 'flatten', 'globalAveragePooling2d', 'maxPooling2d']);
   });
 
-  it('keeps every member of the older layers and tpu namespaces', () => {
+  it('keeps every member of the older layers, tpu and data namespaces', () => {
     for (const k of Object.keys(kerasLayers)) expect(tf.layers, k).toHaveProperty(k);
     for (const k of Object.keys(device)) expect(tf.tpu, k).toHaveProperty(k);
+    for (const k of Object.keys(pipelines)) expect(tf.data, k).toHaveProperty(k);
+    expect(typeof tf.data.array).toBe('function');
     expect(typeof tf.layers.preset).toBe('function');
     expect(typeof tf.layers.saveModel).toBe('function');
     expect(tf.layers.tpuStrategy({ cores: 8 }).replicas).toBe(8);
