@@ -17,7 +17,7 @@
 export { Tensor, dispose, oneHot, ones, scalar, tensor, tensor1d, tensor2d, tensor3d, tensor4d, tidy, zeros, type DataType, type NestedArray, type TensorLike, type TypedArray } from './tensor.ts';
 export * as layers from './layers.ts';
 export { input, model, sequential } from './models.ts';
-export { LayersModel, Sequential, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs, type SaveResult } from './model.ts';
+export { LayersModel, Sequential, type DatasetLike, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs, type SaveResult } from './model.ts';
 export { train } from './names.ts';
 export { EarlyStopping, History, callbacks, type CustomCallbackArgs, type EarlyStoppingArgs, type FitParams, type Logs } from './callbacks.ts';
 export { loadLayersModel } from './io.ts';

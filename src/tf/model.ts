@@ -60,11 +60,17 @@ export interface ModelFitDatasetArgs {
   readonly verbose?: number;
   readonly callbacks?: CustomCallbackArgs | readonly CustomCallbackArgs[];
   /** A dataset of {xs, ys} batches, or [x, y] tensors. */
-  readonly validationData?: Batches | readonly [Tensor, Tensor];
+  readonly validationData?: DatasetLike | readonly [Tensor, Tensor];
   readonly validationBatches?: number;
   readonly initialEpoch?: number;
   readonly yieldEvery?: unknown;
 }
+
+/**
+ * What fitDataset takes: any (async) iterable of batches ({xs, ys} or [xs, ys] of tensors,
+ * typed arrays or lists of tensors; a flowers {image, label}), checked as it is read.
+ */
+export type DatasetLike = AsyncIterable<unknown> | Iterable<unknown>;
 
 /** The options fit and fitDataset share. */
 interface FitCommon {
@@ -191,7 +197,7 @@ export class LayersModel {
   }
 
   /** Trains on a dataset of {xs, ys} batches (tpusim's data.Dataset or any async iterable). */
-  async fitDataset(dataset: Batches, args: ModelFitDatasetArgs): Promise<History> {
+  async fitDataset(dataset: DatasetLike, args: ModelFitDatasetArgs): Promise<History> {
     const call = 'model.fitDataset';
     const trainer = this.compiled(call);
     const known = ['epochs', 'batchesPerEpoch', 'verbose', 'callbacks', 'validationData', 'validationBatches', 'initialEpoch', 'yieldEvery'];
@@ -201,7 +207,7 @@ export class LayersModel {
     if (Array.isArray(v) && v.every((t) => t instanceof Tensor)) {
       validation = tensorFitData(this.model, trainer, v[0], v[1], { shuffle: false }, `${call} validationData`).train.bind(null, 0);
     }
-    else if (v !== undefined) validation = () => datasetBatches(call, 'validationData', v as Batches);
+    else if (v !== undefined) validation = () => datasetBatches(call, 'validationData', v as DatasetLike);
     const sizes = { samples: null, steps: args.batchesPerEpoch ?? null, batchSize: null };
     return this.run(call, trainer, args, { train: () => datasetBatches(call, 'dataset', dataset), validation, sizes });
   }
@@ -257,7 +263,7 @@ export class LayersModel {
   }
 
   /** Loss (and metrics) over a dataset of {xs, ys} batches (`batches` of them, default all). */
-  async evaluateDataset(dataset: Batches, args: { batches?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
+  async evaluateDataset(dataset: DatasetLike, args: { batches?: number; verbose?: number } = {}): Promise<Tensor | Tensor[]> {
     const trainer = this.compiled('model.evaluateDataset');
     const batches = datasetBatches('model.evaluateDataset', 'dataset', dataset);
     const mean = await this.enqueue(async () => (await evaluateBatches(this.model, trainer, batches, args.batches)).mean);

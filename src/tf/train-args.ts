@@ -153,7 +153,7 @@ function values(call: string, where: string, v: unknown): ArrayLike<number> {
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 /** A dataset's elements ({xs, ys} or [xs, ys], tensors or arrays; or a flowers {image, label}) as batches. */
-export async function* datasetBatches(call: string, arg: string, ds: Batches): AsyncGenerator<BatchLike> {
+export async function* datasetBatches(call: string, arg: string, ds: AsyncIterable<unknown> | Iterable<unknown>): AsyncGenerator<BatchLike> {
   if (typeof ds !== 'object' || ds === null || !(Symbol.asyncIterator in ds || Symbol.iterator in ds)) {
     throw new TfError(`${call}: ${arg} must be a dataset (an iterable of {xs, ys} batches), got ${String(ds)}`);
   }
