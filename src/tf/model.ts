@@ -348,10 +348,13 @@ export function fileUrlPath(call: string, arg: string, url: unknown): string {
 export class Sequential extends LayersModel {
   private readonly stack: Layer[] = [];
   private readonly givenName: string | undefined;
+  /** A loaded model's input shape (its first layer was not given one). */
+  private readonly loadedInputShape: number[] | undefined;
 
   constructor(args: { layers?: readonly Layer[]; name?: string } = {}, model?: Model) {
     super(model);
     this.givenName = args.name ?? model?.name;
+    this.loadedInputShape = model ? (model.inputShape.slice(1) as number[]) : undefined;
     if (model) this.stack.push(...model.layers.slice(1));
     (args.layers ?? []).forEach((l, i) => this.push(l, `tf.sequential: layers[${i}]`));
   }
@@ -377,7 +380,8 @@ export class Sequential extends LayersModel {
     this.stack.push(layer);
     const name = this.givenName ?? this.inner?.name;
     try {
-      this.inner = kerasSequential(this.stack, name !== undefined ? { name } : {});
+      const shape = this.loadedInputShape ? { inputShape: this.loadedInputShape } : {};
+      this.inner = kerasSequential(this.stack, { ...shape, ...(name !== undefined ? { name } : {}) });
     } catch (err) {
       this.stack.pop(); // the model stays as it was
       throw err;

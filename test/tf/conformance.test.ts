@@ -83,6 +83,9 @@ describe('tfjs scripts run on tpusim by changing the import', () => {
     const loaded = await ours.loadLayersModel(`file://${theirDir}/model.json`);
     expect(loaded).toBeInstanceOf(ours.Sequential); // tfjs wrote a Sequential topology
     const oursOnTfjs = loaded.predict(ours.tensor2d(inputs, [4, 3]));
+    const grown = (await ours.loadLayersModel(`file://${theirDir}/model.json`)) as ours.Sequential;
+    grown.add(ours.layers.activation({ activation: 'linear' }));
+    expect(grown.layers.map((l) => l.className)).toEqual(['Dense', 'Dense', 'Activation']);
     const tfjsOnTfjs = (await theirs.loadLayersModel(`file://${theirDir}/model.json`)).predict(theirs.tensor2d(inputs, [4, 3])) as tfc.Tensor;
     const close = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(1e-5));
     close(await tfjsOnOurs.data(), await oursOnOurs.data());
