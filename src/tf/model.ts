@@ -229,7 +229,9 @@ export class LayersModel {
       ...(args.validationBatches !== undefined ? { validationBatches: args.validationBatches } : {}),
     };
     const spec = { model: this.model, trainer, metrics: this.metrics, owner: this, epochs, initialEpoch, callbacks, params, train: data.train, ...limits };
-    return this.enqueue(() => fitLoop({ ...spec, ...(data.validation ? { validation: data.validation } : {}) }));
+    return this.enqueue(() => fitLoop({ ...spec, ...(data.validation ? { validation: data.validation } : {}) })).catch((err: unknown) => {
+      throw namedFor(call, err);
+    });
   }
 
   /** Device work in call order: predict and evaluate return before it runs, fit waits for it. */
@@ -332,6 +334,18 @@ export class LayersModel {
   async dispose(): Promise<void> {
     await this.model.trainer?.close();
   }
+}
+
+/**
+ * An error a layers-level check raised during `call` (a label out of range in a dataset, a
+ * batch that does not split over the cores, a NaN loss), with the call in front of its
+ * message; its class is kept (a NaNLossError stays one). Other errors pass unchanged.
+ */
+function namedFor(call: string, err: unknown): unknown {
+  if (err instanceof Error && (err as { userFacing?: unknown }).userFacing === true && !err.message.startsWith(`${call}`)) {
+    err.message = `${call}: ${err.message}`;
+  }
+  return err;
 }
 
 /** The path of a 'file://' URL for `call`'s `arg`; other schemes are refused. */

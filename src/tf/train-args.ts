@@ -59,6 +59,11 @@ function labels(call: string, arg: string, model: Model, trainer: Trainer, y: un
     const need = trainer.loss.labels === 'onehot' ? `[${n},${classes}] (one-hot) or [${n}] (class indices)` : `[${n}] (class indices)`;
     throw new TfError(`${call}: ${arg} has shape ${shapeText(t.shape)}; loss '${trainer.loss.name}' with ${n} examples needs ${need}`);
   }
+  if (sparse && !onehot) {
+    const v = t.buffer(call);
+    const bad = v.findIndex((c) => !(Number.isInteger(c) && c >= 0 && c < classes));
+    if (bad >= 0) throw new TfError(`${call}: ${arg}[${bad}] = ${v[bad]} is not a class index in [0, ${classes})`);
+  }
   return t;
 }
 

@@ -157,5 +157,11 @@ describe('model.fit', () => {
     expect(() => m.predict(tf.tensor2d([[1, 2]]))).toThrow("model.predict: x has shape [1,2], the model's input is [null,4]");
     await expect(tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4] })] }).fit(xs(), ys())).rejects.toThrow('model.fit: compile() the model first');
     await expect(m.fitDataset([{ a: 1 }] as never, { epochs: 1, verbose: 0 })).rejects.toThrow('model.fitDataset: dataset element 0 is not an {xs, ys} batch (got keys a)');
+    const sparse = mlp({ loss: 'sparseCategoricalCrossentropy', strategy: tf.tpu.strategy({ cores: 8, threads: 1 }) });
+    await expect(sparse.fit(xs(), tf.tensor1d(LABELS.map((l, i) => (i === 5 ? 3 : l))))).rejects.toThrow('model.fit: y[5] = 3 is not a class index in [0, 3)');
+    await expect(sparse.fitDataset([{ xs: X.slice(0, 20), ys: [0, 1, 2, 0, 1] }], { epochs: 1, verbose: 0 })).rejects.toThrow(
+      'model.fitDataset: global batch 5 does not split evenly over 8 cores',
+    );
+    await expect(sparse.fitDataset([{ xs: X.slice(0, 32), ys: [0, 1, 2, 0, 1, 7, 0, 0] }], { epochs: 1, verbose: 0 })).rejects.toThrow('model.fitDataset: label 7 is not a class index in [0, 3)');
   });
 });
