@@ -6,8 +6,9 @@
  * line `verbose: 1` prints (as tfjs-node's ProgbarLogger: "Epoch 1 / 5", then the time per
  * step and the logs).
  *
- * Logs: batch hooks get {batch, size, loss, <metric keys>}; epoch ends get {loss, <metric
- * keys>, val_loss, val_<metric keys>}. Imports ./errors.
+ * Logs, as tfjs-layers gives them (the conformance test checks): onBatchEnd gets {batch,
+ * size, loss, <metric keys>}; onEpochEnd {val_loss, val_<metric keys>, loss, <metric keys>};
+ * the begin hooks and onTrainEnd get no keys. Imports ./errors.
  */
 import { TfError } from './errors.ts';
 

@@ -2,8 +2,9 @@
  * @module tf/fit
  * The epoch loop behind `model.fit(x, y, ...)` and `model.fitDataset(ds, ...)`, with
  * TensorFlow.js's semantics: per epoch, batches in order (shuffled when asked), callbacks
- * around every batch and epoch, epoch logs that are example-weighted means ('loss', metric
- * keys, then 'val_loss', 'val_<metric>' from an evaluation in inference mode), and
+ * around every batch and epoch with tfjs-layers' logs (./callbacks.ts), epoch logs that are
+ * example-weighted means ('val_loss', 'val_<metric>' from an evaluation in inference mode,
+ * then 'loss' and the metric keys, in tfjs-layers' order), and
  * `stopTraining` honoured after every batch. Each step runs through the model's compiled
  * Trainer (../layers/training.ts) on the simulated TPU: one SPMD step per global batch.
  *
@@ -90,7 +91,7 @@ export async function fitLoop(s: LoopSpec): Promise<History> {
       for await (const e of s.train(epoch)) {
         if (s.batchesPerEpoch !== undefined && step >= s.batchesPerEpoch) break;
         const batch = toBatch(s.model, trainer, e);
-        await fire(cbs, 'onBatchBegin', step, { batch: step, size: batch.size });
+        await fire(cbs, 'onBatchBegin', step, {}); // NOTE: tfjs-layers gives custom callbacks no batch logs here
         const r = await trainer.trainStep(batch, epoch);
         if (!Number.isFinite(r.loss)) throw new NaNLossError(epoch + 1, step + 1, r.loss);
         mean.add(r, batch.size);

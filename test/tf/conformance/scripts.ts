@@ -104,5 +104,32 @@ export const saveAndLoad: Script = async (tf, dir) => {
   return report(history, loaded.predict(xs) as tfc.Tensor);
 };
 
+/** Records every callback's calls and logs (as `<hook>.<key>` series in the history) and ends with evaluate. */
+export const callbacksAndEvaluate: Script = async (tf) => {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 6, activation: 'sigmoid', inputShape: [5] }), tf.layers.dense({ units: 4, activation: 'softmax' })] });
+  seedWeights(tf, model, 5);
+  model.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const x = values(24 * 5, 5);
+  const xs = tf.tensor2d(x, [24, 5]);
+  const ys = tf.tensor2d(oneHotRows(classes(x, 5, 4), 4));
+  const seen: Record<string, number[]> = {};
+  const record = (hook: string) => async (_n: number | tfl.Logs | undefined, logs?: tfl.Logs) => {
+    for (const [k, v] of Object.entries((typeof _n === 'object' ? _n : logs) ?? {})) (seen[`${hook}.${k}`] ??= []).push(Number(v));
+    (seen[`${hook}.calls`] ??= []).push(typeof _n === 'number' ? _n : -1);
+  };
+  const history = await model.fit(xs, ys, {
+    batchSize: 10, // 18 training examples: batches of 10 and 8
+    epochs: 2,
+    shuffle: false,
+    validationSplit: 0.25,
+    verbose: 0,
+    callbacks: { onTrainBegin: record('trainBegin'), onEpochBegin: record('epochBegin'), onBatchBegin: record('batchBegin'), onBatchEnd: record('batchEnd'), onEpochEnd: record('epochEnd'), onTrainEnd: record('trainEnd') },
+  });
+  const [loss, acc] = model.evaluate(xs, ys, { batchSize: 7 }) as tfc.Tensor[];
+  seen['evaluate'] = [(await loss!.data())[0]!, (await acc!.data())[0]!];
+  for (const [k, v] of Object.entries(history.history)) seen[`history.${k}`] = v.map(Number);
+  return { history: seen, predictions: Array.from(await (model.predict(xs) as tfc.Tensor).data()) };
+};
+
 /** Every script by name. */
-export const SCRIPTS: Readonly<Record<string, Script>> = { mlp, convnet, fire, saveAndLoad };
+export const SCRIPTS: Readonly<Record<string, Script>> = { mlp, convnet, fire, saveAndLoad, callbacksAndEvaluate };
