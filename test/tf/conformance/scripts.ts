@@ -131,5 +131,18 @@ export const callbacksAndEvaluate: Script = async (tf) => {
   return { history: seen, predictions: Array.from(await (model.predict(xs) as tfc.Tensor).data()) };
 };
 
+/** tf.callbacks.earlyStopping: the run stops at the same epoch. */
+export const earlyStopping: Script = async (tf) => {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, activation: 'softmax', inputShape: [4] })] });
+  seedWeights(tf, model, 6);
+  model.compile({ optimizer: tf.train.sgd(0.2), loss: 'categoricalCrossentropy', metrics: ['acc'] });
+  const x = values(16 * 4, 6);
+  const xs = tf.tensor2d(x, [16, 4]);
+  const ys = tf.tensor2d(oneHotRows(classes(x, 4, 3), 3));
+  const stop = tf.callbacks.earlyStopping({ monitor: 'loss', minDelta: 0.02, patience: 1 });
+  const history = await model.fit(xs, ys, { batchSize: 8, epochs: 30, shuffle: false, verbose: 0, callbacks: stop });
+  return report(history, model.predict(xs) as tfc.Tensor);
+};
+
 /** Every script by name. */
-export const SCRIPTS: Readonly<Record<string, Script>> = { mlp, convnet, fire, saveAndLoad, callbacksAndEvaluate };
+export const SCRIPTS: Readonly<Record<string, Script>> = { mlp, convnet, fire, saveAndLoad, callbacksAndEvaluate, earlyStopping };
