@@ -17,5 +17,5 @@ export * as xla from './xla/index.ts';
 export * as layers from './tf/root-layers.ts';
 export * as data from './tf/data.ts';
 export { Tensor, dispose, oneHot, ones, scalar, tensor, tensor1d, tensor2d, tensor3d, tensor4d, tidy, zeros, type DataType, type NestedArray, type TensorLike, type TypedArray } from './tf/index.ts';
-export { LayersModel, Sequential, input, model, sequential, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs, type SaveResult } from './tf/index.ts';
+export { LayersModel, Sequential, input, model, sequential, type DatasetLike, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs, type SaveResult } from './tf/index.ts';
 export { EarlyStopping, History, TfError, callbacks, getBackend, loadLayersModel, ready, train, type CustomCallbackArgs, type EarlyStoppingArgs, type FitParams, type Logs } from './tf/index.ts';

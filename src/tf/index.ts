@@ -4,9 +4,10 @@
  * `import * as tf from '@tensorflow/tfjs'` runs here with the import changed to
  * `import * as tf from 'tpusim/tf'` (or `'tpusim'`, whose namespaces are supersets). It
  * offers tensors (./tensor), `tf.layers.*` (./layers), `tf.sequential`, `tf.model`,
- * `tf.input`, models with compile/fit/fitDataset/evaluate/predict/save (./model),
- * `tf.train.*`, `tf.callbacks.*`, `tf.loadLayersModel`; and, kept explicit, `tf.tpu`
- * (strategy, precision defaults). A plain list of export lines.
+ * `tf.input`, models with compile/fit/fitDataset/evaluate/predict/save (./model,
+ * ./sequential), `tf.train.*`, `tf.callbacks.*`, `tf.data` (../data plus array, generator,
+ * zip), `tf.loadLayersModel`; and, kept explicit, `tf.tpu` (strategy, precision and engine
+ * defaults, topK). A plain list of export lines.
  *
  * @example
  * import * as tf from 'tpusim/tf';
@@ -17,7 +18,8 @@
 export { Tensor, dispose, oneHot, ones, scalar, tensor, tensor1d, tensor2d, tensor3d, tensor4d, tidy, zeros, type DataType, type NestedArray, type TensorLike, type TypedArray } from './tensor.ts';
 export * as layers from './layers.ts';
 export { input, model, sequential } from './models.ts';
-export { LayersModel, Sequential, type DatasetLike, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs, type SaveResult } from './model.ts';
+export { Sequential } from './sequential.ts';
+export { LayersModel, type DatasetLike, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs, type SaveResult } from './model.ts';
 export { train } from './names.ts';
 export { EarlyStopping, History, callbacks, type CustomCallbackArgs, type EarlyStoppingArgs, type FitParams, type Logs } from './callbacks.ts';
 export { loadLayersModel } from './io.ts';

@@ -9,7 +9,8 @@
  * Imports ../layers (loadModel), ./model.
  */
 import { loadModel } from '../layers/index.ts';
-import { fileUrlPath, LayersModel, Sequential } from './model.ts';
+import { fileUrlPath, LayersModel } from './model.ts';
+import { Sequential } from './sequential.ts';
 
 /**
  * Loads a saved model (a model.json path or its folder, as a 'file://' URL or a plain path).

@@ -4,14 +4,12 @@
  * methods a training script calls — compile, fit, fitDataset, evaluate, evaluateDataset,
  * predict, getWeights/setWeights, summary, save — with TF.js's argument forms (tensors in,
  * tensors out) and names. The math runs on the simulated TPU through the model's Trainer.
- *
- * `Sequential` builds its tpusim model again after every `add` (layers keep their weights),
- * so shape errors come at `add`, as in TF.js. Weight lists are in TF.js's order: trainable
- * weights, then non-trainable ones (batch norm's moving statistics).
+ * Weight lists are in TF.js's order: trainable weights, then non-trainable ones (batch
+ * norm's moving statistics). `Sequential` is ./sequential.ts.
  *
  * Imports ../layers, ./tensor, ./fit, ./callbacks, ./names, ./tpu, ./train-args, ./errors.
  */
-import { saveModel, sequential as kerasSequential, type Layer, type Model, type SymbolicTensor, type Trainer } from '../layers/index.ts';
+import { saveModel, type Layer, type Model, type SymbolicTensor, type Trainer } from '../layers/index.ts';
 import { stat } from 'node:fs/promises';
 import { callbackList, progressLogger, type CustomCallbackArgs, type History } from './callbacks.ts';
 import { TfError } from './errors.ts';
@@ -104,7 +102,9 @@ export interface SaveResult {
 export class LayersModel {
   /** Set true (by a callback) to stop fit after the current batch. */
   stopTraining = false;
+  /** The tpusim model (a Sequential makes a new one at every add). */
   protected inner: Model | undefined;
+  /** The last compile's arguments (a Sequential compiles again after an add). */
   protected compiledWith: ModelCompileArgs | undefined;
   private metrics: Metric[] = [];
 
@@ -356,56 +356,4 @@ export function fileUrlPath(call: string, arg: string, url: unknown): string {
   const path = m ? url.slice(m[0].length) : url;
   if (path === '') throw new TfError(`${call}: ${arg} '${url}' has no path`);
   return path;
-}
-
-/** A linear stack of layers (TF.js's Sequential). */
-export class Sequential extends LayersModel {
-  private readonly stack: Layer[] = [];
-  private readonly givenName: string | undefined;
-  /** A loaded model's input shape (its first layer was not given one). */
-  private readonly loadedInputShape: number[] | undefined;
-
-  constructor(args: { layers?: readonly Layer[]; name?: string } = {}, model?: Model) {
-    super(model);
-    this.givenName = args.name ?? model?.name;
-    this.loadedInputShape = model ? (model.inputShape.slice(1) as number[]) : undefined;
-    if (model) this.stack.push(...model.layers.slice(1));
-    (args.layers ?? []).forEach((l, i) => this.push(l, `tf.sequential: layers[${i}]`));
-  }
-
-  /** The layers, without the input layer (as TF.js lists a Sequential's). */
-  override get layers(): Layer[] {
-    return [...this.stack];
-  }
-
-  /** Appends a layer; its shape is checked against the previous one now. */
-  add(layer: Layer): void {
-    this.push(layer, 'sequential.add: layer');
-  }
-
-  private push(layer: unknown, what: string): void {
-    if (!isLayer(layer)) {
-      const got = layer === null ? 'null' : typeof layer === 'object' ? (layer.constructor?.name ?? 'an object') : typeof layer;
-      throw new TfError(`${what} is not a layer (got ${got})`);
-    }
-    if (this.stack.length === 0 && layer.inputShape === undefined) {
-      throw new TfError(`${what}: the first layer of a sequential model needs an inputShape (or batchInputShape)`);
-    }
-    this.stack.push(layer);
-    const name = this.givenName ?? this.inner?.name;
-    try {
-      const shape = this.loadedInputShape ? { inputShape: this.loadedInputShape } : {};
-      this.inner = kerasSequential(this.stack, { ...shape, ...(name !== undefined ? { name } : {}) });
-    } catch (err) {
-      this.stack.pop(); // the model stays as it was
-      throw err;
-    }
-    if (this.compiledWith) this.compile(this.compiledWith);
-  }
-}
-
-/** Whether `v` is a tpusim layer (any of ../layers' classes). */
-export function isLayer(v: unknown): v is Layer {
-  const l = v as Layer;
-  return typeof v === 'object' && v !== null && typeof l.apply === 'function' && typeof l.computeOutputShape === 'function' && typeof l.className === 'string';
 }

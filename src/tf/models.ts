@@ -9,7 +9,8 @@
  */
 import { input as kerasInput, model as kerasModel, SymbolicTensor, type Layer } from '../layers/index.ts';
 import { TfError } from './errors.ts';
-import { LayersModel, Sequential } from './model.ts';
+import { LayersModel } from './model.ts';
+import { Sequential } from './sequential.ts';
 import { checkKeys } from './train-args.ts';
 
 /** Options of `tf.sequential`. */
