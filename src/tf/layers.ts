@@ -29,6 +29,7 @@ import {
   GlobalAveragePooling2D,
   Layer,
   MaxPooling2D,
+  type Initializer,
 } from '../layers/index.ts';
 import { TfError } from './errors.ts';
 
@@ -80,9 +81,10 @@ const FIXED: Readonly<Record<string, Check>> = {
 /** Initialiser options dense and conv2d take by name. */
 const INITIALIZER_KEYS: readonly string[] = ['kernelInitializer', 'biasInitializer'];
 
-/** An initialiser by TF.js name, for option `key` of `call`. */
-function initializer(call: string, key: string, v: unknown): (typeof INITIALIZERS)[keyof typeof INITIALIZERS] {
+/** An initialiser by TF.js name (or a tpusim initialiser function), for option `key` of `call`. */
+function initializer(call: string, key: string, v: unknown): Initializer {
   if (typeof v === 'string' && Object.hasOwn(INITIALIZERS, v)) return INITIALIZERS[v as keyof typeof INITIALIZERS];
+  if (typeof v === 'function') return v as Initializer; // ../layers' form: (shape, random) => values
   const got = typeof v === 'string' ? `'${v}'` : 'an object (give initialisers by name)';
   throw new TfError(`${call}: ${key} ${got} is not supported (tpusim has ${Object.keys(INITIALIZERS).join(', ')})`);
 }
@@ -152,8 +154,9 @@ export interface DenseLayerArgs extends TfLayerArgs {
   readonly activation?: Activation;
   readonly useBias?: boolean;
   readonly inputDim?: number;
-  readonly kernelInitializer?: string;
-  readonly biasInitializer?: string;
+  /** A TF.js name ('heNormal', ...) or a tpusim initialiser function. */
+  readonly kernelInitializer?: string | Initializer;
+  readonly biasInitializer?: string | Initializer;
 }
 /** Options of `conv2d`. */
 export interface ConvLayerArgs extends TfLayerArgs {
@@ -165,8 +168,8 @@ export interface ConvLayerArgs extends TfLayerArgs {
   readonly dilationRate?: Pair;
   readonly activation?: Activation;
   readonly useBias?: boolean;
-  readonly kernelInitializer?: string;
-  readonly biasInitializer?: string;
+  readonly kernelInitializer?: string | Initializer;
+  readonly biasInitializer?: string | Initializer;
 }
 /** Options of the pooling layers. */
 export interface PoolingLayerArgs extends TfLayerArgs {

@@ -30,6 +30,8 @@ describe('the root namespace', () => {
     expect(tf.layers.tpuStrategy({ cores: 8 }).replicas).toBe(8);
     // the TF.js factories replaced the older ones, which took a subset of their options
     expect(tf.layers.dense({ units: 2, inputDim: 3 }).inputShape).toEqual([3]);
+    const m = tf.layers.sequential([tf.layers.dense({ units: 2, inputShape: [3], kernelInitializer: tf.layers.ones, activation: 'relu' })]);
+    expect(Array.from(m.weights[0]!.value!)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(tf.layers.sequential([tf.layers.dense({ units: 2, inputShape: [3] })]).outputShape).toEqual([null, 2]);
   });
 });
