@@ -1,8 +1,10 @@
 /**
  * @module mxu/kernel
- * The MXU's fast functional path: `matmulFast`, the public entry point. It runs each pass on
- * the WebAssembly SIMD kernel (./wasm/kernel.ts via ./wasm-loader.ts) or, on request, on the
- * plain-JS kernel (./kernel-js.ts), and builds the precision modes with ./precision.ts.
+ * The MXU's fast functional path: `matmulFast`, the public entry point. It runs on the
+ * WebAssembly SIMD kernel (./wasm/kernel.ts via ./wasm-loader.ts), which does the multi-pass
+ * precision modes whole (pieces split while packing, one pass per term, combined in WASM),
+ * or, on request, on the plain-JS kernel (./kernel-js.ts), whose passes ./precision.ts
+ * builds the modes from.
  *
  * Imports ./config, ./precision, ./report (cycles for `mxuMatmul`), and the two pass
  * implementations. Synchronous; with `threads` > 1 the WASM pass shares its row chunks with
@@ -81,23 +83,18 @@ export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape,
   const threads = options.threads ?? 1;
   if (!Number.isSafeInteger(threads) || threads < 1) throw new MxuConfigError(`threads must be a positive integer, got ${threads}`);
   const wasmOptions = { rows: config.rows, subnormals: config.subnormals, threads, ...(options.minParallelMacs === undefined ? {} : { minParallelMacs: options.minParallelMacs }) };
-  if (backend === 'wasm' && precision === 'default') {
-    // one pass, A gathered through the feed while it is packed (no dense copy of A)
+  if (backend === 'wasm') {
+    // A gathered through the feed while it is packed (no dense copy of A); the multi-pass
+    // precisions split, pass and combine inside the kernel too (./wasm-loader.ts)
     const out = new Float32Array(shape.m * shape.n);
-    wasmKernel().pass(a, b, shape, wasmOptions, out, { ...(feed ? { feed } : {}), ...(acc ? { acc } : {}) });
+    if (precision === 'default') wasmKernel().pass(a, b, shape, wasmOptions, out, { ...(feed ? { feed } : {}), ...(acc ? { acc } : {}) });
+    else wasmKernel().precisionPasses(a, b, shape, { ...wasmOptions, precision }, out, feed ? { feed } : {});
     return out;
   }
+  // the plain-JS fallback: a dense A, and the modes built from passes by ./precision.ts
   const dense = feed ? gatherFeed(a, feed, shape) : a;
   if (acc) return jsPass(dense, b, shape, config, undefined, acc);
-  const pass =
-    backend === 'js'
-      ? (x: Float32Array, y: Float32Array) => jsPass(x, y, shape, config)
-      : (x: Float32Array, y: Float32Array) => {
-          const out = new Float32Array(shape.m * shape.n);
-          wasmKernel().pass(x, y, shape, wasmOptions, out);
-          return out;
-        };
-  return matmulWithPrecision(dense, b, precision, config.subnormals, pass);
+  return matmulWithPrecision(dense, b, precision, config.subnormals, (x, y) => jsPass(x, y, shape, config));
 }
 
 /** Values and timing of one matmul on the MXU. */

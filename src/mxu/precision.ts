@@ -6,8 +6,10 @@
  * with its `combinePasses` (small terms first, a non-finite small sum replaced by 0, hi.hi
  * last) and canonicalise NaNs.
  *
- * Imports bfloat16, ./config, ./reference. The pass itself is a parameter, so the WASM, JS
- * and worker-thread kernels all share this one definition of the modes.
+ * Imports bfloat16, ./config, ./reference. The pass itself is a parameter. The JS kernel
+ * builds its modes here; the WASM kernel runs the same steps inside WASM, without JS copies
+ * (./wasm-loader.ts `precisionPasses`: pieces split while packing, the same PASS_ORDER and
+ * combine order), proven equal bit for bit by test/mxu/kernel-pieces.test.ts.
  */
 import { splitArray, type SubnormalMode } from '../bfloat16/index.ts';
 import { PASSES, PIECES, type Precision } from './config.ts';

@@ -5,18 +5,23 @@
  * them to bf16 while packing them (in WASM, the rule of bfloat16's `roundToBf16Array`, proven
  * equal by test/mxu/kernel-rounding.test.ts), compute C (on this thread, or in row chunks
  * shared with helper threads on the same shared memory: ./worker.ts), canonicalise NaNs,
- * copy C out.
+ * copy C out. The multi-pass precisions (`precisionPasses`) copy and pack the operands once,
+ * split into their bf16 pieces while packing (bfloat16's `splitArray` formulas, in WASM), run
+ * one pass per term of ./reference.ts's PASS_ORDER on the packed pieces and sum the terms in
+ * WASM in `combinePasses`' order: no JS copy, split or combine on that path.
  *
- * Imports bfloat16 (types), ./config, ./worker. One instance (with its own shared linear
- * memory and, on request, its own helper threads) per thread, made on first use. Not
- * re-entrant: a pass blocks its thread until every chunk is done (Atomics.wait).
+ * Imports bfloat16 (types), ./config, ./feed, ./reference (PASS_ORDER only: the reference
+ * never calls this module), ./worker. One instance (with its own shared linear memory and,
+ * on request, its own helper threads) per thread, made on first use. Not re-entrant: a pass
+ * blocks its thread until every chunk is done (Atomics.wait).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { SubnormalMode } from '../bfloat16/index.ts';
-import type { MatmulShape } from './config.ts';
+import { PIECES, type MatmulShape, type Precision } from './config.ts';
 import { feedWords, type FeedPattern } from './feed.ts';
+import { PASS_ORDER } from './reference.ts';
 import { CTL_DONE, CTL_FAILED, KernelHelpers, type ChunkJob } from './worker.ts';
 
 /** The compiled kernel's file, relative to the repository root. */
@@ -48,13 +53,15 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 interface KernelExports {
   readonly memory: WasmMemory;
   heapBase(): number;
-  packA(src: number, dst: number, m: number, k: number, flush: number): void;
-  packAFeed(src: number, dst: number, m: number, k: number, desc: number, table: number, flush: number): void;
-  packB(src: number, dst: number, k: number, n: number, flush: number): void;
+  packA(src: number, dst: number, m: number, k: number, flush: number, pieces: number, pieceBytes: number): void;
+  packAFeed(src: number, dst: number, m: number, k: number, desc: number, table: number, flush: number, pieces: number, pieceBytes: number): void;
+  packB(src: number, dst: number, k: number, n: number, flush: number, pieces: number, pieceBytes: number): void;
   matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, clear: number): void;
   matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number, clear: number): void;
   canonicalizeNaNs(ptr: number, count: number): void;
   compactRows(c: number, m: number, n: number, ldc: number): void;
+  addPass(t: number, c: number, count: number): void;
+  finishPasses(t: number, c: number, count: number): void;
 }
 
 const PAGE_BYTES = 65536;
@@ -74,9 +81,15 @@ interface Layout {
   readonly feed: number;
   readonly table: number;
   readonly staging: number;
+  /** Packed A (its hi piece in a multi-pass precision; piece p at packedA + p * aPieceBytes). */
   readonly packedA: number;
+  readonly aPieceBytes: number;
+  /** Packed B, likewise. */
   readonly packedB: number;
+  readonly bPieceBytes: number;
   readonly c: number;
+  /** The running sum of a multi-pass precision's small terms (padded like C; unused with one piece). */
+  readonly t: number;
   readonly end: number;
   /** C's padded width ceil(N/4)*4 and padded height ceil(M/4)*4. */
   readonly cCols: number;
@@ -87,9 +100,11 @@ interface Layout {
  * The buffers of one pass. C reuses the staging area (the raw operands are dead once both
  * are packed): less memory, and fewer fresh pages to fault in on a first call. A pass whose
  * A is read through a feed pattern stages the pattern's source (`aValues` values) instead
- * of A, plus the pattern's words and a K-entry column address table.
+ * of A, plus the pattern's words and a K-entry column address table. With `pieces` > 1 (a
+ * multi-pass precision) each operand's packed buffer holds its pieces one after the other,
+ * and the small terms' sum `t` follows.
  */
-function layout(base: number, { m, k, n }: MatmulShape, aValues = m * k): Layout {
+function layout(base: number, { m, k, n }: MatmulShape, aValues = m * k, pieces = 1): Layout {
   const cRows = Math.ceil(m / 4) * 4;
   const cCols = Math.ceil(n / 4) * 4;
   const ctl = align64(base);
@@ -97,17 +112,33 @@ function layout(base: number, { m, k, n }: MatmulShape, aValues = m * k): Layout
   const table = align64(feed + FEED_WORDS_BYTES);
   const staging = align64(table + k * 4);
   const packedA = align64(staging + Math.max(aValues, k * n, cRows * cCols) * 4);
-  const packedB = align64(packedA + cRows * k * 4);
-  return { ctl, feed, table, staging, packedA, packedB, c: staging, end: packedB + k * cCols * 4, cCols, cRows };
+  const aPieceBytes = align64(cRows * k * 4);
+  const packedB = packedA + pieces * aPieceBytes;
+  const bPieceBytes = align64(k * cCols * 4);
+  const t = packedB + pieces * bPieceBytes;
+  const end = pieces > 1 ? t + cRows * cCols * 4 : packedB + k * cCols * 4;
+  return { ctl, feed, table, staging, packedA, aPieceBytes, packedB, bPieceBytes, c: staging, t, end, cCols, cRows };
 }
 
-/** Bytes of linear memory one pass of this shape needs (dense A), for callers that check limits first. */
-export function wasmPassBytes(shape: MatmulShape): number {
-  return layout(0, shape).end;
+/**
+ * Bytes of linear memory one matmul of this shape needs (dense A), for callers that check
+ * limits first; a multi-pass precision holds every piece of both operands at once.
+ */
+export function wasmPassBytes(shape: MatmulShape, precision: Precision = 'default'): number {
+  return layout(0, shape, shape.m * shape.k, PIECES[precision]).end;
 }
 
 /** Room for a feed pattern's words (up to 8 digits each way). */
 const FEED_WORDS_BYTES = 4 * (5 + 2 * 16);
+
+/** Where one pass reads its packed operands and writes C (byte offsets), and whether C starts at +0 (1). */
+interface PassBuffers {
+  readonly ctl: number;
+  readonly aP: number;
+  readonly bP: number;
+  readonly c: number;
+  readonly clear: number;
+}
 
 /** Options of one pass. */
 export interface WasmPassOptions {
@@ -163,19 +194,63 @@ export class WasmKernel {
     const ex = this.exports;
     const lay = layout(ex.heapBase(), shape, operands.feed ? a.length : m * k);
     this.stageAndPack(a, b, shape, lay, options.subnormals, operands.feed);
-    const mem = ex.memory.buffer;
     const clear = operands.acc ? 0 : 1;
     if (operands.acc) {
       // the accumulators start at acc: its rows laid out at C's padded row stride
-      const c = new Float32Array(mem, lay.c, lay.cRows * lay.cCols);
+      const c = new Float32Array(ex.memory.buffer, lay.c, lay.cRows * lay.cCols);
       for (let i = 0; i < m; i++) c.set(operands.acc.subarray(i * n, (i + 1) * n), i * lay.cCols);
     }
-    const threads = Math.min(options.threads ?? 1, Math.ceil(m / 4));
-    if (threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22)) this.computeShared(lay, shape, options.rows, threads, clear);
-    else ex.matmul(lay.packedA, lay.packedB, lay.c, m, k, n, options.rows, clear);
+    this.compute({ ctl: lay.ctl, aP: lay.packedA, bP: lay.packedB, c: lay.c, clear }, shape, options);
     ex.canonicalizeNaNs(lay.c, lay.cRows * lay.cCols);
-    if (lay.cCols !== n) ex.compactRows(lay.c, m, n, lay.cCols);
-    out.set(new Float32Array(mem, lay.c, m * n));
+    this.copyOut(lay, shape, out);
+  }
+
+  /**
+   * C = A . B at a multi-pass precision, bit for bit ../reference.ts `referenceMatmul`:
+   * both operands are copied in and packed once, split into their bf16 pieces on the way
+   * (./wasm/kernel.ts `finishRun`); each term of PASS_ORDER is one full pass on the packed
+   * pieces; the first small term is computed into t, each further one into C and added to t
+   * (`addPass`), and hi.hi last (`finishPasses`: a non-finite t becomes +0, then t + hi.hi,
+   * NaNs canonicalised). A pass's own NaNs need no canonicalising: a NaN term makes the
+   * small sum non-finite (so +0) or hi.hi NaN, and the final step canonicalises.
+   * a: [M, K] (or a feed's source), b: [K, N]; writes c: [M, N] into `out`.
+   */
+  precisionPasses(
+    a: Float32Array,
+    b: Float32Array,
+    shape: MatmulShape,
+    options: WasmPassOptions & { readonly precision: Exclude<Precision, 'default'> },
+    out: Float32Array,
+    operands: Pick<PassOperandsOptions, 'feed'> = {},
+  ): void {
+    const ex = this.exports;
+    const { precision } = options;
+    const lay = layout(ex.heapBase(), shape, operands.feed ? a.length : shape.m * shape.k, PIECES[precision]);
+    this.stageAndPack(a, b, shape, lay, options.subnormals, operands.feed, PIECES[precision]);
+    const order = PASS_ORDER[precision];
+    const count = lay.cRows * lay.cCols;
+    order.forEach(([pa, pb], i) => {
+      const aP = lay.packedA + pa * lay.aPieceBytes;
+      const bP = lay.packedB + pb * lay.bPieceBytes;
+      this.compute({ ctl: lay.ctl, aP, bP, c: i === 0 ? lay.t : lay.c, clear: 1 }, shape, options);
+      if (i > 0 && i < order.length - 1) ex.addPass(lay.t, lay.c, count);
+    });
+    ex.finishPasses(lay.t, lay.c, count);
+    this.copyOut(lay, shape, out);
+  }
+
+  /** Computes one pass on packed operands into buffers.c (padded), on this thread or shared with helpers. */
+  private compute(buffers: PassBuffers, shape: MatmulShape, options: WasmPassOptions): void {
+    const { m, k, n } = shape;
+    const threads = Math.min(options.threads ?? 1, Math.ceil(m / 4));
+    if (threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22)) this.computeShared(buffers, shape, options.rows, threads);
+    else this.exports.matmul(buffers.aP, buffers.bP, buffers.c, m, k, n, options.rows, buffers.clear);
+  }
+
+  /** Copies C (at lay.c, padded rows) out as a dense [M, N]. */
+  private copyOut(lay: Layout, { m, n }: MatmulShape, out: Float32Array): void {
+    if (lay.cCols !== n) this.exports.compactRows(lay.c, m, n, lay.cCols);
+    out.set(new Float32Array(this.exports.memory.buffer, lay.c, m * n));
   }
 
   /**
@@ -192,6 +267,27 @@ export class WasmKernel {
       a: new Float32Array(mem, lay.packedA, lay.cRows * shape.k).slice(),
       b: new Float32Array(mem, lay.packedB, shape.k * lay.cCols).slice(),
     };
+  }
+
+  /**
+   * The packed bf16 pieces of a multi-pass precision's operands (copies), hi first, each in
+   * `packOperands`' layout; with a feed, `a` is its source. For tests; `precisionPasses` packs
+   * the same way and never calls it.
+   */
+  packPieces(
+    a: Float32Array,
+    b: Float32Array,
+    shape: MatmulShape,
+    options: { readonly subnormals: SubnormalMode; readonly pieces: 2 | 3; readonly feed?: FeedPattern },
+  ): { a: Float32Array[]; b: Float32Array[] } {
+    const ex = this.exports;
+    const { pieces, feed } = options;
+    const lay = layout(ex.heapBase(), shape, feed ? a.length : shape.m * shape.k, pieces);
+    this.stageAndPack(a, b, shape, lay, options.subnormals, feed, pieces);
+    const mem = ex.memory.buffer;
+    const each = (first: number, bytes: number, values: number) =>
+      Array.from({ length: pieces }, (_, p) => new Float32Array(mem, first + p * bytes, values).slice());
+    return { a: each(lay.packedA, lay.aPieceBytes, lay.cRows * shape.k), b: each(lay.packedB, lay.bPieceBytes, shape.k * lay.cCols) };
   }
 
   /** Starts (without waiting) `threads - 1` helper threads; resolves when they are up. */
@@ -214,7 +310,7 @@ export class WasmKernel {
    * C on `threads` threads: helpers are sent the chunk job, this thread claims chunks too,
    * then waits until every chunk is done (a chunk a helper claimed is finished by it).
    */
-  private computeShared(lay: Layout, { m, k, n }: MatmulShape, rows: number, threads: number, clear: number): void {
+  private computeShared({ ctl, aP, bP, c, clear }: PassBuffers, { m, k, n }: MatmulShape, rows: number, threads: number): void {
     const blocks = Math.ceil(m / 4);
     // NOTE: about 8 chunks per thread, so the wait for the last chunk (held by a thread the
     // OS descheduled, on a shared machine) is short.
@@ -223,11 +319,11 @@ export class WasmKernel {
     this.gen = (this.gen + 1) & 0x7fffffff;
     const mem = this.exports.memory.buffer;
     const words = new Int32Array(mem);
-    const base = lay.ctl >> 2;
+    const base = ctl >> 2;
     Atomics.store(words, base + CTL_DONE, 0);
     Atomics.store(words, base + CTL_FAILED, 0);
-    Atomics.store(new BigInt64Array(mem), lay.ctl >> 3, BigInt(this.gen) << 32n); // generation, next chunk 0
-    const job: ChunkJob = { ctl: lay.ctl, gen: this.gen, aP: lay.packedA, bP: lay.packedB, c: lay.c, m, k, n, rows, chunkBlocks, clear };
+    Atomics.store(new BigInt64Array(mem), ctl >> 3, BigInt(this.gen) << 32n); // generation, next chunk 0
+    const job: ChunkJob = { ctl, gen: this.gen, aP, bP, c, m, k, n, rows, chunkBlocks, clear };
     this.ensureHelpers(threads).post(job, threads - 1);
     this.exports.matmulChunks(job.ctl, job.gen, job.aP, job.bP, job.c, m, k, n, rows, chunkBlocks, clear);
     for (;;) {
@@ -239,10 +335,18 @@ export class WasmKernel {
   }
 
   /**
-   * Copies the raw operands into linear memory and packs them (rounding to bf16 on the way);
-   * with a feed, `a` is the pattern's source and A is gathered through it while packing.
+   * Copies the raw operands into linear memory and packs them (rounding to bf16 on the way,
+   * or splitting them into `pieces` bf16 pieces); with a feed, `a` is the pattern's source and A is gathered through it while packing.
    */
-  private stageAndPack(a: Float32Array, b: Float32Array, { m, k, n }: MatmulShape, lay: Layout, subnormals: SubnormalMode, feed?: FeedPattern): void {
+  private stageAndPack(
+    a: Float32Array,
+    b: Float32Array,
+    { m, k, n }: MatmulShape,
+    lay: Layout,
+    subnormals: SubnormalMode,
+    feed?: FeedPattern,
+    pieces = 1,
+  ): void {
     const ex = this.exports;
     this.reserve(lay.end);
     const mem = ex.memory.buffer;
@@ -252,13 +356,13 @@ export class WasmKernel {
       if (words.length * 4 > FEED_WORDS_BYTES) throw new WasmKernelError(`a feed pattern has at most 16 digits in all, got ${(words.length - 5) / 2}`);
       new Int32Array(mem, lay.feed, words.length).set(words);
       new Float32Array(mem, lay.staging, a.length).set(a);
-      ex.packAFeed(lay.staging, lay.packedA, m, k, lay.feed, lay.table, flush);
+      ex.packAFeed(lay.staging, lay.packedA, m, k, lay.feed, lay.table, flush, pieces, lay.aPieceBytes);
     } else {
       new Float32Array(mem, lay.staging, m * k).set(a);
-      ex.packA(lay.staging, lay.packedA, m, k, flush);
+      ex.packA(lay.staging, lay.packedA, m, k, flush, pieces, lay.aPieceBytes);
     }
     new Float32Array(mem, lay.staging, k * n).set(b);
-    ex.packB(lay.staging, lay.packedB, k, n, flush);
+    ex.packB(lay.staging, lay.packedB, k, n, flush, pieces, lay.bPieceBytes);
   }
 
   private reserve(bytes: number): void {
@@ -313,7 +417,7 @@ export function loadKernelModule(path: string): WasmModule {
 }
 
 /** Exports the loader calls; checked when the module is loaded. */
-const REQUIRED_EXPORTS = ['heapBase', 'packA', 'packAFeed', 'packB', 'matmul', 'matmulChunks', 'canonicalizeNaNs', 'compactRows'];
+const REQUIRED_EXPORTS = ['heapBase', 'packA', 'packAFeed', 'packB', 'matmul', 'matmulChunks', 'canonicalizeNaNs', 'compactRows', 'addPass', 'finishPasses'];
 
 /** Sets V8 flags if this runtime still allows it (a speed hint only: never fatal). */
 function setV8Flags(flags: string): void {

@@ -10,8 +10,8 @@ import { bits, randomOperand } from './kernel-operands.ts';
 
 interface Exports {
   heapBase(): number;
-  packA(src: number, dst: number, m: number, k: number, flush: number): void;
-  packB(src: number, dst: number, k: number, n: number, flush: number): void;
+  packA(src: number, dst: number, m: number, k: number, flush: number, pieces: number, pieceBytes: number): void;
+  packB(src: number, dst: number, k: number, n: number, flush: number, pieces: number, pieceBytes: number): void;
   matmul(aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, clear: number): void;
   matmulChunks(ctl: number, gen: number, aP: number, bP: number, c: number, m: number, k: number, n: number, rows: number, chunkBlocks: number, clear: number): void;
 }
@@ -30,9 +30,9 @@ describe('matmulChunks', () => {
   const [ctl, src, aP, bP, c1, c2] = [base, base + 64, base + 65536, base + 2 * 65536, base + 3 * 65536, base + 4 * 65536];
   const f32 = new Float32Array(buffer());
   f32.set(randomOperand(m * k, 5, 0.05, 20), src / 4);
-  ex.packA(src, aP, m, k, 1);
+  ex.packA(src, aP, m, k, 1, 1, 0); // flush, one piece (rounded)
   f32.set(randomOperand(k * n, 6, 0.05, 20), src / 4);
-  ex.packB(src, bP, k, n, 1);
+  ex.packB(src, bP, k, n, 1, 1, 0);
   const cWords = Math.ceil(m / 4) * 4 * Math.ceil(n / 4) * 4;
   const words = new Int32Array(buffer());
   const setJob = (gen: number) => {

@@ -40,6 +40,25 @@ export function randomOperand(length: number, seed: number, specialRate = 0, sca
   return out;
 }
 
+/**
+ * f32 values from raw random bit patterns, with special values and exponent-0/255 patterns
+ * mixed in (NaN payloads of both signs, subnormals, rounding ties).
+ */
+export function randomBitsOperand(length: number, seed: number): Float32Array {
+  const next = rng(seed);
+  const out = new Float32Array(length);
+  const u = bits(out);
+  for (let i = 0; i < length; i++) {
+    const pick = next();
+    if (pick < 0.2) out[i] = SPECIAL_VALUES[Math.floor(next() * SPECIAL_VALUES.length)]!;
+    else if (pick < 0.35) u[i] = (Math.floor(next() * 2 ** 23) | (next() < 0.5 ? 0x80000000 : 0)) >>> 0; // subnormal or zero
+    else if (pick < 0.5) u[i] = (0x7f800000 | Math.floor(next() * 2 ** 23) | (next() < 0.5 ? 0x80000000 : 0)) >>> 0; // NaN or Inf
+    else if (pick < 0.6) u[i] = ((Math.floor(next() * 2 ** 24) << 8) | 0x8000) >>> 0; // a rounding tie
+    else u[i] = Math.floor(next() * 2 ** 32) >>> 0;
+  }
+  return out;
+}
+
 /** Bit patterns of f32 values, for exact comparison (NaN == NaN of the same bits, -0 != +0). */
 export function bits(x: Float32Array): Uint32Array {
   return new Uint32Array(x.buffer, x.byteOffset, x.length);

@@ -8,23 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { roundToBf16Array, type SubnormalMode } from '../../src/bfloat16/index.ts';
 import { wasmKernel } from '../../src/mxu/wasm-loader.ts';
-import { SPECIAL_VALUES, bits, rng } from './kernel-operands.ts';
-
-/** f32 values from raw random bit patterns, with special values and exponent-0/255 patterns mixed in. */
-function randomBitsOperand(length: number, seed: number): Float32Array {
-  const next = rng(seed);
-  const out = new Float32Array(length);
-  const u = bits(out);
-  for (let i = 0; i < length; i++) {
-    const pick = next();
-    if (pick < 0.2) out[i] = SPECIAL_VALUES[Math.floor(next() * SPECIAL_VALUES.length)]!;
-    else if (pick < 0.35) u[i] = (Math.floor(next() * 2 ** 23) | (next() < 0.5 ? 0x80000000 : 0)) >>> 0; // subnormal or zero
-    else if (pick < 0.5) u[i] = (0x7f800000 | Math.floor(next() * 2 ** 23) | (next() < 0.5 ? 0x80000000 : 0)) >>> 0; // NaN or Inf
-    else if (pick < 0.6) u[i] = ((Math.floor(next() * 2 ** 24) << 8) | 0x8000) >>> 0; // a rounding tie
-    else u[i] = Math.floor(next() * 2 ** 32) >>> 0;
-  }
-  return out;
-}
+import { bits, randomBitsOperand } from './kernel-operands.ts';
 
 /** The expected packed A: row r, column k of bf16(a) at ((r >> 2) * K + k) * 4 + (r & 3). */
 function expectedPackedA(a: Float32Array, m: number, k: number, subnormals: SubnormalMode): Float32Array {

@@ -21,6 +21,10 @@
  * (relaxed-simd madd): a bf16 x bf16 product is exact in f32 only while it neither under- nor
  * overflows, and the spec rounds it to f32 before the add. WASM float arithmetic is IEEE
  * round-to-nearest-even with subnormals (no flush-to-zero), matching JS's Math.fround.
+ * The multi-pass precisions (../reference.ts) pack each operand's bf16 pieces at once
+ * (`finishRun`: bfloat16/split.ts's formulas, in the same f32 steps, instead of the entry
+ * rounding), run one `matmul` per term on them, and sum the terms with `addPass` and
+ * `finishPasses` in `combinePasses`' order.
  *
  * ## Memory layout (all f32, 16-byte aligned, set up by the loader)
  * - packed A: blocks of MR = 4 rows; block i holds, for each k, the 4 values a[4i..4i+3, k]
@@ -85,10 +89,61 @@ function roundRun(p: usize, count: i32, fm: v128): void {
 }
 
 /**
+ * Truncation to bf16 on four f32 bit patterns (bfloat16/split.ts `truncateBits`): NaN ->
+ * quiet NaN of its sign; exponent 0 -> signed zero when flushing; else the top 16 bits.
+ */
+// @ts-ignore: decorator
+@inline function trunc16x4(x: v128, flush: v128): v128 {
+  const sign = v128.and(x, i32x4.splat(<i32>0x80000000));
+  const isNaN = f32x4.ne(x, x);
+  const isFlushed = v128.and(i32x4.eq(v128.and(x, i32x4.splat(0x7f800000)), i32x4.splat(0)), flush);
+  const special = v128.or(sign, v128.and(isNaN, i32x4.splat(0x7fc00000)));
+  return v128.bitselect(special, v128.and(x, i32x4.splat(<i32>0xffff0000)), v128.or(isNaN, isFlushed));
+}
+
+/**
+ * Finishes a packed run of `count` (a multiple of 4) raw f32 values at `p`: with `pieces` < 2
+ * rounds them to bf16 in place (the default one-pass mode); with 2 or 3 splits each x into
+ * the bf16 pieces of bfloat16/split.ts `splitArray`, in the same f32 steps:
+ *   hi = trunc16(x); r = x - hi; (3 pieces: mid = trunc16(r); r = r - mid); lo = bf16(r)
+ * hi replaces x at p, mid goes to p + pieceBytes, lo to p + (pieces - 1) * pieceBytes: the
+ * pieces' packed buffers lie `pieceBytes` apart, in the same layout. Both subtractions are
+ * exact (they only drop leading bits), as in JS.
+ */
+function finishRun(p: usize, count: i32, fm: v128, pieces: i32, pieceBytes: usize): void {
+  if (pieces < 2) {
+    roundRun(p, count, fm);
+    return;
+  }
+  const end = p + <usize>count * 4;
+  const loOffset = <usize>(pieces - 1) * pieceBytes;
+  if (pieces == 2) {
+    for (; p < end; p += 16) {
+      const x = v128.load(p);
+      const hi = trunc16x4(x, fm);
+      v128.store(p, hi);
+      v128.store(p + loOffset, bf16x4(f32x4.sub(x, hi), fm));
+    }
+    return;
+  }
+  for (; p < end; p += 16) {
+    const x = v128.load(p);
+    const hi = trunc16x4(x, fm);
+    const r = f32x4.sub(x, hi);
+    const mid = trunc16x4(r, fm);
+    v128.store(p, hi);
+    v128.store(p + pieceBytes, mid);
+    v128.store(p + loOffset, bf16x4(f32x4.sub(r, mid), fm));
+  }
+}
+
+/**
  * Rounds a: [M, K] (row-major f32 at `src`) to bf16 and packs it into MR-row blocks at `dst`
  * (ceil(M/4) * K * 4 floats), zero-filling rows past M. `flush`: 1 flushes subnormals.
+ * With `pieces` 2 or 3, packs the precision split's pieces instead (`finishRun`): hi at
+ * `dst`, the others `pieceBytes` apart.
  */
-export function packA(src: usize, dst: usize, m: i32, k: i32, flush: i32): void {
+export function packA(src: usize, dst: usize, m: i32, k: i32, flush: i32, pieces: i32, pieceBytes: usize): void {
   const blocks = (m + MR - 1) / MR;
   const full = m / MR;
   const stride = <usize>k * 4;
@@ -96,7 +151,7 @@ export function packA(src: usize, dst: usize, m: i32, k: i32, flush: i32): void 
   for (let i = 0; i < full; i++) {
     const out = dst + <usize>i * k * MR * 4;
     packBlock4(src + <usize>i * MR * stride, out, k, stride);
-    roundRun(out, k * MR, fm);
+    finishRun(out, k * MR, fm, pieces, pieceBytes);
   }
   for (let i = full; i < blocks; i++) {
     for (let r = 0; r < MR; r++) {
@@ -105,7 +160,7 @@ export function packA(src: usize, dst: usize, m: i32, k: i32, flush: i32): void 
       let from = src + <usize>row * stride;
       for (let kk = 0; kk < k; kk++, out += MR * 4, from += 4) store<f32>(out, row < m ? load<f32>(from) : 0);
     }
-    roundRun(dst + <usize>i * k * MR * 4, k * MR, fm);
+    finishRun(dst + <usize>i * k * MR * 4, k * MR, fm, pieces, pieceBytes);
   }
 }
 
@@ -126,9 +181,9 @@ function digitAddress(pairs: usize, n: i32, i: i32): i32 {
  * to bf16 as `packA` does: A[m, k] = src[offset + address(rows, rowStart + m) + address(cols,
  * colStart + k)]. `desc` holds the pattern's i32 words (../feed.ts `feedWords`); `table` is
  * scratch for K i32 column addresses. Runs of 4 contiguous columns go through 4 x 4
- * transposes like `packBlock4`; the rest value by value.
+ * transposes like `packBlock4`; the rest value by value. `pieces`, `pieceBytes` as in packA.
  */
-export function packAFeed(src: usize, dst: usize, m: i32, k: i32, desc: usize, table: usize, flush: i32): void {
+export function packAFeed(src: usize, dst: usize, m: i32, k: i32, desc: usize, table: usize, flush: i32, pieces: i32, pieceBytes: usize): void {
   const nr = load<i32>(desc);
   const nc = load<i32>(desc, 4);
   const offset = load<i32>(desc, 8);
@@ -159,7 +214,7 @@ export function packAFeed(src: usize, dst: usize, m: i32, k: i32, desc: usize, t
         }
       }
     }
-    roundRun(out, k * MR, fm);
+    finishRun(out, k * MR, fm, pieces, pieceBytes);
   }
 }
 
@@ -238,21 +293,22 @@ function packPanel(src: usize, out: usize, k: i32, n: i32, col0: i32, width: i32
 
 /**
  * Rounds b: [K, N] (row-major f32 at `src`) to bf16 and packs it into column panels at `dst`
- * (K * ceil(N/4) * 4 floats): 8-wide panels first, then 4-wide ones. `flush` as in packA.
+ * (K * ceil(N/4) * 4 floats): 8-wide panels first, then 4-wide ones. `flush`, `pieces` and
+ * `pieceBytes` as in packA.
  */
-export function packB(src: usize, dst: usize, k: i32, n: i32, flush: i32): void {
+export function packB(src: usize, dst: usize, k: i32, n: i32, flush: i32, pieces: i32, pieceBytes: usize): void {
   const vectors = (n + 3) >> 2;
   const wide = vectors >> 1;
   const fm = flushMask(flush);
   for (let p = 0; p < wide; p++) {
     const out = dst + <usize>p * k * 32;
     packPanel(src, out, k, n, p * 8, 8);
-    roundRun(out, k * 8, fm);
+    finishRun(out, k * 8, fm, pieces, pieceBytes);
   }
   if (vectors & 1) {
     const out = dst + <usize>wide * k * 32;
     packPanel(src, out, k, n, wide * 8, 4);
-    roundRun(out, k * 4, fm);
+    finishRun(out, k * 4, fm, pieces, pieceBytes);
   }
 }
 
@@ -366,6 +422,31 @@ export function canonicalizeNaNs(ptr: usize, count: i32): void {
   for (let p = ptr; p < end; p += 16) {
     const x = v128.load(p);
     v128.store(p, v128.bitselect(canonical, x, f32x4.ne(x, x)));
+  }
+}
+
+/**
+ * Adds one small-term pass result into the running sum of a precision mode (../reference.ts
+ * `combinePasses`): t = f32(t + c) on `count` (% 4 == 0) values.
+ */
+export function addPass(t: usize, c: usize, count: i32): void {
+  const end = t + <usize>count * 4;
+  for (; t < end; t += 16, c += 16) v128.store(t, f32x4.add(v128.load(t), v128.load(c)));
+}
+
+/**
+ * The last step of a precision mode (../reference.ts `combinePasses`, then step 5): with t
+ * the sum of the small terms and c the hi.hi pass, c = canonical(f32((finite(t) ? t : +0) + c)).
+ */
+export function finishPasses(t: usize, c: usize, count: i32): void {
+  const exponent = i32x4.splat(0x7f800000);
+  const canonical = i32x4.splat(0x7fc00000);
+  const end = c + <usize>count * 4;
+  for (; c < end; t += 16, c += 16) {
+    const s = v128.load(t);
+    const small = v128.andnot(s, i32x4.eq(v128.and(s, exponent), exponent)); // non-finite -> +0
+    const x = f32x4.add(small, v128.load(c));
+    v128.store(c, v128.bitselect(canonical, x, f32x4.ne(x, x)));
   }
 }
 
