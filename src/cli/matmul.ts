@@ -112,7 +112,8 @@ const PRECISION_COPIES: { readonly [p in Precision]: { readonly parts: number; r
 
 /**
  * Checks a matmul's memory before its operands exist: each array fits a typed array; the
- * WASM kernel's pass fits its 4 GiB; the operands, their precision parts, each pass's C, the
+ * WASM kernel's pass (with a precision mode's pieces) fits its 4 GiB; the operands, the JS
+ * precision parts and each pass's C (JS kernel, stepped array), the
  * kernel's memory (and the stepped array's state) fit the host limit.
  */
 export function checkMatmulFits(shape: MatmulShape, config: MxuConfig, precision: Precision, backend: KernelBackend, stepped: boolean): void {
@@ -121,9 +122,11 @@ export function checkMatmulFits(shape: MatmulShape, config: MxuConfig, precision
   checkArrayLength(`${subject}: A [${m}, ${k}]`, m * k);
   checkArrayLength(`${subject}: B [${k}, ${n}]`, k * n);
   checkArrayLength(`${subject}: C [${m}, ${n}]`, m * n);
-  const wasm = backend === 'wasm' ? wasmPassBytes(shape) : 0;
-  if (backend === 'wasm') checkFits(`${subject} on the WASM kernel`, wasm, WASM_MEMORY, 'A and B staged and packed, C');
-  const { parts, passes } = PRECISION_COPIES[precision];
+  const wasm = backend === 'wasm' ? wasmPassBytes(shape, precision) : 0;
+  if (backend === 'wasm') checkFits(`${subject} on the WASM kernel`, wasm, WASM_MEMORY, `A and B staged and packed${precision === 'default' ? '' : ' as bf16 pieces'}, C`);
+  // The WASM kernel splits and sums a precision mode's pieces in its own memory (counted
+  // above); the JS kernel and the stepped array make JS copies of the parts and passes.
+  const { parts, passes } = backend === 'wasm' && !stepped ? PRECISION_COPIES.default : PRECISION_COPIES[precision];
   const operands = 4 * (m * k + k * n);
   const results = 4 * m * n * (passes === 1 ? 1 : passes + 1);
   const madeOf = `A and B ${formatBytes(operands * (1 + parts))}${parts ? ` with their ${parts} bf16 parts` : ''}, C ${formatBytes(results)}${wasm ? `, kernel memory ${formatBytes(wasm)}` : ''}`;
