@@ -81,7 +81,7 @@ if (args.length === 0) {
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'accuracy.json');
 const previous = existsSync(out) ? (readJson<{ runs: { run: string }[] }>(out).runs ?? []) : [];
-const fresh = args.map((dir) => ({ ...report(dir), reportedAt: new Date().toISOString(), load: loadavg().map((l) => round(l, 2)), ...(note ? { note } : {}) }));
+const fresh = args.map((dir) => ({ ...report(dir), reportedAt: new Date().toISOString(), loadAtReport: loadavg().map((l) => round(l, 2)) /* the host now, not during the run: see note */, ...(note ? { note } : {}) }));
 const runs = [...previous.filter((p) => !fresh.some((f) => f.run === p.run)), ...fresh];
 writeFileSync(out, `${JSON.stringify({ bench: 'accuracy', node: process.version, runs }, null, 1)}\n`);
 for (const r of fresh) {
