@@ -8,6 +8,7 @@ export type * from './hlo.ts';
 export { DTYPES } from './hlo.ts';
 export { XlaBuilder, bf16, broadcastDims, f32, pred, s32, samePadding, type ConvOptions, type DotOptions, type Op, type OpLike, type WindowOptions } from './builder.ts';
 export type { PoolOptions } from './compose.ts';
+export { depthwiseConv2d, type DepthwiseOptions } from './compose-depthwise.ts';
 export { OP_NAMES, ShapeError, opDef, opRegistry, shapeText, sizeOf, type EvalContext, type Literal, type OpCost, type OpDef } from './ops/index.ts';
 export { print, printShape } from './print.ts';
 export { HloParseError, parse } from './parse.ts';
