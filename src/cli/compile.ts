@@ -3,7 +3,8 @@
  * `tpusim compile <preset | example | file.hlo>`: runs the compiler's standard passes and prints the
  * HLO before and after (and after any pass asked for, and the lowering plan), the pass log,
  * the memory the lowered program holds, and the predicted cycles per op and per step; with --simulate, the
- * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step.
+ * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step, and with
+ * --html / --svg the same run drawn as a timeline (./timeline-files.ts).
  * A program that cannot fit a core's HBM is refused before it is lowered (a bound from its
  * shapes), and with --simulate before it runs (the lowering's own figure).
  * Imports xla, layers (presets and their training step), ./limits and node:fs.
@@ -16,6 +17,7 @@ import { LOSSES, PRESET_NAMES, adam } from '../layers/index.ts';
 // NOTE: compileTrainStep is not on layers' public surface yet; the CLI reaches in for it.
 import { compileTrainStep } from '../layers/step.ts';
 import { UsageError, parsePositiveInt } from './errors.ts';
+import { checkTimelineOutputs, writeTimelines, type TimelineOutputs } from './timeline-files.ts';
 import { CORE_HBM, checkFits, formatBytes, hostMemory, presetWithin } from './limits.ts';
 import { emit } from './output.ts';
 
@@ -27,6 +29,8 @@ interface CompileOptions {
   top: string;
   simulate?: boolean;
   json?: boolean;
+  html?: string;
+  svg?: string;
 }
 
 /** What the simulated TensorCore measured running the lowered program (timing only). */
@@ -65,9 +69,10 @@ function checkSimulable(l: LoweredModule): LoweredModule {
   return l;
 }
 
-function simulate(l: LoweredModule): SimulatedRun {
+function simulate(l: LoweredModule, input: string, timelines: TimelineOutputs): SimulatedRun {
   const zeros = l.params.map((p) => new Float32Array(l.program.buffers.find((b) => b.name === p)!.values));
   const r = runLowered(l, zeros, { execute: false });
+  writeTimelines(timelines, { title: input, records: r.profile.ops, owners: l.owners, totalCycles: r.profile.totalCycles, clockHz: r.profile.clockHz, bound: r.profile.bound });
   const u = r.profile.units;
   return {
     instructions: l.program.instructions.length,
@@ -167,7 +172,10 @@ export function registerCompile(program: Command): void {
     .option('--top <n>', 'ops to list by predicted cycles', '15')
     .option('--simulate', 'also lower to a TensorCore program and run it on the simulated core (timing only)')
     .option('--json', 'print JSON')
+    .option('--html <file>', 'with --simulate: write the simulated step as a timeline page (MXU, VPU, DMA, ICI lanes; hover a bar for its HLO op)')
+    .option('--svg <file>', 'with --simulate: write the same timeline as an SVG')
     .action((input: string, opts: CompileOptions) => {
+      const timelines = checkTimelineOutputs(opts);
       const m = load(input, parsePositiveInt(opts.batch, '--batch'), parsePositiveInt(opts.imageSize, '--image-size'));
       const dumpAfter = opts.dumpAfter;
       if (dumpAfter !== undefined && dumpAfter !== 'all' && dumpAfter !== 'lowering-plan' && !PASS_NAMES.includes(dumpAfter)) throw new UsageError(`--dump-after must be 'all', 'lowering-plan' or one of ${PASS_NAMES.join(', ')}; got '${dumpAfter}'`);
@@ -194,9 +202,10 @@ export function registerCompile(program: Command): void {
         instructionsAfter: result.module.entry.instructions.length,
         memory: lowered.memory,
         estimate: estimate(result.module),
-        simulated: opts.simulate ? simulate(checkSimulable(lowered)) : null,
+        simulated: opts.simulate ? simulate(checkSimulable(lowered), input, timelines) : null,
         top: parsePositiveInt(opts.top, '--top'),
       };
       emit(report, opts.json, renderCompile);
+      if (!opts.json) for (const file of [timelines.html, timelines.svg]) if (file !== undefined) process.stdout.write(`timeline: wrote ${file}\n`);
     });
 }

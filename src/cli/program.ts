@@ -16,6 +16,7 @@ import { registerRecords } from './records.ts';
 import { registerSummary } from './summary.ts';
 import { registerSystolic } from './systolic.ts';
 import { registerTrain } from './train.ts';
+import { registerViz } from './viz.ts';
 
 /** Builds the program with every command registered. */
 export function buildProgram(): Command {
@@ -42,5 +43,6 @@ export function buildProgram(): Command {
   registerSystolic(program);
   registerDevice(program);
   registerAllReduce(program);
+  registerViz(program);
   return program;
 }

@@ -73,6 +73,21 @@ export interface AllReduceOptions {
    * Default false.
    */
   readonly bidirectional?: boolean;
+  /**
+   * Called after every step of every ring (for pictures, e.g. `tpusim viz`): which chunks
+   * moved and when; the buffers already hold that step's result. Default: none.
+   */
+  readonly observe?: (step: AllReduceStep) => void;
+}
+
+/** One step of one ring of an all-reduce, as `AllReduceOptions.observe` sees it. */
+export interface AllReduceStep {
+  readonly dim: number;
+  readonly kind: 'reduce-scatter' | 'all-gather';
+  /** Step within the phase, 0 .. n-2. */
+  readonly step: number;
+  /** The messages of this step: chunk j = values [lo, hi) from core `from` to core `to`, times in s. */
+  readonly messages: readonly { from: number; to: number; chunk: number; lo: number; hi: number; startSeconds: number; arriveSeconds: number }[];
 }
 
 /** The alpha-beta model of the all-reduce time (s); bidirectional: the slower of the two halves. */
@@ -101,6 +116,7 @@ interface State {
   readonly ready: Float64Array;
   /** Per node, dim and direction: time its outgoing link is free. */
   readonly linkFree: Float64Array;
+  readonly observe: AllReduceOptions['observe'];
   messages: number;
   linkBytes: number;
 }
@@ -146,6 +162,7 @@ function phase(st: State, dim: number, kind: 'reduce-scatter' | 'all-gather'): v
     for (let s = 0; s < n - 1; s++) {
       const next = new Array<number>(n);
       const sends: { to: number; lo: number; msg: Float32Array | null }[] = [];
+      const seen: AllReduceStep['messages'][number][] = [];
       for (let p = 0; p < n; p++) {
         const j = (((kind === 'reduce-scatter' ? p - s : p + 1 - s) % n) + n) % n;
         const [lo, hi] = chunkBounds(parent[0], parent[1], n, j);
@@ -158,6 +175,7 @@ function phase(st: State, dim: number, kind: 'reduce-scatter' | 'all-gather'): v
         st.messages++;
         st.linkBytes += bytes;
         sends.push({ to: ring[(p + 1) % n]!, lo, msg: st.data ? st.data[from]!.slice(lo, hi) : null });
+        if (st.observe) seen.push({ from, to: ring[(p + 1) % n]!, chunk: j, lo, hi, startSeconds: start, arriveSeconds: next[(p + 1) % n]! });
       }
       for (const { to, lo, msg } of sends) {
         if (!msg) continue;
@@ -165,6 +183,7 @@ function phase(st: State, dim: number, kind: 'reduce-scatter' | 'all-gather'): v
         if (kind === 'all-gather') own.set(msg, lo);
         else accumulate(own, msg, lo);
       }
+      st.observe?.({ dim, kind, step: s, messages: seen });
       recvAt = next;
     }
     ring.forEach((node, p) => {
@@ -210,6 +229,7 @@ function simulate(
       segments: Array.from({ length: nodes }, () => [[part.lo, part.hi] as [number, number]]),
       ready: new Float64Array(nodes),
       linkFree,
+      observe: options.observe,
       messages: 0,
       linkBytes: 0,
     };

@@ -37,6 +37,7 @@ export {
   allReduceTiming,
   topologyDims,
   type AllReduceOptions,
+  type AllReduceStep,
   type AllReduceTiming,
 } from './collectives.ts';
 export { Board, collectiveStep, type BoardRun, type BoardRunOptions } from './board.ts';
