@@ -1,7 +1,7 @@
 /**
  * @module layers/activations
  * Activations by Keras name, each a composition of HLO primitives through the builder:
- * relu = maximum(x, 0), softmax from exp / reduce / divide (stable), sigmoid, tanh, linear.
+ * relu = maximum(x, 0), relu6 = minimum(relu, 6), softmax from exp / reduce / divide (stable), sigmoid, tanh, linear.
  *
  * Imports xla (builder types), ./errors.
  */
@@ -15,6 +15,8 @@ export type Activation = (b: XlaBuilder, x: Op) => Op;
 export const ACTIVATIONS = {
   linear: (_b, x) => x,
   relu: (b, x) => b.relu(x),
+  // min(max(x, 0), 6): MobileNet's activation (TensorFlow's Relu6)
+  relu6: (b, x) => b.minimum(b.relu(x), 6),
   sigmoid: (b, x) => b.sigmoid(x),
   softmax: (b, x) => b.softmax(x, -1),
   tanh: (b, x) => b.tanh(x),

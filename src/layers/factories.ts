@@ -7,6 +7,7 @@
  */
 import { ActivationLayer, Dense, Dropout, Flatten, type ActivationArgs, type DenseArgs, type DropoutArgs } from './core.ts';
 import { Conv2D, type Conv2DArgs } from './conv.ts';
+import { DepthwiseConv2D, type DepthwiseConv2DArgs } from './conv-depthwise.ts';
 import type { LayerArgs } from './layer.ts';
 import { Concatenate, type ConcatenateArgs } from './merge.ts';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.ts';
@@ -16,6 +17,8 @@ import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type Pooling2DA
 export const dense = (args: DenseArgs): Dense => new Dense(args);
 /** A 2-D convolution. @example conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }) */
 export const conv2d = (args: Conv2DArgs): Conv2D => new Conv2D(args);
+/** A depthwise 2-D convolution. @example depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6' }) */
+export const depthwiseConv2d = (args: DepthwiseConv2DArgs): DepthwiseConv2D => new DepthwiseConv2D(args);
 /** Max pooling (default 2x2, stride 2). @example maxPooling2d({ poolSize: 2 }) */
 export const maxPooling2d = (args: Pooling2DArgs = {}): MaxPooling2D => new MaxPooling2D(args);
 /** Average pooling (default 2x2, stride 2). */

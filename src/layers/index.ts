@@ -10,10 +10,13 @@ export { INITIALIZERS, glorotUniform, ones, zeros, type Initializer } from './in
 export { Layer, LayerWeight, SymbolicTensor, type CallContext, type LayerArgs, type Node } from './layer.ts';
 export { ActivationLayer, Dense, Dropout, Flatten, InputLayer, input, type ActivationArgs, type DenseArgs, type DropoutArgs, type InputArgs } from './core.ts';
 export { Conv2D, type Conv2DArgs, type Padding } from './conv.ts';
+export { DepthwiseConv2D, type DepthwiseConv2DArgs } from './conv-depthwise.ts';
+export { Add, Multiply } from './merge-elementwise.ts';
+export { Reshape, type ReshapeArgs } from './reshape.ts';
 export { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.ts';
 export { Concatenate, type ConcatenateArgs } from './merge.ts';
 export { BatchNormalization, type BatchNormalizationArgs } from './normalization.ts';
-export { activation, averagePooling2d, batchNormalization, concatenate, conv2d, dense, dropout, flatten, globalAveragePooling2d, maxPooling2d } from './factories.ts';
+export { activation, averagePooling2d, batchNormalization, concatenate, conv2d, dense, depthwiseConv2d, dropout, flatten, globalAveragePooling2d, maxPooling2d } from './factories.ts';
 export { Model, model, sequential, type ModelArgs, type SequentialArgs } from './model.ts';
 export { renderSummary, summarize, withCommas, type ModelSummary, type SummaryRow } from './summary.ts';
 export { PRESET_NAMES, fire, preset, type PresetName, type PresetOptions } from './presets.ts';

@@ -6,16 +6,20 @@
  * predicts the same; weights from a converted tfjs/Keras model load into a tpusim model by
  * weight name ('conv2d/kernel'), each shape checked.
  *
- * Imports ./model, ./layer, ./core, ./conv, ./pooling, ./merge, ./normalization, ./errors.
+ * Imports ./model, ./layer, ./core, ./conv, ./conv-depthwise, ./pooling, ./merge,
+ * ./merge-elementwise, ./reshape, ./normalization, ./errors.
  */
 import { ActivationLayer, Dense, Dropout, Flatten, InputLayer } from './core.ts';
 import { Conv2D } from './conv.ts';
+import { DepthwiseConv2D } from './conv-depthwise.ts';
 import { LayerConfigError } from './errors.ts';
 import type { Layer } from './layer.ts';
 import { Concatenate } from './merge.ts';
+import { Add, Multiply } from './merge-elementwise.ts';
 import type { Model } from './model.ts';
 import { BatchNormalization } from './normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D } from './pooling.ts';
+import { Reshape } from './reshape.ts';
 
 /** One entry of a weights manifest. */
 export interface WeightSpec {
@@ -43,6 +47,11 @@ function kerasConfig(l: Layer): Record<string, unknown> {
   if (l instanceof Conv2D) {
     return { ...base, filters: l.filters, kernel_size: pair(l.kernelSize), strides: pair(l.strides), padding: l.padding, data_format: 'channels_last', dilation_rate: [1, 1], activation: l.activation, use_bias: l.useBias };
   }
+  if (l instanceof DepthwiseConv2D) {
+    return { ...base, kernel_size: pair(l.kernelSize), depth_multiplier: l.depthMultiplier, strides: pair(l.strides), padding: l.padding, data_format: 'channels_last', dilation_rate: pair(l.dilationRate), activation: l.activation, use_bias: l.useBias };
+  }
+  if (l instanceof Reshape) return { ...base, target_shape: [...l.targetShape] };
+  if (l instanceof Add || l instanceof Multiply) return base;
   if (l instanceof MaxPooling2D || l instanceof AveragePooling2D) return { ...base, pool_size: pair(l.poolSize), strides: pair(l.strides), padding: l.padding, data_format: 'channels_last' };
   if (l instanceof GlobalAveragePooling2D) return { ...base, data_format: 'channels_last' };
   if (l instanceof Flatten) return base;

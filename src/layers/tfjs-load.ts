@@ -14,18 +14,21 @@
  * dilation 1, float32); anything else, and any unknown class_name, is a LayerConfigError
  * naming the layer and the option.
  *
- * Imports ./core, ./conv, ./pooling, ./merge, ./normalization, ./activations, ./layer,
- * ./model, ./errors.
+ * Imports ./core, ./conv, ./conv-depthwise, ./pooling, ./merge, ./merge-elementwise,
+ * ./reshape, ./normalization, ./activations, ./layer, ./model, ./errors.
  */
 import { ACTIVATIONS, type ActivationName } from './activations.ts';
 import { ActivationLayer, Dense, Dropout, Flatten, input } from './core.ts';
 import { Conv2D } from './conv.ts';
+import { DepthwiseConv2D } from './conv-depthwise.ts';
 import { LayerConfigError } from './errors.ts';
 import type { Layer, LayerArgs, SymbolicTensor } from './layer.ts';
 import { Concatenate } from './merge.ts';
+import { Add, Multiply } from './merge-elementwise.ts';
 import { Model } from './model.ts';
 import { BatchNormalization } from './normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D } from './pooling.ts';
+import { Reshape } from './reshape.ts';
 
 type Json = Record<string, unknown>;
 
@@ -168,6 +171,24 @@ const LAYERS: Readonly<Record<string, (o: Options) => Layer>> = {
       activation: o.activation(),
       useBias: o.bool('use_bias', true),
     }),
+  DepthwiseConv2D: (o) =>
+    new DepthwiseConv2D({
+      ...o.common(),
+      kernelSize: o.pair('kernel_size') ?? o.fail('kernel_size', 'is required'),
+      depthMultiplier: o.num('depth_multiplier', 1),
+      strides: o.pair('strides') ?? 1,
+      padding: o.padding(),
+      dilationRate: o.pair('dilation_rate') ?? 1,
+      activation: o.activation(),
+      useBias: o.bool('use_bias', true),
+    }),
+  Reshape: (o) => {
+    const t = o.get('target_shape');
+    if (!Array.isArray(t) || !t.every((d) => typeof d === 'number')) o.fail('target_shape', 'must be a list of dimensions');
+    return new Reshape({ ...o.common(), targetShape: t as number[] });
+  },
+  Add: (o) => new Add(o.common()),
+  Multiply: (o) => new Multiply(o.common()),
   MaxPooling2D: (o) => new MaxPooling2D({ ...o.common(), ...pooling(o) }),
   AveragePooling2D: (o) => new AveragePooling2D({ ...o.common(), ...pooling(o) }),
   GlobalAveragePooling2D: (o) => new GlobalAveragePooling2D(o.common()),

@@ -54,7 +54,7 @@ describe('functional and sequential models', () => {
 
   it('unknown activations list the valid ones; bad configs name the layer', () => {
     expect(() => dense({ units: 3, activation: 'gelu' as never })).toThrow(UnknownNameError);
-    expect(() => dense({ units: 3, activation: 'gelu' as never })).toThrow(/unknown activation 'gelu'; valid: linear, relu, sigmoid, softmax, tanh/);
+    expect(() => dense({ units: 3, activation: 'gelu' as never })).toThrow(/unknown activation 'gelu'; valid: linear, relu, relu6, sigmoid, softmax, tanh/);
     expect(() => dense({ name: 'zero', units: 0 })).toThrow(/dense 'zero' units must be a positive integer/);
     expect(() => dropout({ rate: 1 })).toThrow(LayerConfigError);
   });

@@ -44,7 +44,7 @@ describe('tf.layers factories', () => {
   });
 
   it('refuse what tpusim does not compute, naming the call, the option and its value', () => {
-    expect(() => tf.layers.dense({ units: 2, activation: 'elu' })).toThrow("tf.layers.dense: activation 'elu' is not supported (tpusim has linear, relu, sigmoid, softmax, tanh)");
+    expect(() => tf.layers.dense({ units: 2, activation: 'elu' })).toThrow("tf.layers.dense: activation 'elu' is not supported (tpusim has linear, relu, relu6, sigmoid, softmax, tanh)");
     expect(() => tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 })).toThrow('tf.layers.conv2d: dilationRate 2 is not supported (tpusim computes 1)');
     expect(() => tf.layers.dense({ units: 2, kernelInitializer: 'orthogonal' })).toThrow("tf.layers.dense: kernelInitializer 'orthogonal' is not supported (tpusim has glorotUniform, zeros, ones, glorotNormal, heNormal");
     expect(() => tf.layers.batchNormalization({ gammaInitializer: 'zeros' } as never)).toThrow("tf.layers.batchNormalization: gammaInitializer 'zeros' is not supported (tpusim computes 'ones')");
