@@ -55,7 +55,7 @@ export function parsePort(text: string): number {
  */
 export async function runViz(opts: VizOptions, print: (line: string) => void): Promise<PageServer | null> {
   const out = opts.out === undefined ? null : checkOutputFolder(opts.out, '--out');
-  const port = out === null ? parsePort(opts.port) : 0;
+  const port = parsePort(opts.port);
   const html = buildVizPage(opts);
   if (out !== null) {
     mkdirSync(out, { recursive: true });
