@@ -1,10 +1,11 @@
 /**
  * @module cli/compile
- * `tpusim compile <preset | example | file.hlo>`: runs the compiler's standard passes and prints the
- * HLO before and after (and after any pass asked for, and the lowering plan), the pass log,
- * the memory the lowered program holds, and the predicted cycles per op and per step; with --simulate, the
- * cycles the lowered program takes on the simulated TensorCore, per HLO op and per step, and with
- * --html / --svg the same run drawn as a timeline (./timeline-files.ts).
+ * `tpusim compile <preset | example | file.hlo>`: runs the compiler's standard passes and prints a
+ * short report: the memory the lowered program holds, the predicted cycles per op and per step;
+ * with --simulate, the cycles the lowered program takes on the simulated TensorCore, per HLO op
+ * and per step, and with --html / --svg the same run drawn as a timeline (./timeline-files.ts).
+ * With --dump or --dump-after also the HLO before and after (and after any pass asked for, or
+ * the lowering plan) and the pass log.
  * A program that cannot fit a core's HBM is refused before it is lowered (a bound from its
  * shapes), and with --simulate before it runs (the lowering's own figure).
  * Imports xla, layers (presets and their training step), ./limits and node:fs.
@@ -24,6 +25,7 @@ import { emit } from './output.ts';
 interface CompileOptions {
   batch: string;
   imageSize: string;
+  dump?: boolean;
   dumpAfter?: string;
   disable?: string;
   top: string;
@@ -128,15 +130,25 @@ function checkLowerable(input: string, m: HloModule): void {
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
-/** Text rendering of a compile report. */
-export function renderCompile(r: CompileReport): string {
+/**
+ * Text rendering of a compile report: by default the short one (instruction counts, memory,
+ * the top ops and the totals); `full` (--dump, --dump-after) adds the whole HLO before and
+ * after the passes, the asked-for dumps and the pass log in front.
+ */
+export function renderCompile(r: CompileReport, full = true): string {
   const e = r.estimate;
-  const lines = [`=== HLO before passes (${r.instructionsBefore} instructions) ===`, r.before.trimEnd()];
-  for (const d of r.dumps) lines.push(`=== after ${d.pass} ===`, d.hlo.trimEnd());
-  lines.push(`=== HLO after passes (${r.instructionsAfter} instructions) ===`, r.after.trimEnd(), '', 'pass          changed  instructions      ms');
-  for (const p of r.passes) lines.push(`${p.pass.padEnd(13)} ${String(p.changed).padEnd(8)} ${String(p.instructions).padStart(12)} ${p.ms.toFixed(2).padStart(7)}`);
+  const lines: string[] = [];
+  if (full) {
+    lines.push(`=== HLO before passes (${r.instructionsBefore} instructions) ===`, r.before.trimEnd());
+    for (const d of r.dumps) lines.push(`=== after ${d.pass} ===`, d.hlo.trimEnd());
+    lines.push(`=== HLO after passes (${r.instructionsAfter} instructions) ===`, r.after.trimEnd(), '', 'pass          changed  instructions      ms');
+    for (const p of r.passes) lines.push(`${p.pass.padEnd(13)} ${String(p.changed).padEnd(8)} ${String(p.instructions).padStart(12)} ${p.ms.toFixed(2).padStart(7)}`);
+    lines.push('');
+  } else {
+    lines.push(`${r.input}: ${r.instructionsBefore} HLO instructions before the passes, ${r.instructionsAfter} after (--dump prints them and the pass log)`);
+  }
   const h = r.memory.hbm;
-  lines.push('', `memory per core (the lowered program): HBM ${mib(h.total)} (parameters ${mib(h.parameters)}, variables ${mib(h.variables)}, constants ${mib(h.constants)}, scratch ${mib(h.scratch)}), vector memory ${mib(r.memory.vmem)}`);
+  lines.push(`memory per core (the lowered program): HBM ${mib(h.total)} (parameters ${mib(h.parameters)}, variables ${mib(h.variables)}, constants ${mib(h.constants)}, scratch ${mib(h.scratch)}), vector memory ${mib(r.memory.vmem)}`);
   const top = [...e.ops].sort((a, b) => b.cycles - a.cycles).slice(0, r.top);
   lines.push('', `predicted cycles per op (top ${top.length} of ${e.ops.length})`, 'op            unit       cycles   HBM bytes  name  source');
   for (const o of top) lines.push(`${o.op.padEnd(13)} ${o.unit.padEnd(5)} ${String(o.cycles).padStart(11)} ${String(o.hbmBytes).padStart(11)}  ${o.name}  ${o.source ?? ''}`);
@@ -167,6 +179,7 @@ export function registerCompile(program: Command): void {
     .argument('<input>', `a model preset (${PRESET_NAMES.join(', ')}: its gradient step), an .hlo file, or an example: ${Object.keys(EXAMPLES).join(', ')}`)
     .option('--batch <n>', 'batch size of a built-in example', '8')
     .option('--image-size <s>', 'image height = width of a built-in example', '32')
+    .option('--dump', 'print the whole HLO before and after the passes, and the pass log (the default report is short)')
     .option('--dump-after <pass>', `print the HLO after this pass, 'lowering-plan' (each instruction's lowering and why), or 'all' (${PASS_NAMES.join(', ')}, lowering-plan)`)
     .option('--disable <passes>', 'comma-separated passes to skip')
     .option('--top <n>', 'ops to list by predicted cycles', '15')
@@ -205,7 +218,7 @@ export function registerCompile(program: Command): void {
         simulated: opts.simulate ? simulate(checkSimulable(lowered), input, timelines) : null,
         top: parsePositiveInt(opts.top, '--top'),
       };
-      emit(report, opts.json, renderCompile);
+      emit(report, opts.json, (r) => renderCompile(r, opts.dump === true || dumpAfter !== undefined));
       if (!opts.json) for (const file of [timelines.html, timelines.svg]) if (file !== undefined) process.stdout.write(`timeline: wrote ${file}\n`);
     });
 }
