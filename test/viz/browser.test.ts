@@ -116,7 +116,7 @@ describe.skipIf(executable === null)(`the pages in headless Chromium${executable
     const psum = simulatorAt(played.cycle)[3 * 8 + 2]![3]!;
     expect(await page.locator('#tip').textContent()).toContain(`PE (3, 2) at the end of cycle ${played.cycle}`);
     if (psum !== '·') expect(await page.locator('#tip').textContent()).toContain(`psum    ${psum}`);
-    await page.screenshot({ path: join(SCREENS, `systolic-cycle-${played.cycle}.png`), fullPage: true });
+    await page.screenshot({ path: join(SCREENS, 'systolic.png'), fullPage: true });
   });
 
   it('the ring view shows the all-reduce\'s buffers step by step', async () => {
