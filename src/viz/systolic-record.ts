@@ -103,7 +103,8 @@ export function checkRecordSize(options: SystolicRecordOptions): void {
   if (frames > VIZ_LIMITS.cycles) throw new VizError(`viz records at most ${VIZ_LIMITS.cycles} cycles; ${what} takes ${frames}: use smaller -m, -k or -n`);
   const values = frames * (8 * R * C + shape.m * shape.n);
   if (values > VIZ_LIMITS.values) {
-    throw new VizError(`viz records at most ${VIZ_LIMITS.values} values; ${what} would record ${values} (${frames} cycles x (8 x ${R * C} PE registers + ${shape.m * shape.n} accumulators))`);
+    const madeOf = `${frames} cycles x (8 x ${R * C} PE registers + ${shape.m * shape.n} accumulators)`;
+    throw new VizError(`viz records at most ${VIZ_LIMITS.values} values; ${what} would record ${values} (${madeOf})`);
   }
 }
 

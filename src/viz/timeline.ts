@@ -116,7 +116,8 @@ function laneBars(unit: Unit, records: readonly InstructionRecord[], owners: rea
  * The timeline of one run.
  * @example
  * const run = runLowered(lowered, args, { execute: false });
- * buildTimeline({ title: 'step', records: run.profile.ops, owners: lowered.owners, totalCycles: run.profile.totalCycles, clockHz: run.profile.clockHz, bound: run.profile.bound })
+ * const { ops, totalCycles, clockHz, bound } = run.profile;
+ * buildTimeline({ title: 'step', records: ops, owners: lowered.owners, totalCycles, clockHz, bound })
  */
 export function buildTimeline(input: TimelineInput): Timeline {
   const lanes = UNITS.map((unit): TimelineLane => {

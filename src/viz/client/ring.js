@@ -30,7 +30,8 @@ function buildRingSvg(svg, rec) {
   const radius = RING_SIZE / 2 - 70;
   const cellW = Math.min(14, 112 / V);
   svg.setAttribute('viewBox', `0 0 ${RING_SIZE} ${RING_SIZE}`);
-  const marker = addSvg(addSvg(svg, 'defs', {}), 'marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' });
+  const arrowHead = { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' };
+  const marker = addSvg(addSvg(svg, 'defs', {}), 'marker', arrowHead);
   addSvg(marker, 'path', { d: 'M0,0 L10,5 L0,10 z', fill: '#c0392b' });
   addSvg(svg, 'circle', { cx: RING_SIZE / 2, cy: RING_SIZE / 2, r: radius, fill: 'none', stroke: '#ccc', 'stroke-dasharray': '4 4' });
   const arrows = addSvg(svg, 'g', {});
@@ -40,7 +41,8 @@ function buildRingSvg(svg, rec) {
     const g = addSvg(svg, 'g', { class: 'core', 'data-core': i });
     addSvg(g, 'rect', { x: x - 62, y: y - 24, width: 124, height: 48, rx: 6, fill: '#fff', stroke: '#555' });
     addSvg(g, 'text', { x, y: y - 9, 'text-anchor': 'middle', 'font-size': 12 }).textContent = `core ${i}`;
-    cells.push(Array.from({ length: V }, (_, j) => addSvg(g, 'rect', { x: x - (V * cellW) / 2 + j * cellW, y: y + 1, width: cellW - 1, height: 14, 'data-core': i, 'data-chunk': j })));
+    const cell = (j) => ({ x: x - (V * cellW) / 2 + j * cellW, y: y + 1, width: cellW - 1, height: 14, 'data-core': i, 'data-chunk': j });
+    cells.push(Array.from({ length: V }, (_, j) => addSvg(g, 'rect', cell(j))));
   }
   return { arrows, cells, radius };
 }
@@ -78,8 +80,10 @@ function drawMessage(layer, n, radius, m) {
   const mx = (a.x + b.x) / 2;
   const my = (a.y + b.y) / 2;
   const q = { x: mx + (c - mx) * 0.18, y: my + (c - my) * 0.18 };
-  addSvg(layer, 'path', { d: `M${a.x},${a.y} Q${q.x},${q.y} ${b.x},${b.y}`, fill: 'none', stroke: '#c0392b', 'stroke-width': 2, 'marker-end': 'url(#arrow)', opacity: 0.85 });
-  addSvg(layer, 'text', { x: mx + (c - mx) * 0.3, y: my + (c - my) * 0.3 + 4, 'text-anchor': 'middle', 'font-size': 11, fill: '#c0392b', class: 'msg' }).textContent = `chunk ${m.chunk}`;
+  const line = { fill: 'none', stroke: '#c0392b', 'stroke-width': 2, 'marker-end': 'url(#arrow)', opacity: 0.85 };
+  addSvg(layer, 'path', { d: `M${a.x},${a.y} Q${q.x},${q.y} ${b.x},${b.y}`, ...line });
+  const label = { 'text-anchor': 'middle', 'font-size': 11, fill: '#c0392b', class: 'msg' };
+  addSvg(layer, 'text', { x: mx + (c - mx) * 0.3, y: my + (c - my) * 0.3 + 4, ...label }).textContent = `chunk ${m.chunk}`;
 }
 
 /** The status line of frame i. */
@@ -131,7 +135,8 @@ function startRingView(rec) {
     tip.hidden = false;
   });
   svg.addEventListener('mouseout', () => (tip.hidden = true));
+  const link = `links of ${(rec.link.bytesPerSecond / 1e9).toFixed(0)} GB/s and ${microseconds(rec.link.latencySeconds)} per hop`;
   document.getElementById('ring-total').textContent =
-    `${n} cores on one ring, ${rec.values * 4} bytes per core, links of ${(rec.link.bytesPerSecond / 1e9).toFixed(0)} GB/s and ${microseconds(rec.link.latencySeconds)} per hop: the all-reduce takes ${microseconds(rec.seconds)} simulated`;
+    `${n} cores on one ring, ${rec.values * 4} bytes per core, ${link}: the all-reduce takes ${microseconds(rec.seconds)} simulated`;
   return makePlayer('ring', rec.frames.length + 1, show);
 }
