@@ -28,10 +28,11 @@ import {
 import { Rng } from './random.ts';
 import { FLOWER_CLASSES, synthFlowerF32 } from './synth.ts';
 import { writeTFRecordFile } from './tfrecord.ts';
+import { siblingModule } from '../host/threads.ts';
 import { workerTransform } from './workers.ts';
 
-const TRANSFORMS = new URL('./flower-transforms.ts', import.meta.url);
-const SYNTH = new URL('./synth.ts', import.meta.url);
+const TRANSFORMS = siblingModule(import.meta.url, 'flower-transforms');
+const SYNTH = siblingModule(import.meta.url, 'synth');
 
 /** The codelab's validation fraction of shards (int(16 * 0.19) = 3). */
 export const VALIDATION_SHARD_FRACTION = 0.19;

@@ -16,7 +16,7 @@
  * `userFacing` flag.
  */
 import { pathToFileURL } from 'node:url';
-import { ThreadPool } from '../host/threads.ts';
+import { siblingModule, ThreadPool } from '../host/threads.ts';
 import type { TransformSpec } from './transform-worker.ts';
 
 /** A transform that can run on a worker: module URL + export name + a clonable argument. */
@@ -44,7 +44,7 @@ export function isWorkerTransform(x: unknown): x is WorkerTransform<unknown, unk
   return typeof x === 'object' && x !== null && typeof (x as { module?: unknown }).module === 'string';
 }
 
-const TRANSFORM_WORKER = new URL('./transform-worker.ts', import.meta.url);
+const TRANSFORM_WORKER = siblingModule(import.meta.url, 'transform-worker');
 
 /**
  * A fixed set of threads running one transform; tasks go to the least busy thread. The

@@ -25,6 +25,16 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
+/**
+ * The module `name` (no extension) in the folder of the module at `base` (pass
+ * `import.meta.url`), in the same language as `base`: `.ts` when tpusim runs from its source,
+ * `.js` when it runs from the built package (dist/), where no TypeScript loader is needed.
+ * @example siblingModule(import.meta.url, 'board-worker')
+ */
+export function siblingModule(base: string, name: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
+}
+
 /** A value whose listed ArrayBuffers are moved to the receiving thread instead of copied. */
 export interface Transfer<T> {
   readonly __transfer: true;

@@ -13,7 +13,7 @@
  * order (tested: same bits and cycles as Board for 1, 2 and 3 threads). A run costs two
  * messages per thread per collective.
  */
-import { ThreadPool } from '../host/threads.ts';
+import { siblingModule, ThreadPool } from '../host/threads.ts';
 import { collectiveStep, type BoardRun, type BoardRunOptions } from './board.ts';
 import { topologyDims, type AllReduceTiming } from './collectives.ts';
 import { checkTopology, topologyCores, type SystemConfig } from './config.ts';
@@ -47,7 +47,7 @@ export class ParallelBoard {
     const per = Math.ceil(cores / threads);
     const count = Math.ceil(cores / per); // no thread without a core
     const blocks = Array.from({ length: count }, (_, w) => Array.from({ length: Math.min(cores, (w + 1) * per) - w * per }, (_, i) => w * per + i));
-    const pool = await ThreadPool.start(new URL('./board-worker.ts', import.meta.url), count, (w) => ({ data: { system, coreIds: blocks[w]! } }));
+    const pool = await ThreadPool.start(siblingModule(import.meta.url, 'board-worker'), count, (w) => ({ data: { system, coreIds: blocks[w]! } }));
     return new ParallelBoard(system, pool, blocks);
   }
 
