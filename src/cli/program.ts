@@ -9,6 +9,7 @@ import { registerCompile } from './compile.ts';
 import { registerDevice } from './device.ts';
 import { registerEvaluate } from './evaluate.ts';
 import { registerFlowers } from './flowers.ts';
+import { registerLayers } from './layers.ts';
 import { registerMatmul } from './matmul.ts';
 import { registerNumerics } from './numerics.ts';
 import { registerPredict } from './predict.ts';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerSystolic(program);
   registerDevice(program);
   registerAllReduce(program);
+  registerLayers(program);
   registerViz(program);
   return program;
 }
