@@ -90,7 +90,7 @@ describe.skipIf(executable === null)(`the pages in headless Chromium${executable
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`file://${join(dir, 'viz', 'index.html')}`);
     expect(errors).toEqual([]);
-  });
+  }, 120_000); // starting Chromium takes seconds, more on a loaded 2-core host (vitest's default hook timeout is 10 s)
   afterAll(async () => {
     await browser?.close();
     rmSync(dir, { recursive: true, force: true });
