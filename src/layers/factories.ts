@@ -11,6 +11,7 @@ import { DepthwiseConv2D, type DepthwiseConv2DArgs } from './conv-depthwise.ts';
 import type { LayerArgs } from './layer.ts';
 import { Concatenate, type ConcatenateArgs } from './merge.ts';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.ts';
+import { Rescaling, type RescalingArgs } from './rescaling.ts';
 import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.ts';
 
 /** A dense (fully connected) layer. @example dense({ units: 5, activation: 'softmax' }) */
@@ -35,3 +36,5 @@ export const activation = (args: ActivationArgs): ActivationLayer => new Activat
 export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
 /** Batch normalisation on the channel axis. @example batchNormalization({ momentum: 0.9 }) */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
+/** y = x * scale + offset. @example rescaling({ scale: 2, offset: -1 }) // [0, 1] -> [-1, 1] */
+export const rescaling = (args: RescalingArgs): Rescaling => new Rescaling(args);

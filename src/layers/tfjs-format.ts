@@ -7,7 +7,7 @@
  * weight name ('conv2d/kernel'), each shape checked.
  *
  * Imports ./model, ./layer, ./core, ./conv, ./conv-depthwise, ./pooling, ./merge,
- * ./merge-elementwise, ./reshape, ./normalization, ./errors.
+ * ./merge-elementwise, ./reshape, ./rescaling, ./normalization, ./errors.
  */
 import { ActivationLayer, Dense, Dropout, Flatten, InputLayer } from './core.ts';
 import { Conv2D } from './conv.ts';
@@ -20,6 +20,7 @@ import type { Model } from './model.ts';
 import { BatchNormalization } from './normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D } from './pooling.ts';
 import { Reshape } from './reshape.ts';
+import { Rescaling } from './rescaling.ts';
 
 /** One entry of a weights manifest. */
 export interface WeightSpec {
@@ -51,6 +52,7 @@ function kerasConfig(l: Layer): Record<string, unknown> {
     return { ...base, kernel_size: pair(l.kernelSize), depth_multiplier: l.depthMultiplier, strides: pair(l.strides), padding: l.padding, data_format: 'channels_last', dilation_rate: pair(l.dilationRate), activation: l.activation, use_bias: l.useBias };
   }
   if (l instanceof Reshape) return { ...base, target_shape: [...l.targetShape] };
+  if (l instanceof Rescaling) return { ...base, scale: l.scale, offset: l.offset };
   if (l instanceof Add || l instanceof Multiply) return base;
   if (l instanceof MaxPooling2D || l instanceof AveragePooling2D) return { ...base, pool_size: pair(l.poolSize), strides: pair(l.strides), padding: l.padding, data_format: 'channels_last' };
   if (l instanceof GlobalAveragePooling2D) return { ...base, data_format: 'channels_last' };

@@ -15,7 +15,7 @@
  * naming the layer and the option.
  *
  * Imports ./core, ./conv, ./conv-depthwise, ./pooling, ./merge, ./merge-elementwise,
- * ./reshape, ./normalization, ./activations, ./layer, ./model, ./errors.
+ * ./reshape, ./rescaling, ./normalization, ./activations, ./layer, ./model, ./errors.
  */
 import { ACTIVATIONS, type ActivationName } from './activations.ts';
 import { ActivationLayer, Dense, Dropout, Flatten, input } from './core.ts';
@@ -29,6 +29,7 @@ import { Model } from './model.ts';
 import { BatchNormalization } from './normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D } from './pooling.ts';
 import { Reshape } from './reshape.ts';
+import { Rescaling } from './rescaling.ts';
 
 type Json = Record<string, unknown>;
 
@@ -187,6 +188,7 @@ const LAYERS: Readonly<Record<string, (o: Options) => Layer>> = {
     if (!Array.isArray(t) || !t.every((d) => typeof d === 'number')) o.fail('target_shape', 'must be a list of dimensions');
     return new Reshape({ ...o.common(), targetShape: t as number[] });
   },
+  Rescaling: (o) => new Rescaling({ ...o.common(), scale: o.num('scale'), offset: o.num('offset', 0) }),
   Add: (o) => new Add(o.common()),
   Multiply: (o) => new Multiply(o.common()),
   MaxPooling2D: (o) => new MaxPooling2D({ ...o.common(), ...pooling(o) }),
