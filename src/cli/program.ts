@@ -9,6 +9,7 @@ import { registerCompile } from './compile.ts';
 import { registerDevice } from './device.ts';
 import { registerEvaluate } from './evaluate.ts';
 import { registerFlowers } from './flowers.ts';
+import { registerImport } from './import.ts';
 import { registerLayers } from './layers.ts';
 import { registerMatmul } from './matmul.ts';
 import { registerNumerics } from './numerics.ts';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEvaluate(program);
   registerPredict(program);
+  registerImport(program);
   registerRecords(program);
   registerFlowers(program);
   registerMatmul(program);
