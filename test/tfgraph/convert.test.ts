@@ -7,13 +7,14 @@
  * constant after a pool; a cut at an inner node; and the errors, each naming the node.
  * Models run on the simulated TPU at 'highest' precision (f32-accurate).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Conv2D, DepthwiseConv2D, loadModel, saveModel, type Model } from '../../src/layers/index.ts';
 import { convertGraph, GraphImportError, type TfGraph, type TfNode } from '../../src/tfgraph/index.ts';
 import { constF, constI, convNodes, fusedBatchNorm, ints, node, placeholder, str, unfusedBatchNorm, values, viaWire } from './graphs.ts';
+import { tfjs } from '../layers/tfjs.ts';
 import { evaluateTf, type T64 } from './tf-reference.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tpusim-tfgraph-'));
@@ -156,6 +157,21 @@ describe('convertGraph: values equal the TensorFlow ops', () => {
     const back = await loadModel(join(dir, 'reshape'));
     const x = Float32Array.from(values(99, 2 * 12, 0, 1));
     expect(await back.predict(x, { precision: 'highest' })).toEqual(got);
+  });
+
+  it('an imported model saved in the TF.js format loads in tfjs-layers and predicts the same', async () => {
+    const { tf, tfl } = await tfjs();
+    const m = convertGraph(viaWire(mobileNetLike()), { inputScale: 2, inputOffset: -1 });
+    await saveModel(m, join(dir, 'tfjs'));
+    const json = JSON.parse(readFileSync(join(dir, 'tfjs', 'model.json'), 'utf8'));
+    const bin = readFileSync(join(dir, 'tfjs', json.weightsManifest[0].paths[0]));
+    const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+    const x = Float32Array.from(values(5, 2 * 8 * 8 * 3, 0, 1));
+    const want = (loaded.predict(tf.tensor(x, [2, 8, 8, 3])) as ReturnType<typeof tf.tensor>).dataSync();
+    const got = await m.predict(x, { precision: 'highest' });
+    got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-5 * Math.abs(want[i]!) + 1e-6));
+    loaded.dispose();
   });
 });
 
