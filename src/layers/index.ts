@@ -36,3 +36,4 @@ export { loadModel, loadWeights, modelJsonPath } from './io.ts';
 export { saveModel, weightsFileName, writeAtomic } from './save.ts';
 export { inactiveOutputUnits, reluHead, type InactiveUnits, type ReluHead } from './diagnostics.ts';
 export { CheckpointError, checkpointOf, readCheckpoint, restoreCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+export { HEAD_LAYERS, transferModel, unfreeze, type TransferArgs } from './transfer.ts';
