@@ -28,6 +28,11 @@ const KEEP_CHECKPOINTS = 2;
 /** The settings a run was started with: enough to rebuild it for --resume. */
 export interface RunSettings {
   readonly model: string;
+  /** The transfer model's backbone folder (absolute). */
+  readonly backbone?: string;
+  /** Epochs after `epochs` with the backbone unfrozen, at `fineTuneLr`. */
+  readonly unfreezeEpochs?: number;
+  readonly fineTuneLr?: number;
   readonly data: string;
   readonly imageSize: number;
   readonly cores: number;

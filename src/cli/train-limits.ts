@@ -12,7 +12,7 @@
  *
  * Imports layers (losses, optimizers, the training step), xla (compile, the bound), ./limits.
  */
-import { LOSSES, sgd } from '../layers/index.ts';
+import { LOSSES, sgd, type Model } from '../layers/index.ts';
 // NOTE: compileTrainStep is not on layers' public surface yet (as in ./compile.ts).
 import { compileTrainStep } from '../layers/step.ts';
 import type { Precision } from '../mxu/config.ts';
@@ -34,12 +34,15 @@ export interface TrainShape {
  * Throws a UsageError, with the estimate and the limit, when a training run of these
  * settings cannot fit a simulated core's HBM or the host's memory.
  */
-export function checkTrainFits(s: TrainShape): void {
+export function checkTrainFits(s: TrainShape, built?: () => Model): void {
   const host = hostMemory();
-  const model = presetWithin(s.model, { imageSize: s.imageSize, seed: s.seed }, [
-    { limit: CORE_HBM, copies: 1, madeOf: 'f32 weights on each core' },
-    { limit: host, copies: s.cores + 1, madeOf: `f32 weights on each of ${s.cores} simulated cores and the model's own` },
-  ]);
+  // a model not made from a preset (transfer learning's, over a loaded backbone) has its weights already
+  const model = built
+    ? built()
+    : presetWithin(s.model, { imageSize: s.imageSize, seed: s.seed }, [
+        { limit: CORE_HBM, copies: 1, madeOf: 'f32 weights on each core' },
+        { limit: host, copies: s.cores + 1, madeOf: `f32 weights on each of ${s.cores} simulated cores and the model's own` },
+      ]);
   const step = compileTrainStep({ model, loss: LOSSES.sparseCategoricalCrossentropy, optimizer: sgd(), precision: s.precision as Precision, batch: s.batchPerCore, replicas: s.cores });
   const compiled = compile(step.module).module;
   const b = hbmLowerBound(compiled);

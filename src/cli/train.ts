@@ -8,7 +8,9 @@
  * validation, simulated TPU time, host time), and writes the run to a folder (./run-dir.ts):
  * history, training curves, the profile of a simulated step, a checkpoint per epoch and the
  * trained model in TensorFlow.js format. `--resume RUN_DIR` continues a run from its last
- * checkpoint with the same bits as if it had never stopped.
+ * checkpoint with the same bits as if it had never stopped. `--model mobilenet-transfer
+ * --backbone MODEL_DIR` trains a new head on an imported backbone, frozen, then optionally
+ * (`--unfreeze-epochs`) all of it at a low learning rate (./train-transfer.ts).
  *
  * Imports data (flowers), layers (presets, fit, checkpoints, saving), mxu (precisions),
  * ./run-dir, ./errors, ./output.
@@ -19,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FLOWER_CLASSES, loadFlowers, packUnitBytes, synthFlowers, unpackUnitBytes, type Dataset, type Flower } from '../data/index.ts';
 import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
-import { OPTIMIZERS, PRESET_NAMES, adam, inactiveOutputUnits, reluHead, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
+import { OPTIMIZERS, adam, transferModel, unfreeze, inactiveOutputUnits, reluHead, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
 import type { Profile } from '../tpu/index.ts';
 import { parseChoice, parsePositiveInt, UsageError } from './errors.ts';
@@ -29,9 +31,13 @@ import { profileReport, profileSummary } from './profile-report.ts';
 import { TrainingProgress } from './progress.ts';
 import { RunDir, type RunSettings } from './run-dir.ts';
 import { checkTrainFits } from './train-limits.ts';
+import { FINE_TUNE_LR, MODEL_NAMES, TRANSFER, checkTransferOptions, openBackbone, totalEpochs } from './train-transfer.ts';
 
 interface TrainOpts {
   model: string;
+  backbone?: string;
+  unfreezeEpochs?: string;
+  fineTuneLr?: string;
   data: string;
   imageSize: string;
   batchPerCore?: string;
@@ -102,8 +108,13 @@ function settingsFrom(o: TrainOpts): RunSettings {
   const synthetic = o.data === 'synthetic';
   if (!synthetic && o.count !== COUNT_DEFAULT) throw new UsageError('--count is for synthetic data; use --limit to cap real data');
   if (synthetic && o.limit !== undefined) throw new UsageError('--limit caps real data; use --count for synthetic flowers');
+  const model = parseChoice(o.model, '--model', MODEL_NAMES);
+  checkTransferOptions(model, o);
   return {
-    model: parseChoice(o.model, '--model', PRESET_NAMES),
+    model,
+    ...(o.backbone !== undefined ? { backbone: resolve(o.backbone) } : {}),
+    ...(o.unfreezeEpochs !== undefined ? { unfreezeEpochs: parsePositiveInt(o.unfreezeEpochs, '--unfreeze-epochs') } : {}),
+    ...(o.fineTuneLr !== undefined ? { fineTuneLr: parseRate(o.fineTuneLr, '--fine-tune-lr') } : {}),
     data: o.data,
     imageSize,
     cores,
@@ -210,17 +221,24 @@ function defaultRunDir(model: string): string {
   return join('runs', `${model}-${t}`);
 }
 
-function build(s: RunSettings, threads: number | 'auto'): Model {
-  const m = preset(s.model, { imageSize: s.imageSize, seed: s.seed });
+
+function build(s: RunSettings, threads: number | 'auto', backbone: Model | undefined, fineTune: boolean): Model {
+  const m = backbone ? transferModel(backbone, { name: 'mobilenet_transfer', seed: s.seed }) : preset(s.model, { imageSize: s.imageSize, seed: s.seed });
+  compileFor(m, s, threads, fineTune);
+  return m;
+}
+
+/** Compiles for the run; `fineTune`: every layer trainable, at the fine-tuning learning rate. */
+function compileFor(m: Model, s: RunSettings, threads: number | 'auto', fineTune: boolean): void {
+  if (fineTune) unfreeze(m);
   m.compile({
-    optimizer: optimizerFrom(s.optimizer, s.lr),
+    optimizer: optimizerFrom(s.optimizer, fineTune ? (s.fineTuneLr ?? FINE_TUNE_LR) : s.lr),
     loss: 'sparseCategoricalCrossentropy',
     metrics: ['accuracy'],
     precision: s.precision as Precision,
     strategy: tpuStrategy({ cores: s.cores, threads }),
     engine: s.engine === 'tpu' ? tpuEngine() : interpreterEngine(),
   });
-  return m;
 }
 
 /** Images the output-unit check looks at. */
@@ -261,7 +279,10 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a codelab model on the flowers on simulated TensorCores (the codelab\'s setting by default)')
-    .option('--model <preset>', `model: ${PRESET_NAMES.join(' | ')}`, 'squeeze-fast')
+    .option('--model <preset>', `model: ${MODEL_NAMES.join(' | ')}`, 'squeeze-fast')
+    .option('--unfreeze-epochs <n>', `for --model ${TRANSFER}: after --epochs with the backbone frozen, this many epochs with it trainable`)
+    .option('--fine-tune-lr <rate>', `learning rate of the --unfreeze-epochs phase (default ${FINE_TUNE_LR})`)
+    .option('--backbone <dir>', `for --model ${TRANSFER}: a model folder from tpusim import --output (e.g. MobileNet cut at its last feature map), frozen under a new pooling + dense softmax head; sets the image size`)
     .option('--data <src>', "a folder of class folders or TFRecord shards, or 'synthetic' (flowers drawn by tpusim, no download)", 'synthetic')
     .option('--image-size <pixels>', 'input height = width', '192')
     .option('--cores <n>', 'TensorCores (data parallel: gradients all-reduced); a v2-8 board has 8', '8')
@@ -291,10 +312,14 @@ export function registerTrain(program: Command): void {
       if (resumed && cmd.getOptionValueSource('epochs') === 'cli') settings = { ...settings, epochs: parsePositiveInt(o.epochs, '--epochs') };
       const threads = threadsFrom(o.threads, settings.cores);
       const saveTo = o.save === undefined ? undefined : checkSaveTarget(o.save);
-      checkTrainFits(settings);
+      let backbone: Model | undefined;
+      if (settings.backbone !== undefined) ({ backbone, settings } = await openBackbone(settings, !resuming && cmd.getOptionValueSource('imageSize') === 'cli'));
+      checkTrainFits(settings, backbone && (() => transferModel(backbone, { seed: settings.seed })));
       const run = resumed ?? RunDir.create(o.out ?? defaultRunDir(settings.model));
-      const m = build(settings, threads);
       const checkpoint = resuming ? run.latestCheckpoint() : null;
+      // a checkpoint inside the fine-tuning phase restores into the fine-tuning optimizer
+      const fineTuning = checkpoint !== null && checkpoint.epoch > settings.epochs;
+      const m = build(settings, threads, backbone, fineTuning);
       if (checkpoint) await restoreCheckpoint(m, checkpoint);
       const firstEpoch = checkpoint?.epoch ?? 0;
       const data = await datasets(settings, firstEpoch);
@@ -306,17 +331,17 @@ export function registerTrain(program: Command): void {
       say(`data: ${data.describe}`);
       say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
       if (firstEpoch === 0) await checkOutputUnits(m, data.validation, data.classes, settings, say);
-      if (firstEpoch >= settings.epochs) say(`the run already has ${firstEpoch} epoch(s) of ${settings.epochs}: nothing to do`);
-      const before = checkpoint?.history ?? EMPTY_HISTORY;
+      if (firstEpoch >= totalEpochs(settings)) say(`the run already has ${firstEpoch} epoch(s) of ${totalEpochs(settings)}: nothing to do`);
+      let before = checkpoint?.history ?? EMPTY_HISTORY;
       let history = before;
       let profile: Profile | undefined;
       const progress = new TrainingProgress({ out, err: process.stderr });
       const stepsInEpoch = settings.stepsPerEpoch ?? (data.trainImages === undefined ? undefined : Math.floor(data.trainImages / globalBatch));
-      let fitted: History;
-      try {
-        fitted = await m.fit(data.train, {
-          epochs: settings.epochs,
-          initialEpoch: firstEpoch,
+      const total = totalEpochs(settings);
+      const fitEpochs = (from: number, to: number, what: string): Promise<History> =>
+        m.fit(data.train, {
+          epochs: to,
+          initialEpoch: from,
           ...(settings.stepsPerEpoch ? { stepsPerEpoch: settings.stepsPerEpoch } : {}),
           validationData: data.validation,
           ...(settings.validationSteps ? { validationSteps: settings.validationSteps } : {}),
@@ -324,8 +349,8 @@ export function registerTrain(program: Command): void {
           callbacks: [
             {
               onEpochBegin: (e) => {
-                progress.epochBegin(e, settings.epochs, stepsInEpoch);
-                if (e === firstEpoch) progress.begin(`compiling the training step for ${settings.cores} simulated core(s) (the first step)`);
+                progress.epochBegin(e, total, stepsInEpoch);
+                if (e === from) progress.begin(`compiling the ${what} step for ${settings.cores} simulated core(s) (the first step)`);
               },
               onBatchEnd: (_step, logs) => progress.step(logs),
               onStepProfile: (_step, p) => void (profile = p),
@@ -344,10 +369,19 @@ export function registerTrain(program: Command): void {
             },
           ],
         });
+      try {
+        if (firstEpoch < settings.epochs) history = before = concatHistory(before, await fitEpochs(firstEpoch, settings.epochs, 'training'));
+        if (Math.max(firstEpoch, settings.epochs) < total) {
+          if (!fineTuning) {
+            await m.trainer!.close();
+            compileFor(m, settings, threads, true);
+            say(`fine-tuning: the backbone unfrozen, ${withCommas(m.trainableWeights.reduce((a, w) => a + w.size, 0))} trainable params, learning rate ${settings.fineTuneLr ?? FINE_TUNE_LR}, epochs ${settings.epochs + 1} to ${total}`);
+          }
+          history = concatHistory(before, await fitEpochs(Math.max(firstEpoch, settings.epochs), total, 'fine-tuning'));
+        }
       } finally {
         progress.close();
       }
-      history = concatHistory(before, fitted);
       const modelDir = join(run.path, 'model');
       await saveModel(m, modelDir);
       run.write('model/classes.json', `${JSON.stringify(data.classes)}\n`);
