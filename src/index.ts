@@ -14,6 +14,7 @@ export * as mxu from './mxu/index.ts';
 export * as vpu from './vpu/index.ts';
 export * as tpu from './tf/root-tpu.ts';
 export * as xla from './xla/index.ts';
+export * as tfgraph from './tfgraph/index.ts';
 export * as layers from './tf/root-layers.ts';
 export * as data from './tf/data.ts';
 export { Tensor, dispose, oneHot, ones, scalar, tensor, tensor1d, tensor2d, tensor3d, tensor4d, tidy, zeros, type DataType, type NestedArray, type TensorLike, type TypedArray } from './tf/index.ts';

@@ -66,7 +66,12 @@ class Converter {
   /** The Placeholder's batch size as the graph states it (-1 when unknown). */
   graphBatch = -1;
 
-  constructor(readonly cut: GraphCut) {}
+  /** The cut's nodes by name. */
+  readonly byName: ReadonlyMap<string, TfNode>;
+
+  constructor(readonly cut: GraphCut) {
+    this.byName = new Map(cut.order.map((n) => [n.name, n]));
+  }
 
   /** A fresh layer name from a TensorFlow name. */
   unique(name: string): string {
@@ -141,9 +146,8 @@ const isConst = (v: Value): v is ConstValue => v.kind === 'const';
 
 /** The layer name of a convolution: its kernel constant's scope ('MobilenetV1/Conv2d_0/weights' -> 'MobilenetV1/Conv2d_0'). */
 function convName(cv: Converter, node: TfNode): string {
-  const byName = new Map(cv.cut.order.map((n) => [n.name, n]));
-  let k = byName.get(dataInputs(node)[1]?.name ?? '');
-  while (k && k.op === 'Identity') k = byName.get(dataInputs(k)[0]?.name ?? '');
+  let k = cv.byName.get(dataInputs(node)[1]?.name ?? '');
+  while (k && k.op === 'Identity') k = cv.byName.get(dataInputs(k)[0]?.name ?? '');
   const scope = k && k.op === 'Const' && k.name.includes('/') ? k.name.slice(0, k.name.lastIndexOf('/')) : node.name;
   return cv.unique(scope);
 }
