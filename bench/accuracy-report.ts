@@ -14,8 +14,12 @@ import { loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Validation accuracy the issue asks of each model (192 px unless the run is smaller). */
-const TARGETS: Record<string, number> = { 'squeeze-fast': 0.7, 'squeeze-dense': 0.75, 'little-squeeze': 0.65, 'squeeze-90': 0.85 };
+/**
+ * Validation accuracy the issue asks of each model (192 px unless the run is smaller).
+ * mobilenet-transfer (issue 14): what a float64 linear classifier on the same frozen
+ * MobileNet v1 0.25 features reaches on the same split.
+ */
+const TARGETS: Record<string, number> = { 'squeeze-fast': 0.7, 'squeeze-dense': 0.75, 'little-squeeze': 0.65, 'squeeze-90': 0.85, 'mobilenet-transfer': 0.83 };
 /** At 96 px the target is the TensorFlow.js peer's: 0.71 in about 610 s (issue 12). */
 const SMALL_TARGET = 0.71;
 
