@@ -50,6 +50,8 @@ interface FileResult extends Counts {
   equivalent: string[];
   date: string;
   command: string;
+  /** Line ranges the run mutated in this file (`--mutate file:a-b`); absent: the whole file. */
+  lines?: string[];
   minutes?: number;
 }
 
@@ -64,7 +66,7 @@ export function score(c: Counts): number {
 const where = (m: ReportMutant): string => `${m.location.start.line}:${m.location.start.column} ${m.mutatorName}${m.replacement !== undefined ? ` -> ${m.replacement.replace(/\s+/g, ' ').slice(0, 80)}` : ''}`;
 
 /** Counts and survivors of one file's mutants. */
-export function fileResult(mutants: readonly ReportMutant[], meta: { date: string; command: string; minutes?: number }): FileResult {
+export function fileResult(mutants: readonly ReportMutant[], meta: { date: string; command: string; lines?: string[]; minutes?: number }): FileResult {
   const c: Counts = { killed: 0, survived: 0, noCoverage: 0, timeout: 0, ignored: 0, errors: 0 };
   const survivors: string[] = [];
   const equivalent: string[] = [];
@@ -81,6 +83,12 @@ export function fileResult(mutants: readonly ReportMutant[], meta: { date: strin
     } else c.errors++;
   }
   return { ...c, score: score(c), survivors, equivalent, ...meta };
+}
+
+/** The line ranges of `file` in the command's --mutate list (`file:12-30`). */
+export function rangesOf(command: string, file: string): string[] {
+  const list = /--mutate[ =]"?([^" ]+)/.exec(command)?.[1] ?? '';
+  return list.split(',').flatMap((m) => (m.startsWith(`${file}:`) ? [m.slice(file.length + 1)] : []));
 }
 
 function main(argv: readonly string[]): void {
@@ -102,7 +110,8 @@ function main(argv: readonly string[]): void {
     const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
     for (const [name, f] of Object.entries(report.files)) {
       const key = relative(root, join(root, name)).replaceAll('\\', '/');
-      files[key] = fileResult(f.mutants, { date, command, ...(minutes !== undefined ? { minutes } : {}) });
+      const lines = rangesOf(command, key);
+      files[key] = fileResult(f.mutants, { date, command, ...(lines.length > 0 ? { lines } : {}), ...(minutes !== undefined ? { minutes } : {}) });
     }
   }
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
