@@ -3,7 +3,9 @@
  * bench/results/mutation.json: per mutated file the mutants killed, survived, without
  * coverage, timed out and ignored (equivalent mutants marked in the source with a
  * `// Stryker disable` comment that says why), the score, and where each survivor is.
- * Reads Stryker's JSON report (mutation-testing-report-schema).
+ * Reads Stryker's JSON report (mutation-testing-report-schema). Survivors listed in
+ * bench/mutation-equivalent.json (file, line, mutator, replacement, why) count as equivalent:
+ * out of the score, listed with the reason.
  *
  *   npx tsx bench/mutation-report.ts [--command "the stryker command"] [--minutes N] [REPORT.json...]
  *
@@ -91,6 +93,26 @@ export function rangesOf(command: string, file: string): string[] {
   return list.split(',').flatMap((m) => (m.startsWith(`${file}:`) ? [m.slice(file.length + 1)] : []));
 }
 
+/** A surviving mutant judged equivalent (bench/mutation-equivalent.json): where, and why no test can tell. */
+interface Equivalent {
+  readonly file: string;
+  readonly line: number;
+  readonly mutator: string;
+  readonly replacement: string;
+  readonly why: string;
+}
+
+const EQUIVALENT_FILE = join(root, 'bench', 'mutation-equivalent.json');
+
+/** Marks survivors listed in bench/mutation-equivalent.json as Ignored, with the reason. */
+function markEquivalent(file: string, mutants: readonly ReportMutant[], list: readonly Equivalent[]): ReportMutant[] {
+  return mutants.map((m) => {
+    if (m.status !== 'Survived') return m;
+    const e = list.find((q) => q.file === file && q.line === m.location.start.line && q.mutator === m.mutatorName && q.replacement === m.replacement);
+    return e ? { ...m, status: 'Ignored', statusReason: `equivalent: ${e.why}` } : m;
+  });
+}
+
 function main(argv: readonly string[]): void {
   let command = 'npm run test:mutation';
   let minutes: number | undefined;
@@ -105,13 +127,14 @@ function main(argv: readonly string[]): void {
   const previous = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as { files?: Record<string, FileResult> }) : {};
   const files: Record<string, FileResult> = { ...(previous.files ?? {}) };
   const date = new Date().toISOString();
+  const equivalent = existsSync(EQUIVALENT_FILE) ? (JSON.parse(readFileSync(EQUIVALENT_FILE, 'utf8')) as Equivalent[]) : [];
   for (const path of reports) {
     if (!existsSync(path)) throw new Error(`mutation-report: ${path} not found (run \`npx stryker run\` with the json reporter first)`);
     const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
     for (const [name, f] of Object.entries(report.files)) {
       const key = relative(root, join(root, name)).replaceAll('\\', '/');
       const lines = rangesOf(command, key);
-      files[key] = fileResult(f.mutants, { date, command, ...(lines.length > 0 ? { lines } : {}), ...(minutes !== undefined ? { minutes } : {}) });
+      files[key] = fileResult(markEquivalent(key, f.mutants, equivalent), { date, command, ...(lines.length > 0 ? { lines } : {}), ...(minutes !== undefined ? { minutes } : {}) });
     }
   }
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));

@@ -147,7 +147,6 @@ export function compileTrainStep(spec: StepSpec): TrainStep {
   const k = optimizer.slots.length;
   const slotParams = trainable.map((w, i) => optimizer.slots.map((slot, j) => b.parameter(slotBase + i * k + j, f32(w.shape), `${w.fullName}/${slot}`)));
   const summed = allReduced(b, [...grads, ...stateValues], spec.replicas);
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: on one replica v * (1 / 1) is v bit for bit; the test only saves an instruction
   const scale = (v: Op): Op => (spec.replicas > 1 ? b.multiply(v, 1 / spec.replicas) : v);
   const outW: Op[] = [];
   const outS: Op[] = [];

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   adam,
   batchNormalization,
+  categoricalCrossentropy,
   compileEvalStep,
   compilePredictStep,
   compileTrainStep,
@@ -94,6 +95,9 @@ describe('the training step (one SPMD module)', () => {
       ...frozen.map((_, i) => ({ output: 2 + 3 * nT + i, param: 4 + nT + i })),
     ]);
     expect(step.topKOutput).toBeUndefined();
+    // one-hot labels come in as [B, classes]
+    const onehot = compileTrainStep({ ...spec(model, 1), loss: categoricalCrossentropy() });
+    expect(params(onehot.module)[TRAIN_INPUTS.labels]).toEqual({ index: 1, name: 'labels', dims: [4, 4] });
   });
 
   it('attributes its instructions: loss, accuracy, the optimizer, the all-reduce and the states', () => {
