@@ -90,6 +90,19 @@ const EXTRA: Record<string, Row> = {
   'dot with batch dims and a contraction in the middle': row([f32([2, 3, 4]), f32([4, 2, 5])], (b, [x, y]) =>
     b.exp(b.dot(x!, y!, { lhsBatch: [0], rhsBatch: [1], lhsContracting: [2], rhsContracting: [0], ...hi })),
   ),
+  // dimension orders where d lhs / d rhs must be transposed back (the 2-D rows above never are)
+  'dot with transposed operands (contracting dim first on lhs, last on rhs)': row([f32([5, 3]), f32([4, 5])], (b, [x, y]) =>
+    b.tanh(b.dot(x!, y!, { lhsBatch: [], rhsBatch: [], lhsContracting: [0], rhsContracting: [1], ...hi })),
+  ),
+  'dot with two contracting dims listed out of order, free dims around them': row([f32([3, 2, 4, 5]), f32([2, 6, 5])], (b, [x, y]) =>
+    b.tanh(b.dot(x!, y!, { lhsBatch: [], rhsBatch: [], lhsContracting: [3, 1], rhsContracting: [2, 0], ...hi })),
+  ),
+  'dot with two free dims on each side, around the contraction': row([f32([2, 4, 3]), f32([5, 4, 2])], (b, [x, y]) =>
+    b.tanh(b.dot(x!, y!, { lhsBatch: [], rhsBatch: [], lhsContracting: [1], rhsContracting: [1], ...hi })),
+  ),
+  'dot with batch dims not leading': row([f32([4, 2, 3]), f32([2, 4, 5])], (b, [x, y]) =>
+    b.tanh(b.dot(x!, y!, { lhsBatch: [1], rhsBatch: [0], lhsContracting: [0], rhsContracting: [1], ...hi })),
+  ),
   'convolution: strides, asymmetric padding, filter dilation': row([f32([2, 7, 6, 3]), f32([3, 2, 3, 4])], (b, [x, w]) =>
     b.tanh(b.convolution(x!, w!, { strides: [2, 1], padding: [[1, 2], [1, 1]], rhsDilation: [1, 2], ...hi })),
   ),
