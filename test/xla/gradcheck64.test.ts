@@ -100,6 +100,9 @@ const EXTRA: Record<string, Row> = {
   'dot with two free dims on each side, around the contraction': row([f32([2, 4, 3]), f32([5, 4, 2])], (b, [x, y]) =>
     b.tanh(b.dot(x!, y!, { lhsBatch: [], rhsBatch: [], lhsContracting: [1], rhsContracting: [1], ...hi })),
   ),
+  'broadcast whose operand dims land out of order (one in place, two swapped)': row([f32([2, 3, 4])], (b, [x]) =>
+    b.exp(b.broadcast(x!, [2, 4, 5, 3], [0, 3, 1])),
+  ),
   'dot with batch dims not leading': row([f32([4, 2, 3]), f32([2, 4, 5])], (b, [x, y]) =>
     b.tanh(b.dot(x!, y!, { lhsBatch: [1], rhsBatch: [0], lhsContracting: [0], rhsContracting: [1], ...hi })),
   ),
@@ -221,6 +224,10 @@ describe('the same gradient modules on the simulated TensorCore (highest precisi
   /** Rows the lowering refuses (a LoweringError, checked), with the variant that it takes. */
   const REFUSED: Record<string, { why: string; instead: Row }> = {
     broadcast: {
+      why: 'broadcast dimensions must be increasing in the lowering (the layers never emit others)',
+      instead: row([f32([2, 3])], (b, [x]) => b.exp(b.broadcast(x!, [2, 130, 3], [0, 2]))),
+    },
+    'broadcast whose operand dims land out of order (one in place, two swapped)': {
       why: 'broadcast dimensions must be increasing in the lowering (the layers never emit others)',
       instead: row([f32([2, 3])], (b, [x]) => b.exp(b.broadcast(x!, [2, 130, 3], [0, 2]))),
     },
