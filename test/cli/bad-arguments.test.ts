@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorReport } from '../../src/cli/errors.ts';
-import { runCli } from '../../src/cli/run.ts';
+import { runCaptured } from './run-captured.ts';
 import { encodeJpeg } from '../../src/data/index.ts';
 import { dense, flatten, saveModel, sequential } from '../../src/layers/index.ts';
 
@@ -51,21 +51,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in this process, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [stdoutWrite, stderrWrite] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-  }
-}
 
 /** [arguments, what stderr must say]. Paths are made in `dir` before the table runs. */
 const TABLE: (() => [string[], RegExp])[] = [
@@ -148,7 +133,7 @@ describe('every subcommand refuses bad arguments with one line, exit 2, before a
     for (const row of TABLE) {
       const [args, message] = row();
       const t0 = performance.now();
-      const r = await run(args);
+      const r = await runCaptured(args);
       const ms = performance.now() - t0;
       const lines = r.stderr.trimEnd().split('\n');
       const commander = /^error: /.test(r.stderr);
@@ -194,7 +179,7 @@ describe('the top-level handler', () => {
   });
 
   it('--debug prints the stack after the one line', async () => {
-    const r = await run(['compile', p('folder'), '--debug']);
+    const r = await runCaptured(['compile', p('folder'), '--debug']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^tpusim: '.*folder' is a folder, not an \.hlo file\nUsageError: .*\n\s+at /);
   });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.ts';
+import { runCaptured } from './run-captured.ts';
 import { encodeJpeg } from '../../src/data/index.ts';
 import { loadModel, Rescaling } from '../../src/layers/index.ts';
 import { encodeGraphDef } from '../../src/tfgraph/index.ts';
@@ -40,31 +40,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [stdoutWrite, stderrWrite] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-  }
-}
 
 describe('tpusim import', () => {
   it('writes a model folder that predict reads, with the labels as class names', async () => {
-    const r = await run(['import', p('g.pb'), '--out', p('model'), '--labels', p('labels.txt')]);
+    const r = await runCaptured(['import', p('g.pb'), '--out', p('model'), '--labels', p('labels.txt')]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/g\.pb: 7 layers, 123 params, input \(None, 8, 8, 3\), output \(None, 3\), 3 class names\nsaved to /);
     expect(JSON.parse(readFileSync(p('model', 'classes.json'), 'utf8'))).toEqual(['background', 'daisy', 'tulip']);
     const m = await loadModel(p('model'));
     const scale = m.layers.find((l) => l instanceof Rescaling) as Rescaling;
     expect([scale.scale, scale.offset]).toEqual([2, -1]); // the default --input-range -1,1
-    const pr = await run(['predict', p('model'), p('img.jpg'), '--json']);
+    const pr = await runCaptured(['predict', p('model'), p('img.jpg'), '--json']);
     expect(pr.code).toBe(0);
     const top = (JSON.parse(pr.stdout) as { images: { top: { class: string; probability: number }[] }[] }).images[0]!.top;
     expect(top.map((t) => t.class).sort()).toEqual(['background', 'daisy', 'tulip']);
@@ -72,7 +58,7 @@ describe('tpusim import', () => {
   });
 
   it('--output cuts a feature extractor; --image-size and --input-range change the input', async () => {
-    const r = await run(['import', p('g.pb'), '--out', p('features'), '--output', 'net/c0/Relu6', '--image-size', '16', '--input-range', '0,255', '--json']);
+    const r = await runCaptured(['import', p('g.pb'), '--out', p('features'), '--output', 'net/c0/Relu6', '--image-size', '16', '--input-range', '0,255', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ inputShape: [null, 16, 16, 3], outputShape: [null, 8, 8, 4], layers: 3 });
     const m = await loadModel(p('features'));
@@ -90,7 +76,7 @@ describe('tpusim import', () => {
     [['import', '@g.pb', '--out', '@o6', '--image-size', '2'], /^tpusim: .*g\.pb: node 'net\/pool' \(AvgPool\): .*pool height 4 is larger than the input's 1/],
     [['import', '@g.pb', '--out', '@g.pb'], /^tpusim: --out .*g\.pb: exists and is a file/],
   ])('%j: exit 2, one line', async (args, message) => {
-    const r = await run(args.map((a) => (a.startsWith('@') ? p(a.slice(1)) : a)));
+    const r = await runCaptured(args.map((a) => (a.startsWith('@') ? p(a.slice(1)) : a)));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

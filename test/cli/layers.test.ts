@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.ts';
+import { runCaptured } from './run-captured.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tpusim-layers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,17 +16,8 @@ const ALEXNET_PART = 'Layer name, IFMAP Height, IFMAP Width, Filter Height, Filt
 
 /** Runs the CLI in this process: exit code, stdout, stderr. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [write, writeErr] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    [process.stdout.write, process.stderr.write] = [write, writeErr];
-  }
+  const { code, stdout, stderr } = await runCaptured(args);
+  return { code, out: stdout, err: stderr };
 }
 
 describe('tpusim layers', () => {

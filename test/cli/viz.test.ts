@@ -7,27 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.ts';
+import { runCaptured } from './run-captured.ts';
 import { runViz, type VizOptions } from '../../src/cli/viz.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tpusim-viz-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI in this process, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [stdoutWrite, stderrWrite] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-  }
-}
 
 /** The JSON the page embeds. */
 function embedded(html: string): { systolic: { rows: number; frames: unknown[] }; ring: { cores: number } } {
@@ -40,7 +25,7 @@ const DEFAULTS: VizOptions = { rows: '8', cols: '8', m: '8', k: '16', n: '12', s
 
 describe('tpusim viz', () => {
   it('--out writes one self-contained index.html with the recordings embedded', async () => {
-    const r = await run(['viz', '--rows', '4', '--cols', '4', '-m', '5', '-k', '6', '-n', '5', '--cores', '4', '--out', join(dir, 'page')]);
+    const r = await runCaptured(['viz', '--rows', '4', '--cols', '4', '-m', '5', '-k', '6', '-n', '5', '--cores', '4', '--out', join(dir, 'page')]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^wrote .*page\/index\.html \(\d+ KiB, self-contained: open it in a browser\)\n$/);
     const html = readFileSync(join(dir, 'page', 'index.html'), 'utf8');
@@ -73,13 +58,13 @@ describe('tpusim viz', () => {
   ];
   for (const [args, line] of bad) {
     it(`refuses ${args.join(' ')} in one line`, async () => {
-      expect(await run(['viz', ...args, '--out', join(dir, 'never')])).toEqual({ code: 2, stdout: '', stderr: `${line}\n` });
+      expect(await runCaptured(['viz', ...args, '--out', join(dir, 'never')])).toEqual({ code: 2, stdout: '', stderr: `${line}\n` });
     });
   }
 
   it('refuses an --out that is a file, before any work', async () => {
     writeFileSync(join(dir, 'a-file'), 'x');
-    const r = await run(['viz', '--out', join(dir, 'a-file')]);
+    const r = await runCaptured(['viz', '--out', join(dir, 'a-file')]);
     expect(r).toEqual({ code: 2, stdout: '', stderr: `tpusim: --out ${join(dir, 'a-file')}: exists and is a file, not a folder\n` });
   });
 });
@@ -88,7 +73,7 @@ describe('tpusim compile --simulate --html/--svg', () => {
   it('writes the timeline of the run the report describes: the same busy cycles per unit', async () => {
     const html = join(dir, 'step.html');
     const svg = join(dir, 'step.svg');
-    const r = await run(['compile', 'example-convnet-forward', '--simulate', '--json', '--html', html, '--svg', svg]);
+    const r = await runCaptured(['compile', 'example-convnet-forward', '--simulate', '--json', '--html', html, '--svg', svg]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { simulated: { totalCycles: number; busyCycles: Record<string, number>; byOp: { owner: string }[] } };
     const page = readFileSync(html, 'utf8');
@@ -103,8 +88,8 @@ describe('tpusim compile --simulate --html/--svg', () => {
   });
 
   it('--html without --simulate, or onto a folder, is refused before compiling', async () => {
-    expect(await run(['compile', 'example-convnet', '--html', join(dir, 'x.html')])).toEqual({ code: 2, stdout: '', stderr: `tpusim: --html ${join(dir, 'x.html')} draws the simulated step: add --simulate\n` });
-    const r = await run(['compile', 'example-convnet', '--simulate', '--svg', dir]);
+    expect(await runCaptured(['compile', 'example-convnet', '--html', join(dir, 'x.html')])).toEqual({ code: 2, stdout: '', stderr: `tpusim: --html ${join(dir, 'x.html')} draws the simulated step: add --simulate\n` });
+    const r = await runCaptured(['compile', 'example-convnet', '--simulate', '--svg', dir]);
     expect(r).toEqual({ code: 2, stdout: '', stderr: `tpusim: --svg ${dir}: exists and is a folder; outputs are written as new regular files\n` });
   });
 });
