@@ -175,6 +175,10 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
   ]);
   const cap = <T>(d: Dataset<T>, n: number | undefined): Dataset<T> => (n === undefined ? d : d.take(n));
   const trainImages = train.images === undefined ? undefined : Math.min(train.images, s.limit ?? Infinity);
+  if (trainImages !== undefined && trainImages < batch) {
+    const which = s.limit !== undefined && s.limit < (train.images ?? Infinity) ? `--limit ${s.limit} leaves` : `${s.data} has`;
+    throw new UsageError(`${which} ${trainImages} training images, less than one global batch of ${batch} (${s.cores} cores x ${s.batchPerCore}): not one step would run; give a smaller --batch or --batch-per-core`);
+  }
   const trainSet = keptInMemory(cap(train.dataset, s.limit), CACHE_BYTES).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
   // a validation subset (--validation-steps) is drawn from a shuffled set: class folders list class by class
   const valSet = keptInMemory(cap(validation.dataset, s.limit === undefined ? undefined : Math.max(batch, Math.floor(s.limit / 4))), VALIDATION_CACHE_BYTES);
@@ -315,14 +319,15 @@ export function registerTrain(program: Command): void {
       let backbone: Model | undefined;
       if (settings.backbone !== undefined) ({ backbone, settings } = await openBackbone(settings, !resuming && cmd.getOptionValueSource('imageSize') === 'cli'));
       checkTrainFits(settings, backbone && (() => transferModel(backbone, { seed: settings.seed })));
+      const checkpoint = resumed ? resumed.latestCheckpoint() : null;
+      const firstEpoch = checkpoint?.epoch ?? 0;
+      // opened (and its size checked against the batch) before the run folder is created
+      const data = await datasets(settings, firstEpoch);
       const run = resumed ?? RunDir.create(o.out ?? defaultRunDir(settings.model));
-      const checkpoint = resuming ? run.latestCheckpoint() : null;
       // a checkpoint inside the fine-tuning phase restores into the fine-tuning optimizer
       const fineTuning = checkpoint !== null && checkpoint.epoch > settings.epochs;
       const m = build(settings, threads, backbone, fineTuning);
       if (checkpoint) await restoreCheckpoint(m, checkpoint);
-      const firstEpoch = checkpoint?.epoch ?? 0;
-      const data = await datasets(settings, firstEpoch);
       const globalBatch = settings.batchPerCore * settings.cores;
       run.writeSettings(settings, { params: m.countParams(), data: data.describe, classes: data.classes });
       const out = o.json ? process.stderr : process.stdout;

@@ -38,6 +38,10 @@ beforeAll(async () => {
   mkdirSync(p('split', 'daisy'), { recursive: true });
   writeFileSync(p('split', 'daisy', 'a.jpg'), encodeJpeg({ width: 8, height: 8, channels: 3, data: new Uint8Array(192).fill(50) }));
   writeFileSync(p('split', 'SPLIT.txt'), 'daisy/a.jpg\nbad\u0000line\u001b[31m\n');
+  for (const c of ['daisy', 'roses']) {
+    mkdirSync(p('few', c), { recursive: true });
+    for (const f of ['a', 'b', 'c']) writeFileSync(p('few', c, `${f}.jpg`), encodeJpeg({ width: 8, height: 8, channels: 3, data: new Uint8Array(192).fill(c === 'daisy' ? 50 : 150) }));
+  }
   mkdirSync(p('empty-shard'));
   writeFileSync(p('empty-shard', 'flowers00-0.tfrec'), '');
   writeFileSync(p('forged.jpg'), forgedJpeg(8000, 8000));
@@ -89,6 +93,8 @@ const TABLE: (() => [string[], RegExp])[] = [
   () => [['train', '--seed', '0', '--out', p('r4')], /--seed must be a positive integer, got '0'/],
   () => [['train', '--save', p('file'), '--out', p('r5')], /--save .*file: exists and is not a folder/],
   () => [['train', '--threads', '1000', '--out', p('r6')], /--threads 1000 is more than --cores 8/],
+  () => [['train', '--data', p('few'), '--image-size', '32', '--out', p('r7')], /few has 6 training images, less than one global batch of 128 \(8 cores x 16\): not one step would run/],
+  () => [['train', '--data', p('few'), '--image-size', '32', '--limit', '2', '--cores', '1', '--batch', '4', '--out', p('r8')], /--limit 2 leaves 2 training images, less than one global batch of 4/],
   // compile
   () => [['compile', 'convnet', '--batch', '64', '--image-size', '1024', '--simulate', '--json'], /compiling convnet: the program needs about 8\.75 GiB .*the limit is 8\.00 GiB, a simulated core's HBM/],
   () => [['compile', 'convnet', '--image-size', '100000'], /model convnet at 100000 px with 5 classes needs about .* weights/],
@@ -150,7 +156,7 @@ describe('every subcommand refuses bad arguments with one line, exit 2, before a
       if (problems.length > 0) failures.push(`tpusim ${args.join(' ')}: ${problems.join(', ')}\n  stderr: ${r.stderr.trim()}`);
     }
     expect(failures).toEqual([]);
-    for (const r of ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 's1', 's2', 's3', 's4', 's5', 's6']) expect(() => rmSync(p(r)), `${r} was created`).toThrow(/ENOENT/);
+    for (const r of ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 's1', 's2', 's3', 's4', 's5', 's6']) expect(() => rmSync(p(r)), `${r} was created`).toThrow(/ENOENT/);
   });
 });
 
