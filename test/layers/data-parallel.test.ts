@@ -38,15 +38,7 @@ import {
   type Model,
   type Optimizer,
 } from '../../src/layers/index.ts';
-
-/** Seeded uniform values in [lo, hi). */
-function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + (hi - lo) * (s / 2 ** 32);
-  });
-}
+import { uniform } from './seeded.ts';
 
 /** conv 3x3 relu -> flatten -> softmax dense of 3 classes: small, so both runs take milliseconds. */
 function convNet(): Model {

@@ -22,14 +22,7 @@ import {
   sparseCategoricalCrossentropy,
   type Loss,
 } from '../../src/layers/losses.ts';
-
-function uniform(n: number, seed: number, lo = -1, hi = 1): number[] {
-  let s = seed >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround(lo + (hi - lo) * (s / 2 ** 32));
-  });
-}
+import { uniformList } from './seeded.ts';
 
 const rows = (flat: readonly number[], c: number): number[][] => Array.from({ length: flat.length / c }, (_, i) => flat.slice(i * c, (i + 1) * c));
 const oneHotRows = (labels: readonly number[], c: number): number[][] => labels.map((l) => Array.from({ length: c }, (_, j) => (j === l ? 1 : 0)));
@@ -98,7 +91,7 @@ describe('cross-entropy == Keras in float64 (value and gradient)', () => {
   const y = oneHotRows(labels, C);
 
   it('from probabilities that do not sum to 1: normalised by their sum', () => {
-    const pred = rows(uniform(B * C, 1, 0.05, 1), C);
+    const pred = rows(uniformList(B * C, 1, 0.05, 1), C);
     const r = lossAndGrad(categoricalCrossentropy(), pred, y);
     close(r.loss, crossEntropyRef(pred, y));
     crossEntropyGradRef(pred, y).forEach((want, i) => close(r.grad[i]!, want, 1e-5, 1e-6));
@@ -116,7 +109,7 @@ describe('cross-entropy == Keras in float64 (value and gradient)', () => {
   });
 
   it('from logits: stable log-softmax, also for logits far apart', () => {
-    const z = rows(uniform(B * C, 2, -4, 4), C);
+    const z = rows(uniformList(B * C, 2, -4, 4), C);
     z[1]![2] = 60;
     z[4]![4] = -70;
     const r = lossAndGrad(categoricalCrossentropy({ fromLogits: true }), z, y);
@@ -125,10 +118,10 @@ describe('cross-entropy == Keras in float64 (value and gradient)', () => {
   });
 
   it('sparse labels give the one-hot loss (probabilities and logits)', () => {
-    const pred = rows(uniform(B * C, 3, 0.05, 1), C);
+    const pred = rows(uniformList(B * C, 3, 0.05, 1), C);
     const sparse = lossAndGrad(sparseCategoricalCrossentropy(), pred, labels);
     close(sparse.loss, crossEntropyRef(pred, y));
-    const z = rows(uniform(B * C, 4, -3, 3), C);
+    const z = rows(uniformList(B * C, 4, -3, 3), C);
     close(lossAndGrad(sparseCategoricalCrossentropy({ fromLogits: true }), z, labels).loss, logitsCrossEntropyRef(z, y));
   });
 
@@ -187,8 +180,8 @@ describe('accuracy and top-k counts', () => {
   }
 
   it('count the examples whose label is the top class / among the top k, random scores, k = 1..4', () => {
-    const pred = rows(uniform(40 * 6, 5), 6);
-    const labels = uniform(40, 6, 0, 6).map(Math.floor);
+    const pred = rows(uniformList(40 * 6, 5), 6);
+    const labels = uniformList(40, 6, 0, 6).map(Math.floor);
     for (const k of [1, 2, 3, 4]) expect(counts(pred, labels, k)).toEqual(countsRef(pred, labels, k));
   });
 

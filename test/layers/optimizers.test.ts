@@ -15,15 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { XlaBuilder, f32 } from '../../src/xla/builder.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
 import { OPTIMIZERS, adam, momentum, optimizerOf, rmsprop, sgd, type Optimizer } from '../../src/layers/optimizers.ts';
-
-/** Seeded uniform values in [lo, hi) (an LCG: deterministic, no test framework state). */
-function uniform(n: number, seed: number, lo = -1, hi = 1): number[] {
-  let s = seed >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround(lo + (hi - lo) * (s / 2 ** 32));
-  });
-}
+import { uniformList } from './seeded.ts';
 
 /** The f64 reference state of one weight: w and its slots by name. */
 type State = { w: number[]; slots: Record<string, number[]> };
@@ -77,10 +69,10 @@ function checkAgainstReference(opt: Optimizer, rule: Rule, o: { lr: number; step
   const slots = opt.slots.map((s, j) => b.parameter(3 + j, f32([n]), s));
   const r = opt.update(b, { w, g, slots, lr });
   const module = b.build([r.w, ...r.slots]);
-  let ours = { w: uniform(n, o.seed), slots: opt.slots.map(() => new Array<number>(n).fill(0)) };
+  let ours = { w: uniformList(n, o.seed), slots: opt.slots.map(() => new Array<number>(n).fill(0)) };
   const ref: State = { w: [...ours.w], slots: Object.fromEntries(rule.slots.map((s) => [s, new Array<number>(n).fill(0)])) };
   for (let step = 0; step < o.steps; step++) {
-    const grad = uniform(n, o.seed * 31 + step + 1, -(o.gScale ?? 1), o.gScale ?? 1);
+    const grad = uniformList(n, o.seed * 31 + step + 1, -(o.gScale ?? 1), o.gScale ?? 1);
     const rate = opt.stepRate(step, o.lr);
     expect(rate).toBeCloseTo(rule.rate(step, o.lr), 12);
     const [nw, ...ns] = evaluate(module, [ours.w, grad, [Math.fround(rate)], ...ours.slots]);

@@ -28,14 +28,7 @@ import {
 import { compileGradStep } from '../../src/layers/step.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
 import type { HloModule } from '../../src/xla/hlo.ts';
-
-function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + (hi - lo) * (s / 2 ** 32);
-  });
-}
+import { uniform } from './seeded.ts';
 
 /** conv -> batch norm -> global average pool -> dense softmax of 4 classes. */
 function bnNet(): Model {
