@@ -14,15 +14,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ALEXNET_PART = 'Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nConv1, 224, 224, 11, 11, 3, 96, 4,\nConv2, 27, 27, 5, 5, 96, 256, 1,\n';
 
-/** Runs the CLI in this process: exit code, stdout, stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await runCaptured(args);
-  return { code, out: stdout, err: stderr };
-}
-
 describe('tpusim layers', () => {
   it("a preset by name: one row per Conv2D/Dense layer with the 3 x 3 x 24 -> 30 conv's low mapping efficiency, then totals", async () => {
-    const { code, out } = await cli(['layers', 'squeeze-fast', '--image-size', '96']);
+    const { code, stdout: out } = await runCaptured(['layers', 'squeeze-fast', '--image-size', '96']);
     expect(code).toBe(0);
     expect(out).toMatch(/^squeeze-fast at 96 px/);
     const rows = out.split('\n').filter((l) => /^conv2d/.test(l));
@@ -37,7 +31,7 @@ describe('tpusim layers', () => {
     const csv = join(dir, 'alexnet_part.csv');
     writeFileSync(csv, ALEXNET_PART);
     const outDir = join(dir, 'sweep');
-    const { code, out } = await cli(['layers', csv, '--array', '32x32,128x128,256x256', '--no-overlap', '--out', outDir]);
+    const { code, stdout: out } = await runCaptured(['layers', csv, '--array', '32x32,128x128,256x256', '--no-overlap', '--out', outDir]);
     expect(code).toBe(0);
     expect(out).toMatch(/\narray +cycles/);
     expect(readdirSync(outDir).sort()).toEqual(['sweep.svg', 'topology.csv', 'tpusim_128x128_ws_no_overlap', 'tpusim_256x256_ws_no_overlap', 'tpusim_32x32_ws_no_overlap']);
@@ -54,7 +48,7 @@ describe('tpusim layers', () => {
     writeFileSync(cfg, '[general]\nrun_name = small_ws\n\n[architecture_presets]\nArrayHeight: 32\nArrayWidth: 32\nIfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 32\nDataflow: ws\n');
     const csv = join(dir, 'alexnet_part.csv');
     writeFileSync(csv, ALEXNET_PART);
-    const { code, out } = await cli(['layers', csv, '--config', cfg, '--no-overlap', '--json']);
+    const { code, stdout: out } = await runCaptured(['layers', csv, '--config', cfg, '--no-overlap', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(out) as { config: { runName: string; rows: number }; points: { run: { rows: number; cols: number; layers: { mxu: { cycles: number } }[] } }[] };
     expect(report.config.runName).toBe('small_ws');
@@ -69,7 +63,7 @@ describe('tpusim layers', () => {
     [['layers', 'squeeze-fast', '--array', '128x128', '--config', 'x.cfg'], /--array or --config, not both/],
     [['layers', 'squeeze-fast', '--image-size', '0'], /--image-size/],
   ])('refuses %j with one line naming the argument', async (args, message) => {
-    const { code, out, err } = await cli(args);
+    const { code, stdout: out, stderr: err } = await runCaptured(args);
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err).toMatch(message);
@@ -79,7 +73,7 @@ describe('tpusim layers', () => {
   it('a malformed topology names the file and the line', async () => {
     const csv = join(dir, 'bad.csv');
     writeFileSync(csv, `${ALEXNET_PART}Conv3, 13, 13, three, 3, 256, 384, 1,\n`);
-    const { code, err } = await cli(['layers', csv]);
+    const { code, stderr: err } = await runCaptured(['layers', csv]);
     expect(code).toBe(2);
     expect(err).toContain('bad.csv');
     expect(err).toMatch(/line 4/);
