@@ -1,7 +1,8 @@
-// The package.json an installed tpusim carries. `npm pack` runs `prepack` (build/wasm/,
-// dist/, then this script with `strip`), packs, then runs `postpack` (`restore`); `prepare`
-// does not run again, as the stripped manifest has none. The packed manifest has no `prepare` (npm lists a dependency's prepare among
-// install scripts to approve, though it has nothing to build: the tarball ships the build),
+// The package.json an installed tpusim carries. `npm pack` runs `prepack` (the `prepare`
+// builds of build/wasm/ and dist/, then this script with `strip`), packs, then runs
+// `postpack` (`restore`); `prepare` does not run again, as the stripped manifest has none.
+// The packed manifest has no `prepare` (npm lists a dependency's prepare among install
+// scripts to approve, though it has nothing to build: the tarball ships the build),
 // no dev-only scripts, no devDependencies and no `tpusim-source` export condition (src/ is
 // not shipped). The repository's package.json is kept byte for byte in package.json.orig
 // meanwhile; `restore` puts it back (and a later `strip` refuses to run over a stale backup).
