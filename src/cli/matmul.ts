@@ -15,10 +15,10 @@ import type { Command } from 'commander';
 import { PRECISIONS, mxuConfig, type MatmulShape, type MxuConfig, type Precision } from '../mxu/config.ts';
 import { matmulFast, type KernelBackend } from '../mxu/kernel.ts';
 import { readNpy, writeNpy } from '../mxu/npy.ts';
-import { matmulParallel } from '../mxu/parallel.ts';
+import { MatmulPool } from '../mxu/parallel.ts';
 import { formatReport, mxuReport, type MxuReport } from '../mxu/report.ts';
 import { runStepped } from '../mxu/stepped.ts';
-import { wasmPassBytes } from '../mxu/wasm-loader.ts';
+import { passThreads, wasmPassBytes } from '../mxu/wasm-loader.ts';
 import { UsageError, parseChoice, parsePositiveInt, parseSeed } from './errors.ts';
 import { WASM_MEMORY, checkArrayLength, checkFits, checkHostThreads, checkSteppedRun, formatBytes, hostMemory } from './limits.ts';
 import { checkOutputFile } from './output-path.ts';
@@ -51,6 +51,7 @@ export interface MatmulCliOptions {
 /** What `tpusim matmul` reports (its --json output). */
 export interface MatmulRun {
   readonly report: MxuReport;
+  /** Threads that computed the values: --threads, but at most one per 4-row block of A. */
   readonly threads: number;
   readonly backend: KernelBackend;
   /** Host wall time of the values (fast kernel), s, and the rate it implies. */
@@ -212,12 +213,11 @@ interface ParsedRun {
 export async function runMatmul(p: ParsedRun, stepped: boolean, out: string | null): Promise<MatmulRun> {
   const { config, precision, threads, backend, shape, a, b } = p;
   const options = { config, precision, backend };
-  if (threads > 1) {
-    const one = new Float32Array(1);
-    await matmulParallel(one, one, { m: 1, k: 1, n: 1 }, { ...options, threads }); // start the workers untimed
-  }
+  // --threads is taken literally (no size threshold: this command measures the kernel); the
+  // helpers start before the clock does.
+  const pool = threads > 1 ? await MatmulPool.create(threads, { minParallelMacs: 0 }) : null;
   const start = performance.now();
-  const c = threads > 1 ? await matmulParallel(a, b, shape, { ...options, threads }) : matmulFast(a, b, shape, options);
+  const c = pool ? await pool.matmul(a, b, shape, options) : matmulFast(a, b, shape, options);
   const hostSeconds = (performance.now() - start) / 1000;
   const report = mxuReport(shape, config, precision);
   let steppedResult: MatmulRun['stepped'] = null;
@@ -231,7 +231,7 @@ export async function runMatmul(p: ParsedRun, stepped: boolean, out: string | nu
   if (out !== null) writeNpy(out, { shape: [shape.m, shape.n], data: c });
   return {
     report,
-    threads,
+    threads: passThreads(shape, { threads, minParallelMacs: 0 }),
     backend,
     hostSeconds,
     hostGflops: (2 * report.macs) / hostSeconds / 1e9,
@@ -274,7 +274,7 @@ export function registerMatmul(program: Command): void {
     .option('--subnormals <mode>', 'bf16 subnormal handling on entry: flush | keep', 'flush')
     .option('--no-overlap', 'run weight folds back to back (SCALE-Sim timing)')
     .option('--stepped', 'also run the cycle-level stepped array and compare its bits and cycles')
-    .option('--threads <T>', 'threads computing the values, in all (the caller + T-1 helpers on shared WASM memory; same bits for any T)', '1')
+    .option('--threads <T>', 'threads computing the values, in all (the caller + T-1 helpers on shared WASM memory, at most one per 4 rows of A; same bits for any T)', '1')
     .option('--backend <b>', 'kernel for the values: wasm (SIMD) | js (plain JavaScript, same bits)', 'wasm')
     .option('--seed <S>', 'seed of the random operands (a positive integer, as in every command)', '1')
     .option('--json', 'print JSON')

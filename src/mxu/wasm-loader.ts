@@ -152,6 +152,17 @@ export interface WasmPassOptions {
   readonly minParallelMacs?: number;
 }
 
+/**
+ * The threads that compute one pass of `shape`: the requested count, but at most one per
+ * 4-row block of A, and 1 below `minParallelMacs` (default 2^22: waking a helper costs
+ * about 0.1 ms).
+ */
+export function passThreads(shape: MatmulShape, options: Pick<WasmPassOptions, 'threads' | 'minParallelMacs'>): number {
+  const { m, k, n } = shape;
+  const threads = Math.min(options.threads ?? 1, Math.ceil(m / 4));
+  return threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22) ? threads : 1;
+}
+
 /** How a pass reads A and where its accumulators start (see ../feed.ts and ../reference.ts). */
 export interface PassOperandsOptions {
   /** A is read from `a` through this pattern instead of as a dense [M, K]. */
@@ -242,8 +253,8 @@ export class WasmKernel {
   /** Computes one pass on packed operands into buffers.c (padded), on this thread or shared with helpers. */
   private compute(buffers: PassBuffers, shape: MatmulShape, options: WasmPassOptions): void {
     const { m, k, n } = shape;
-    const threads = Math.min(options.threads ?? 1, Math.ceil(m / 4));
-    if (threads > 1 && m * k * n >= (options.minParallelMacs ?? 2 ** 22)) this.computeShared(buffers, shape, options.rows, threads);
+    const threads = passThreads(shape, options);
+    if (threads > 1) this.computeShared(buffers, shape, options.rows, threads);
     else this.exports.matmul(buffers.aP, buffers.bP, buffers.c, m, k, n, options.rows, buffers.clear);
   }
 

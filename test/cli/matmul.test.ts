@@ -30,10 +30,9 @@ describe('tpusim matmul', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tpusim-matmul-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  // NOTE: 20 x 70 x 9 is far below the threading threshold (2^22 MACs per pass), so with
-  // --threads 2 this pass runs on the calling thread alone: the test checks the report and
-  // the stepped array, not threads. The next test crosses the threshold.
-  it('reports cycles, utilisation and error; the stepped array agrees (JSON; --threads 2 accepted)', async () => {
+  // NOTE: `matmul` takes --threads literally (training keeps passes under 2^22 MACs on one
+  // thread): 20 rows of A are five 4-row blocks, so both threads compute here.
+  it('reports cycles, utilisation and error; the stepped array agrees (JSON; --threads 2)', async () => {
     const r = await tpusim('matmul', '-m', '20', '-k', '70', '-n', '9', '--array', '8x4', '--precision', 'highest', '--stepped', '--threads', '2', '--json');
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as {
@@ -49,6 +48,12 @@ describe('tpusim matmul', () => {
     expect(out.report.overallUtilPercent).toBeGreaterThan(0);
     expect(out.report.seconds).toBeCloseTo(out.report.cycles / 700e6, 12);
     expect(out.maxRelError).toBeLessThan(2 ** -20);
+  });
+
+  it('reports the threads that computed: one 4-row block of A is one thread, whatever --threads says', async () => {
+    const r = await tpusim('matmul', '-m', '4', '-k', '300', '-n', '40', '--threads', '2', '--json');
+    expect(r.stderr).toBe('');
+    expect((JSON.parse(r.stdout) as { threads: number }).threads).toBe(1);
   });
 
   it('--threads 2 on a pass past the threading threshold (512 x 128 x 64 = 2^22 MACs) gives the one-thread bits', async () => {
