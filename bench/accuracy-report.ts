@@ -28,6 +28,8 @@ interface History {
   readonly history: { readonly val_accuracy: number[]; readonly accuracy: number[]; readonly val_loss: number[]; readonly loss: number[] };
   readonly hostSeconds: number[];
   readonly deviceSeconds: number[];
+  /** 1-minute load average at each epoch's end (null: not recorded; absent in older runs). */
+  readonly hostLoad?: (number | null)[];
 }
 
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
@@ -55,6 +57,7 @@ function report(dir: string) {
   const reachedAt = target === undefined ? -1 : val.findIndex((v) => v >= target);
   const images = trainImages(run.data) * h.epoch.length;
   const hostSeconds = cumulative.at(-1) ?? 0;
+  const loads = (h.hostLoad ?? []).filter((l): l is number => l !== null);
   return {
     run: basename(dir),
     settings: run.settings,
@@ -73,6 +76,9 @@ function report(dir: string) {
     simulatedSecondsPerEpoch: round(h.deviceSeconds.at(-1) ?? 0, 6),
     valAccuracy: val.map((v) => round(v)),
     hostSecondsPerEpoch: h.hostSeconds.map((s) => round(s, 2)),
+    /** The host's load during the run: mean of the epochs' 1-minute load averages, and how many epochs recorded one. */
+    hostLoadMean: loads.length > 0 ? round(loads.reduce((s, l) => s + l, 0) / loads.length, 2) : null,
+    hostLoadEpochs: loads.length,
   };
 }
 
@@ -85,11 +91,11 @@ if (args.length === 0) {
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'accuracy.json');
 const previous = existsSync(out) ? (readJson<{ runs: { run: string }[] }>(out).runs ?? []) : [];
-const fresh = args.map((dir) => ({ ...report(dir), reportedAt: new Date().toISOString(), loadAtReport: loadavg().map((l) => round(l, 2)) /* the host now, not during the run: see note */, ...(note ? { note } : {}) }));
+const fresh = args.map((dir) => ({ ...report(dir), reportedAt: new Date().toISOString(), loadAtReport: loadavg().map((l) => round(l, 2)) /* the host now; hostLoadMean is during the run */, ...(note ? { note } : {}) }));
 const runs = [...previous.filter((p) => !fresh.some((f) => f.run === p.run)), ...fresh];
 writeFileSync(out, `${JSON.stringify({ bench: 'accuracy', node: process.version, runs }, null, 1)}\n`);
 for (const r of fresh) {
   const t = r.target === null ? 'no target' : r.reached ? `${r.target} reached at epoch ${r.firstEpochAtTarget} (${r.hostSecondsToTarget} s)` : `${r.target} NOT reached`;
-  console.log(`${r.run}: ${r.settings.model} ${r.settings.imageSize} px, ${r.epochs} epochs, best ${r.bestValAccuracy} (epoch ${r.bestEpoch}), final ${r.finalValAccuracy}; ${t}; ${r.imagesPerSecond} img/s`);
+  console.log(`${r.run}: ${r.settings.model} ${r.settings.imageSize} px, ${r.epochs} epochs, best ${r.bestValAccuracy} (epoch ${r.bestEpoch}), final ${r.finalValAccuracy}; ${t}; ${r.imagesPerSecond} img/s${r.hostLoadMean === null ? '' : ` at load ${r.hostLoadMean}`}`);
 }
 console.log(`wrote ${out}`);

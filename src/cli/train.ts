@@ -200,6 +200,8 @@ function concatHistory(a: History, b: History): History {
     deviceSeconds: [...a.deviceSeconds, ...b.deviceSeconds],
     hostSeconds: [...a.hostSeconds, ...b.hostSeconds],
     steps: [...a.steps, ...b.steps],
+    // A history saved before hostLoad was recorded has none: null (unknown) keeps the epochs aligned.
+    hostLoad: [...(a.hostLoad ?? a.epoch.map(() => null)), ...(b.hostLoad ?? b.epoch.map(() => null))],
   };
 }
 

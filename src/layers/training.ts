@@ -88,6 +88,12 @@ export interface History {
   readonly hostSeconds: number[];
   /** Optimizer steps run per epoch. */
   readonly steps: number[];
+  /**
+   * The host's 1-minute load average at the end of each epoch (os.loadavg; 0 where the OS has
+   * none): how shared the host was while hostSeconds was measured. null for the epochs of a
+   * resumed run saved before it was recorded.
+   */
+  readonly hostLoad?: (number | null)[];
 }
 
 /** What a training or evaluation step reports: mean loss, correct count (and top-k hits), device time. */

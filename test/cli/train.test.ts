@@ -30,6 +30,10 @@ describe('tpusim train', () => {
     expect(text).toMatch(/epoch 2\/2: 2 steps {2}loss [\d.]+ {2}accuracy [\d.]+ {2}val_loss [\d.]+ {2}val_accuracy [\d.]+ {2}tpu [\d.]+ (us|ms|s) {2}host/);
     for (const f of ['run.json', 'history.json', 'curves.svg', 'profile.md', 'profile.json', 'model/model.json', 'model/classes.json', 'checkpoints/epoch-0002.ckpt']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(modelWeights(out).length).toBe(27_212 * 4);
+    // the host's load is recorded beside the host time of each epoch
+    const h = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as { hostSeconds: number[]; hostLoad: number[] };
+    expect(h.hostLoad).toHaveLength(h.hostSeconds.length);
+    for (const l of h.hostLoad) expect(Number.isFinite(l) && l >= 0).toBe(true);
     const c = readCheckpoint(join(out, 'checkpoints', 'epoch-0002.ckpt'));
     expect([c.epoch, c.step, c.history.epoch]).toEqual([2, 4, [0, 1]]);
     expect(c.slots.size).toBe(2 * c.weights.size - 0); // Adam: m and v per trained weight (all are trained)
@@ -42,8 +46,9 @@ describe('tpusim train', () => {
     train(['--epochs', '2', '--out', stopped]);
     execFileSync('node', [bin, 'train', '--resume', stopped, '--epochs', '4', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
     expect(modelWeights(stopped)).toEqual(modelWeights(whole));
-    const history = (dir: string) => JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { history: unknown; deviceSeconds: unknown; steps: unknown };
+    const history = (dir: string) => JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { history: unknown; deviceSeconds: unknown; steps: unknown; hostLoad: unknown[] };
     expect(history(stopped).history).toEqual(history(whole).history);
+    expect(history(stopped).hostLoad).toHaveLength(4);
     // killed while epoch 3 runs: epoch 2's checkpoint is whole, and a resume gives the same bits
     const killed = join(tmp(), 'killed');
     const child = spawn('node', [bin, ...base, '--epochs', '4', '--out', killed], { stdio: 'ignore' });
