@@ -47,6 +47,8 @@ export interface RunSettings {
   readonly precision: string;
   readonly engine: string;
   readonly seed: number;
+  /** Random augmentation of the training images ('none' when absent: runs saved before it). */
+  readonly augment?: string;
 }
 
 /** Writes `data` to `path` atomically: a temporary file in the same folder, then a rename (the temporary file is removed if either fails). */

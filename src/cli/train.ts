@@ -19,7 +19,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FLOWER_CLASSES, loadFlowers, packUnitBytes, synthFlowers, unpackUnitBytes, type Dataset, type Flower } from '../data/index.ts';
+import { AUGMENTATIONS, FLOWER_CLASSES, loadFlowers, mixSeeds, packUnitBytes, randomFlipLeftRight, synthFlowers, unpackUnitBytes, type Augmentation, type Dataset, type Flower } from '../data/index.ts';
 import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
 import { OPTIMIZERS, adam, transferModel, unfreeze, inactiveOutputUnits, reluHead, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
@@ -54,6 +54,7 @@ interface TrainOpts {
   precision: string;
   engine: string;
   seed: string;
+  augment?: string;
   out?: string;
   resume?: string;
   save?: string;
@@ -129,7 +130,16 @@ function settingsFrom(o: TrainOpts): RunSettings {
     precision: parseChoice<Precision>(o.precision, '--precision', PRECISIONS),
     engine: parseChoice(o.engine, '--engine', ['tpu', 'interpreter']),
     seed: parsePositiveInt(o.seed, '--seed'),
+    augment: parseChoice<Augmentation>(o.augment ?? defaultAugmentation(model), '--augment', AUGMENTATIONS),
   };
+}
+
+/**
+ * The codelab's models train on the images as they are, as its code does; squeeze-90, tpusim's
+ * own recipe, mirrors half of them at random (it overfits without: see its preset).
+ */
+function defaultAugmentation(model: string): Augmentation {
+  return model === 'squeeze-90' ? 'flip' : 'none';
 }
 
 const COUNT_DEFAULT = '640';
@@ -153,6 +163,12 @@ function keptInMemory(d: Dataset<Flower>, maxBytes: number): Dataset<Flower> {
   return d.map(packFlower).cache({ maxBytes, bytesOf: (f) => f.image.byteLength }).map(unpackFlower);
 }
 
+/** The training images as the run's --augment changes them: one seeded stream per epoch. */
+function augmented(d: Dataset<Flower>, s: RunSettings, firstEpoch: number): Dataset<Flower> {
+  if ((s.augment ?? 'none') === 'none') return d;
+  return d.mapRandom(randomFlipLeftRight, { seed: mixSeeds(s.seed, 0x61756720 /* 'aug ' */), firstIteration: firstEpoch });
+}
+
 /** The training and validation batches, and a one-line description of the data. */
 async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Dataset<BatchLike>; validation: Dataset<BatchLike>; describe: string; classes: readonly string[]; trainImages?: number }> {
   const batch = s.batchPerCore * s.cores;
@@ -162,7 +178,7 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
     const val = Math.max(batch, Math.floor(count / 4));
     if (count < batch) throw new UsageError(`--count ${count} is less than one global batch of ${batch} (${s.cores} cores x ${s.batchPerCore})`);
     return {
-      train: asBatches(synthFlowers({ count, size: s.imageSize, seed: s.seed }).cache().shuffle(count, { seed: s.seed, firstIteration: firstEpoch })),
+      train: asBatches(augmented(synthFlowers({ count, size: s.imageSize, seed: s.seed }).cache().shuffle(count, { seed: s.seed, firstIteration: firstEpoch }), s, firstEpoch)),
       validation: asBatches(synthFlowers({ count: val, size: s.imageSize, seed: s.seed + 1000 }).cache(), false),
       describe: `synthetic flowers drawn by tpusim (no download): ${count} training and ${val} validation images; pass --data DIR for real photos`,
       classes: FLOWER_CLASSES,
@@ -179,7 +195,8 @@ async function datasets(s: RunSettings, firstEpoch: number): Promise<{ train: Da
     const which = s.limit !== undefined && s.limit < (train.images ?? Infinity) ? `--limit ${s.limit} leaves` : `${s.data} has`;
     throw new UsageError(`${which} ${trainImages} training images, less than one global batch of ${batch} (${s.cores} cores x ${s.batchPerCore}): not one step would run; give a smaller --batch or --batch-per-core`);
   }
-  const trainSet = keptInMemory(cap(train.dataset, s.limit), CACHE_BYTES).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
+  const shuffled = keptInMemory(cap(train.dataset, s.limit), CACHE_BYTES).shuffle(1024, { seed: s.seed, firstIteration: firstEpoch });
+  const trainSet = augmented(shuffled, s, firstEpoch);
   // a validation subset (--validation-steps) is drawn from a shuffled set: class folders list class by class
   const valSet = keptInMemory(cap(validation.dataset, s.limit === undefined ? undefined : Math.max(batch, Math.floor(s.limit / 4))), VALIDATION_CACHE_BYTES);
   const valShuffled = s.validationSteps !== undefined ? valSet.shuffle(4096, { seed: s.seed + 2, reshuffleEachIteration: false }) : valSet;
@@ -304,7 +321,8 @@ export function registerTrain(program: Command): void {
     .option('--lr <rate>', "learning rate (default: the optimizer's)")
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
     .option('--engine <e>', 'tpu (lowered programs on the simulated TensorCores) | interpreter (the reference)', 'tpu')
-    .option('--seed <n>', 'seed of weights, shuffling and synthetic data', '1')
+    .option('--seed <n>', 'seed of weights, shuffling, augmentation and synthetic data', '1')
+    .option('--augment <a>', `random augmentation of the training images: ${AUGMENTATIONS.join(' | ')} (flip: mirror half of them, as tf.image.random_flip_left_right; default: flip for squeeze-90, none for the codelab's models, as its code does)`)
     .option('--out <dir>', 'the run folder: history, curves, profile, checkpoints, model (default: runs/<model>-<time>)')
     .option('--resume <dir>', 'continue the run in this folder from its last checkpoint (--epochs may raise the total)')
     .option('--save <dir>', 'also write the trained model (TensorFlow.js files) here')
@@ -334,7 +352,7 @@ export function registerTrain(program: Command): void {
       run.writeSettings(settings, { params: m.countParams(), data: data.describe, classes: data.classes });
       const out = o.json ? process.stderr : process.stdout;
       const say = (line: string): void => void out.write(`${line}\n`);
-      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}`);
+      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}${(settings.augment ?? 'none') === 'none' ? '' : `, augment ${settings.augment}`}`);
       say(`data: ${data.describe}`);
       say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
       if (firstEpoch === 0) await checkOutputUnits(m, data.validation, data.classes, settings, say);

@@ -120,6 +120,15 @@ export class Dataset<T> implements AsyncIterable<T> {
     });
   }
 
+  /**
+   * Applies `fn` with a seeded random stream, a fresh one per pass (per epoch): for random
+   * augmentations. See ./transforms.ts mapSeeded.
+   * @example flowers.mapRandom((f, rng) => randomFlipLeftRight(f, rng), { seed: 7 })
+   */
+  mapRandom<U>(fn: (x: T, rng: Rng) => U, opts: t.SeededPassOptions): Dataset<U> {
+    return new Dataset(t.mapSeeded(this.source, fn, opts));
+  }
+
   /** Keeps the elements for which `pred` holds (a type guard narrows the element type). */
   filter<S extends T>(pred: (x: T) => x is S): Dataset<S>;
   filter(pred: (x: T) => boolean | Promise<boolean>): Dataset<T>;

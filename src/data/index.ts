@@ -12,10 +12,11 @@ export { fixedLenFeature, parseSingleExample, varLenFeature, type DType, type Fe
 export { Dataset, type LocatedRecord, type MapOptions, type TFRecordOptions } from './dataset.ts';
 export { collate, type Batched } from './collate.ts';
 export { glob } from './glob.ts';
-export { Rng } from './random.ts';
+export { mixSeeds, Rng } from './random.ts';
 export { WorkerPool, workerTransform, type WorkerTransform } from './workers.ts';
 export { centralSquare, decodeJpeg, decodeToSquare, encodeJpeg, resizeBilinear, toFloat01, toUint8, type Box, type Image } from './image.ts';
 export { drawFlower, FLOWER_CLASSES, synthFlowerF32, synthFlowerJpeg } from './synth.ts';
 export { FLOWER_SPEC, flowerExample, type Flower } from './flower-transforms.ts';
 export { loadFlowers, parseSplitFile, prepareFlowers, shardName, splitShards, synthFlowers, writeSynthFlowers, type FlowerSet, type LoadOptions, type PrepareOptions } from './flowers.ts';
 export { packUnitBytes, unpackUnitBytes } from './unit-bytes.ts';
+export { AUGMENTATIONS, flipLeftRight, randomFlipLeftRight, type Augmentation } from './augment.ts';

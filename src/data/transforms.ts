@@ -112,6 +112,29 @@ export interface ShuffleOptions {
   readonly firstIteration?: number;
 }
 
+/** Options of {@link mapSeeded}. */
+export interface SeededPassOptions {
+  readonly seed: number;
+  /** As in {@link ShuffleOptions}: iteration i draws from the stream of (seed, i). */
+  readonly firstIteration?: number;
+}
+
+/**
+ * Emits fn(x, rng) for each element, where rng is one seeded stream per pass: pass i uses
+ * the stream of (seed, i), so a random augmentation differs each epoch, and a run resumed at
+ * epoch e draws that epoch's values without replaying the others. Deterministic given the
+ * element order.
+ */
+export function mapSeeded<T, U>(src: Source<T>, fn: (x: T, rng: Rng) => U, opts: SeededPassOptions): Source<U> {
+  let iteration = opts.firstIteration ?? 0;
+  return {
+    async *[Symbol.asyncIterator]() {
+      const rng = new Rng(mixSeeds(opts.seed, iteration++));
+      for await (const x of src) yield fn(x, rng);
+    },
+  };
+}
+
 /** A shuffle source: TF's buffer algorithm; `iteration` counts the passes made so far. */
 export function shuffle<T>(src: Source<T>, bufferSize: number, opts: ShuffleOptions = {}): Source<T> {
   const base = opts.seed ?? Math.floor(Math.random() * 2 ** 32);

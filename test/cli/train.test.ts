@@ -62,6 +62,20 @@ describe('tpusim train', () => {
     expect(history(killed).history).toEqual(history(whole).history);
   }, 180_000); // five training processes in sequence: 70 s measured beside a training run on 2 cores
 
+  it('--augment flip: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
+    const whole = join(tmp(), 'whole');
+    const text = train(['--epochs', '2', '--augment', 'flip', '--out', whole]);
+    expect(text.split('\n')[0]).toMatch(/host threads 1, augment flip$/);
+    expect((JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as { settings: { augment: string } }).settings.augment).toBe('flip');
+    const plain = join(tmp(), 'plain');
+    expect(train(['--epochs', '2', '--out', plain]).split('\n')[0]).not.toMatch(/augment/);
+    expect(modelWeights(plain)).not.toEqual(modelWeights(whole));
+    const resumed = join(tmp(), 'resumed');
+    train(['--epochs', '1', '--augment', 'flip', '--out', resumed]);
+    execFileSync('node', [bin, 'train', '--resume', resumed, '--epochs', '2', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
+    expect(modelWeights(resumed)).toEqual(modelWeights(whole));
+  }, 180_000);
+
   it('refuses a bad run folder, save target or number with one line before any work', () => {
     const dir = tmp();
     const file = join(dir, 'a-file');
