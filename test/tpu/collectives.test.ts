@@ -8,6 +8,8 @@ import {
   allReduceModelSeconds,
   allReduceTiming,
   systemPreset,
+  topologyDims,
+  type AllReduceStep,
   type Program,
 } from '../../src/tpu/index.ts';
 import { randomF32 } from '../vpu/f32-oracle.ts';
@@ -102,9 +104,73 @@ describe('all-reduce moves real data: every core ends bit-identical, equal to th
     );
   });
 
-  it('rejects mismatched buffers', () => {
-    expect(() => allReduce([new Float32Array(3), new Float32Array(4)], [2], link)).toThrow(CollectiveError);
-    expect(() => allReduce([new Float32Array(3)], [2], link)).toThrow(/1 buffers for 2 cores/);
+  it('rejects mismatched buffers, ring sizes and buffer lengths with a user-facing CollectiveError that says which', () => {
+    const refusal = (f: () => unknown): Error => {
+      try {
+        f();
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('no refusal');
+    };
+    const mismatched = refusal(() => allReduce([new Float32Array(3), new Float32Array(4)], [2], link));
+    expect(mismatched).toBeInstanceOf(CollectiveError);
+    expect([mismatched.name, (mismatched as CollectiveError).userFacing]).toEqual(['CollectiveError', true]);
+    expect(mismatched.message).toMatch(/core 1's buffer has 4 values, core 0's has 3/);
+    expect(() => allReduce([new Float32Array(3)], [2], link)).toThrow(/1 buffers for 2 cores \(dims \[2\]\)/);
+    for (const dims of [[0], [2.5], [2, -1]]) expect(() => allReduceTiming(4, dims, link)).toThrow(/ring sizes must be positive integers, got \[/);
+    for (const values of [0, 1.5, NaN]) expect(() => allReduceTiming(values, [2], link)).toThrow(/buffer must hold a positive integer number of values, got/);
+  });
+});
+
+describe('what an all-reduce sends: messages and bytes on the links', () => {
+  /**
+   * Independent count: along dim i (in order) each of the nodes / n_i rings runs 2 (n_i - 1)
+   * steps of n_i messages, and a ring's step moves the whole segment each node then holds,
+   * values / (n_0 ... n_{i-1}), 4 bytes a value.
+   */
+  const expected = (values: number, dims: number[]) => {
+    const nodes = dims.reduce((a, b) => a * b, 1);
+    let [messages, linkBytes, held] = [0, 0, values];
+    for (const n of dims) {
+      messages += (nodes / n) * 2 * (n - 1) * n;
+      linkBytes += (nodes / n) * 2 * (n - 1) * 4 * held;
+      held /= n;
+    }
+    return { messages, linkBytes };
+  };
+
+  it('ring and torus, one direction and both (each half its own messages; the same bytes in all)', () => {
+    for (const dims of [[8], [4, 2], [2, 3]]) {
+      const values = 96; // divisible by every product of dims here
+      const one = allReduceTiming(values, dims, link);
+      expect({ messages: one.messages, linkBytes: one.linkBytes }).toEqual(expected(values, dims));
+      const both = allReduceTiming(values, dims, link, { bidirectional: true });
+      const [a, b] = [expected(values / 2, dims), expected(values / 2, [...dims].reverse())];
+      expect({ messages: both.messages, linkBytes: both.linkBytes }).toEqual({ messages: a.messages + b.messages, linkBytes: a.linkBytes + b.linkBytes });
+    }
+    // one value, both directions: the first half is empty and sends nothing
+    expect(allReduceTiming(1, [2], link, { bidirectional: true }).messages).toBe(expected(1, [2]).messages);
+  });
+
+  it('observe sees every step: n messages from each position to the next, chunks in ring order', () => {
+    const steps: AllReduceStep[] = [];
+    const buffers = Array.from({ length: 4 }, (_, i) => new Float32Array([i, i, i, i]));
+    allReduce(buffers, [4], link, { observe: (s) => steps.push(s) });
+    expect(steps.map((s) => `${s.kind} ${s.step}`)).toEqual(['reduce-scatter 0', 'reduce-scatter 1', 'reduce-scatter 2', 'all-gather 0', 'all-gather 1', 'all-gather 2']);
+    for (const s of steps) {
+      expect(s.messages.map((m) => [m.from, m.to])).toEqual([[0, 1], [1, 2], [2, 3], [3, 0]]);
+      for (const m of s.messages) {
+        expect(m.hi - m.lo).toBe(1);
+        expect(m.arriveSeconds).toBeGreaterThan(m.startSeconds);
+      }
+    }
+    expect(steps[0]!.messages.map((m) => m.chunk)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('the dims of a topology: a ring of cores; a torus of x by y chips is x * cores-per-chip by y', () => {
+    expect(topologyDims({ kind: 'ring', cores: 8 }, 2)).toEqual([8]);
+    expect(topologyDims({ kind: 'torus', x: 4, y: 3 }, 2)).toEqual([8, 3]);
   });
 });
 

@@ -32,6 +32,26 @@ describe('autodiff', () => {
     expect(() => gradients(b, b.exp(w), [w])).toThrow(AutodiffError);
   });
 
+  it('stops at a conversion to integers: no cotangent flows back through an s32 value', () => {
+    const b = new XlaBuilder('f');
+    const x = b.parameter(0, f32([3]), 'x');
+    const whole = b.convert(b.convert(x, 's32'), 'f32');
+    const [dx] = gradients(b, b.sum(b.multiply(whole, x)), [x]);
+    const [w, g] = evaluate(b.build([whole, dx!]), [[1.5, -2.5, 3.25]]);
+    expect(Array.from(g!.data)).toEqual(Array.from(w!.data)); // d/dx of int(x) * x is int(x) where int is flat
+  });
+
+  it("pad's gradient keeps an operand's empty dimension empty", () => {
+    const b = new XlaBuilder('f');
+    const x = b.parameter(0, f32([0, 3]), 'x');
+    const [dx] = gradients(b, b.sum(b.exp(b.pad(x, { low: [1, 0], high: [2, 1], interior: [1, 0], value: 0.5 }))), [x]);
+    const m = b.build(dx!);
+    verify(m);
+    const [g] = evaluate(m, [[]]);
+    expect(g!.shape.dims).toEqual([0, 3]);
+    expect(g!.data.length).toBe(0);
+  });
+
   it('a small conv net (conv -> relu -> maxpool -> reshape -> dot -> softmax CE) matches finite differences', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
