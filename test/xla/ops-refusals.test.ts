@@ -1,0 +1,114 @@
+/**
+ * The op table's shape rules refuse what no graph may hold, each with a ShapeRuleError that
+ * names the attribute and the value (the builder and verifier wrap it into a user-facing
+ * ShapeError); the rng's values and a fusion's cost, checked where they are defined.
+ */
+import { describe, expect, it } from 'vitest';
+import { XlaBuilder, f32, s32 } from '../../src/xla/builder.ts';
+import type { OpAttrs, OpName, Shape } from '../../src/xla/hlo.ts';
+import { fusedCost, opDef } from '../../src/xla/ops/index.ts';
+import { rngBits, rngUniform } from '../../src/xla/ops/source.ts';
+import { ShapeError, ShapeRuleError, costOf } from '../../src/xla/ops/types.ts';
+import { DEFAULT_CORE_CONFIG } from '../../src/tpu/config.ts';
+
+/** The error a shape rule throws for these operands and attrs. */
+function refusal<K extends OpName>(op: K, inputs: readonly Shape[], attrs: Partial<OpAttrs[K]>): Error {
+  try {
+    opDef(op).shape(inputs, attrs as OpAttrs[K]);
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error(`${op}: no refusal`);
+}
+
+describe('shape rules refuse bad operands and attributes, naming them', () => {
+  it('elementwise operands of different dtype, rank or size', () => {
+    for (const other of [s32([2, 3]), f32([2, 3, 1]), f32([2, 4])]) {
+      const e = refusal('add', [f32([2, 3]), other], {});
+      expect(e).toBeInstanceOf(ShapeRuleError);
+      expect([e.name, e.message]).toEqual(['ShapeRuleError', 'operands must have equal shapes']);
+    }
+    expect(opDef('add').shape([f32([2, 3]), f32([2, 3])], {} as never)).toEqual(f32([2, 3]));
+  });
+
+  it('parameters: a negative or fractional index, negative or fractional dims', () => {
+    for (const index of [-1, 1.5]) expect(refusal('parameter', [], { index, shape: f32([2]) }).message).toBe(`parameter index must be a non-negative integer, got ${index}`);
+    expect(refusal('parameter', [], { index: 0, shape: f32([2, -1]) }).message).toBe('parameter dims must be non-negative integers, got [2,-1]');
+    expect(refusal('parameter', [], { index: 0, shape: f32([0.5]) }).message).toBe('parameter dims must be non-negative integers, got [0.5]');
+    expect(opDef('parameter').shape([], { index: 0, shape: f32([0, 2]) } as never)).toEqual(f32([0, 2]));
+  });
+
+  it('constants: values that neither fill the shape nor are one fill value; bad dims', () => {
+    expect(refusal('constant', [], { value: [1, 2, 3], shape: f32([2]) }).message).toBe('constant has 3 values; shape needs 2 (or 1 to fill)');
+    expect(refusal('constant', [], { value: [1], shape: f32([-2]) }).message).toBe('constant dims must be non-negative integers, got [-2]');
+    expect(opDef('constant').shape([], { value: [7], shape: f32([2, 2]) } as never)).toEqual(f32([2, 2]));
+  });
+
+  it('rng: only f32 values, whole dims', () => {
+    expect(refusal('rng', [], { seed: 1, shape: s32([4]) }).message).toBe('rng makes f32 values, not s32');
+    expect(refusal('rng', [], { seed: 1, shape: f32([1.5]) }).message).toBe('rng dims must be non-negative integers, got [1.5]');
+  });
+
+  it('all-reduce: a positive whole number of replicas', () => {
+    for (const replicas of [0, 2.5, NaN]) expect(refusal('all-reduce', [f32([3])], { replicas }).message).toBe(`replicas must be a positive integer, got ${replicas}`);
+    expect(opDef('all-reduce').shape([f32([3])], { replicas: 8 } as never)).toEqual(f32([3]));
+  });
+
+  it('fusion: one output, as many operands as the computation has parameters', () => {
+    const b = new XlaBuilder('fused');
+    const x = b.parameter(0, f32([2]), 'x');
+    const two = b.build([b.exp(x), b.negate(x)]).entry;
+    expect(refusal('fusion', [f32([2])], { computation: two }).message).toBe('fused computation fused must have one output');
+    const c = new XlaBuilder('fused');
+    const one = c.build(c.exp(c.parameter(0, f32([2]), 'x'))).entry;
+    expect(refusal('fusion', [f32([2]), f32([2])], { computation: one }).message).toBe('fused computation fused takes 1 operands, got 2');
+  });
+
+  it('the builder refuses with a one-line, user-facing ShapeError', () => {
+    const b = new XlaBuilder('f');
+    try {
+      b.add(b.parameter(0, f32([2]), 'x'), b.parameter(1, f32([3]), 'y'));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ShapeError);
+      expect([(e as ShapeError).name, (e as ShapeError).userFacing]).toEqual(['ShapeError', true]);
+      expect((e as Error).message).toMatch(/\[2\] and \[3\] do not broadcast/);
+    }
+  });
+});
+
+describe('rng values', () => {
+  it('are 24-bit uniforms in [0, 1): the top 24 bits of the counter hash over 2^24', () => {
+    for (let i = 0; i < 200; i++) {
+      const u = rngUniform(3, i);
+      expect(u).toBeGreaterThanOrEqual(0);
+      expect(u).toBeLessThan(1);
+      expect(u * 2 ** 24).toBe(Math.floor(rngBits(3, i) / 256));
+    }
+    expect(new Set(Array.from({ length: 100 }, (_, i) => rngBits(3, i))).size).toBe(100);
+  });
+});
+
+describe('fusion cost', () => {
+  const config = DEFAULT_CORE_CONFIG;
+  it('an MXU fusion takes the longer of its MXU and VPU work (the epilogue overlaps); a VPU-only one the sum', () => {
+    const b = new XlaBuilder('fused');
+    const a = b.parameter(0, f32([256, 256]), 'a');
+    const w = b.parameter(1, f32([256, 256]), 'w');
+    const d = b.dot(a, w);
+    const y = b.tanh(b.exp(d));
+    const comp = b.build(y).entry;
+    const cost = (op: OpName, ins: Shape[], out: Shape, attrs: unknown) => opDef(op).cost(ins, out, attrs as never, config).computeCycles;
+    const dotCycles = comp.instructions.filter((i) => i.op === 'dot').map((i) => cost('dot', [f32([256, 256]), f32([256, 256])], i.shape, i.attrs))[0]!;
+    const vpuCycles = cost('exp', [f32([256, 256])], f32([256, 256]), {}) + cost('tanh', [f32([256, 256])], f32([256, 256]), {});
+    const io = [f32([256, 256]), f32([256, 256])];
+    const traffic = 3 * 256 * 256 * 4;
+    expect(fusedCost(comp, io, f32([256, 256]), config)).toEqual(costOf('mxu', Math.max(dotCycles, vpuCycles), traffic, config));
+    const e = new XlaBuilder('fused');
+    const p = e.parameter(0, f32([256, 256]), 'p');
+    const vpuOnly = e.build(e.tanh(e.exp(p))).entry;
+    expect(fusedCost(vpuOnly, [f32([256, 256])], f32([256, 256]), config)).toEqual(costOf('vpu', vpuCycles, 2 * 256 * 256 * 4, config));
+    expect(dotCycles).toBeGreaterThan(0);
+    expect(vpuCycles).toBeGreaterThan(0);
+  });
+});
