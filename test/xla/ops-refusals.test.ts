@@ -10,6 +10,7 @@ import { fusedCost, opDef } from '../../src/xla/ops/index.ts';
 import { rngBits, rngUniform } from '../../src/xla/ops/source.ts';
 import { ShapeError, ShapeRuleError, costOf } from '../../src/xla/ops/types.ts';
 import { DEFAULT_CORE_CONFIG } from '../../src/tpu/config.ts';
+import { mxuCycles } from '../../src/mxu/cycles.ts';
 
 /** The error a shape rule throws for these operands and attrs. */
 function refusal<K extends OpName>(op: K, inputs: readonly Shape[], attrs: Partial<OpAttrs[K]>): Error {
@@ -89,8 +90,18 @@ describe('rng values', () => {
   });
 });
 
-describe('fusion cost', () => {
+describe('op costs', () => {
   const config = DEFAULT_CORE_CONFIG;
+  const highest = { precision: 'highest' } as const;
+
+  it('a dot: one array pass per batch, nothing for an empty contraction; a convolution: its im2col matmul', () => {
+    const dot = (l: number[], r: number[], attrs: object) => opDef('dot').cost([f32(l), f32(r)], f32([]), { lhsBatch: [], rhsBatch: [], ...highest, ...attrs } as never, config).computeCycles;
+    expect(dot([2, 0], [0, 3], { lhsContracting: [1], rhsContracting: [0] })).toBe(0);
+    expect(dot([2, 3, 4], [2, 4, 5], { lhsContracting: [2], rhsContracting: [1], lhsBatch: [0], rhsBatch: [0] })).toBe(2 * mxuCycles({ m: 3, k: 4, n: 5 }, config.mxu, 'highest'));
+    const conv = opDef('convolution').cost([f32([1, 5, 5, 2]), f32([2, 2, 2, 4])], f32([1, 4, 4, 4]), { strides: [1, 1], padding: [[0, 0], [0, 0]], lhsDilation: [1, 1], rhsDilation: [1, 1], ...highest } as never, config);
+    expect(conv.computeCycles).toBe(mxuCycles({ m: 16, k: 2 * 2 * 2, n: 4 }, config.mxu, 'highest'));
+  });
+
   it('an MXU fusion takes the longer of its MXU and VPU work (the epilogue overlaps); a VPU-only one the sum', () => {
     const b = new XlaBuilder('fused');
     const a = b.parameter(0, f32([256, 256]), 'a');
