@@ -4,7 +4,9 @@
  * ShapeError); the rng's values and a fusion's cost, checked where they are defined.
  */
 import { describe, expect, it } from 'vitest';
-import { XlaBuilder, f32, s32 } from '../../src/xla/builder.ts';
+import { XlaBuilder, bf16, f32, s32 } from '../../src/xla/builder.ts';
+import { toDType } from '../../src/xla/ops/elementwise.ts';
+import { arrayCycles } from '../../src/vpu/array.ts';
 import type { OpAttrs, OpName, Shape } from '../../src/xla/hlo.ts';
 import { fusedCost, opDef } from '../../src/xla/ops/index.ts';
 import { rngBits, rngUniform } from '../../src/xla/ops/source.ts';
@@ -75,6 +77,23 @@ describe('shape rules refuse bad operands and attributes, naming them', () => {
       expect([(e as ShapeError).name, (e as ShapeError).userFacing]).toEqual(['ShapeError', true]);
       expect((e as Error).message).toMatch(/\[2\] and \[3\] do not broadcast/);
     }
+  });
+});
+
+describe('result element types', () => {
+  it('s32 truncates toward zero (NaN is 0), pred is 1 for any non-zero number but NaN, bf16 rounds, f32 keeps', () => {
+    expect([2.7, -2.7, NaN, -0.5].map((v) => toDType('s32', v))).toEqual([2, -2, 0, -0]);
+    expect([0, -0, NaN, 3, -1e-30, Infinity].map((v) => toDType('pred', v))).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(toDType('bf16', 1 + 2 ** -9)).toBe(1);
+    expect(toDType('f32', Math.fround(1 + 2 ** -9))).toBe(Math.fround(1 + 2 ** -9));
+  });
+
+  // NOTE: the VPU model gives both the same cycles today (one pass per vreg).
+  it('a conversion costs the VPU its rounding to bf16, or its widening from bf16', () => {
+    const n = 4096;
+    const cost = (from: Shape, to: Shape) => opDef('convert').cost([from], to, { dtype: to.dtype } as never, DEFAULT_CORE_CONFIG).computeCycles;
+    expect(cost(f32([n]), bf16([n]))).toBe(arrayCycles('to-bf16', n, DEFAULT_CORE_CONFIG.vpu));
+    expect(cost(bf16([n]), f32([n]))).toBe(arrayCycles('from-bf16', n, DEFAULT_CORE_CONFIG.vpu));
   });
 });
 
