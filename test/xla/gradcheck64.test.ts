@@ -112,6 +112,11 @@ const EXTRA: Record<string, Row> = {
   'convolution: input dilation (a transposed conv)': row([f32([1, 3, 3, 2]), f32([2, 2, 2, 3])], (b, [x, w]) =>
     b.tanh(b.convolution(x!, w!, { lhsDilation: [2, 2], padding: [[1, 1], [1, 0]], strides: [1, 2], ...hi })),
   ),
+  // padding wider than the window: the gradient's own padding goes negative on both sides
+  // (dim 1 at the high end, dim 2 at the low end), and the rule slices instead of padding
+  'reduce-window sum: padding wider than the window': row([f32([1, 3, 4, 1])], (b, [x]) =>
+    b.tanh(b.reduceWindow(x!, { kind: 'sum', window: [1, 2, 2, 1], strides: [1, 1, 2, 1], padding: [[0, 0], [0, 2], [2, 0], [0, 0]] })),
+  ),
   'conv -> relu -> max pool -> dense -> softmax cross-entropy': row([f32([2, 6, 6, 2]), f32([3, 3, 2, 3]), f32([27, 4])], (b, [x, k, w]) => {
     const h = b.relu(b.convolution(x!, k!, { padding: 'same', ...hi }));
     const p = b.maxPool(h, { size: [2, 2] });
