@@ -117,6 +117,12 @@ const EXTRA: Record<string, Row> = {
   'reduce-window sum: padding wider than the window': row([f32([1, 3, 4, 1])], (b, [x]) =>
     b.tanh(b.reduceWindow(x!, { kind: 'sum', window: [1, 2, 2, 1], strides: [1, 1, 2, 1], padding: [[0, 0], [0, 2], [2, 0], [0, 0]] })),
   ),
+  'reduce-window sum: padding wider than the window at the low end only': row([f32([1, 4, 3, 1])], (b, [x]) =>
+    b.tanh(b.reduceWindow(x!, { kind: 'sum', window: [1, 2, 1, 1], strides: [1, 1, 1, 1], padding: [[0, 0], [2, 0], [0, 0], [0, 0]] })),
+  ),
+  'reduce-window sum: padding wider than the window at the high end only': row([f32([1, 3, 2, 1])], (b, [x]) =>
+    b.tanh(b.reduceWindow(x!, { kind: 'sum', window: [1, 2, 1, 1], strides: [1, 1, 1, 1], padding: [[0, 0], [0, 2], [0, 0], [0, 0]] })),
+  ),
   'conv -> relu -> max pool -> dense -> softmax cross-entropy': row([f32([2, 6, 6, 2]), f32([3, 3, 2, 3]), f32([27, 4])], (b, [x, k, w]) => {
     const h = b.relu(b.convolution(x!, k!, { padding: 'same', ...hi }));
     const p = b.maxPool(h, { size: [2, 2] });
