@@ -117,8 +117,11 @@ describe('op costs', () => {
     const dot = (l: number[], r: number[], attrs: object) => opDef('dot').cost([f32(l), f32(r)], f32([]), { lhsBatch: [], rhsBatch: [], ...highest, ...attrs } as never, config).computeCycles;
     expect(dot([2, 0], [0, 3], { lhsContracting: [1], rhsContracting: [0] })).toBe(0);
     expect(dot([2, 3, 4], [2, 4, 5], { lhsContracting: [2], rhsContracting: [1], lhsBatch: [0], rhsBatch: [0] })).toBe(2 * mxuCycles({ m: 3, k: 4, n: 5 }, config.mxu, 'highest'));
-    const conv = opDef('convolution').cost([f32([1, 5, 5, 2]), f32([2, 2, 2, 4])], f32([1, 4, 4, 4]), { strides: [1, 1], padding: [[0, 0], [0, 0]], lhsDilation: [1, 1], rhsDilation: [1, 1], ...highest } as never, config);
-    expect(conv.computeCycles).toBe(mxuCycles({ m: 16, k: 2 * 2 * 2, n: 4 }, config.mxu, 'highest'));
+    expect(dot([2, 3], [3, 0], { lhsContracting: [1], rhsContracting: [0] })).toBe(0);
+    // an 8x8x4 window is a 256-deep contraction: two folds of the 128-row array
+    const conv = opDef('convolution').cost([f32([1, 9, 9, 4]), f32([8, 8, 4, 4])], f32([1, 2, 2, 4]), { strides: [1, 1], padding: [[0, 0], [0, 0]], lhsDilation: [1, 1], rhsDilation: [1, 1], ...highest } as never, config);
+    expect(conv.computeCycles).toBe(mxuCycles({ m: 4, k: 8 * 8 * 4, n: 4 }, config.mxu, 'highest'));
+    expect(conv.computeCycles).toBeGreaterThan(mxuCycles({ m: 4, k: 128, n: 4 }, config.mxu, 'highest'));
   });
 
   it('an MXU fusion takes the longer of its MXU and VPU work (the epilogue overlaps); a VPU-only one the sum', () => {
