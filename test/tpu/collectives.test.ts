@@ -12,6 +12,7 @@ import {
   type AllReduceStep,
   type Program,
 } from '../../src/tpu/index.ts';
+import { thrownBy } from '../thrown.ts';
 import { randomF32 } from '../vpu/f32-oracle.ts';
 
 const link = DEFAULT_LINK_CONFIG;
@@ -105,20 +106,12 @@ describe('all-reduce moves real data: every core ends bit-identical, equal to th
   });
 
   it('rejects mismatched buffers, ring sizes and buffer lengths with a user-facing CollectiveError that says which', () => {
-    const refusal = (f: () => unknown): Error => {
-      try {
-        f();
-      } catch (e) {
-        return e as Error;
-      }
-      throw new Error('no refusal');
-    };
-    const mismatched = refusal(() => allReduce([new Float32Array(3), new Float32Array(4)], [2], link));
+    const mismatched = thrownBy(() => allReduce([new Float32Array(3), new Float32Array(4)], [2], link));
     expect(mismatched).toBeInstanceOf(CollectiveError);
     expect([mismatched.name, (mismatched as CollectiveError).userFacing]).toEqual(['CollectiveError', true]);
     expect(mismatched.message).toMatch(/core 1's buffer has 4 values, core 0's has 3/);
-    expect(refusal(() => allReduce([new Float32Array(3)], [2, 2], link)).message).toBe('all-reduce: 1 buffers for 4 cores (dims [2, 2])');
-    for (const dims of [[0], [2.5], [2, -1]]) expect(refusal(() => allReduceTiming(4, dims, link)).message).toBe(`all-reduce: ring sizes must be positive integers, got [${dims.join(', ')}]`);
+    expect(thrownBy(() => allReduce([new Float32Array(3)], [2, 2], link)).message).toBe('all-reduce: 1 buffers for 4 cores (dims [2, 2])');
+    for (const dims of [[0], [2.5], [2, -1]]) expect(thrownBy(() => allReduceTiming(4, dims, link)).message).toBe(`all-reduce: ring sizes must be positive integers, got [${dims.join(', ')}]`);
     for (const values of [0, 1.5, NaN]) expect(() => allReduceTiming(values, [2], link)).toThrow(/buffer must hold a positive integer number of values, got/);
   });
 });

@@ -13,15 +13,11 @@ import { rngBits, rngUniform } from '../../src/xla/ops/source.ts';
 import { ShapeError, ShapeRuleError, costOf } from '../../src/xla/ops/types.ts';
 import { DEFAULT_CORE_CONFIG } from '../../src/tpu/config.ts';
 import { mxuCycles } from '../../src/mxu/cycles.ts';
+import { thrownBy } from '../thrown.ts';
 
 /** The error a shape rule throws for these operands and attrs. */
 function refusal<K extends OpName>(op: K, inputs: readonly Shape[], attrs: Partial<OpAttrs[K]>): Error {
-  try {
-    opDef(op).shape(inputs, attrs as OpAttrs[K]);
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error(`${op}: no refusal`);
+  return thrownBy(() => opDef(op).shape(inputs, attrs as OpAttrs[K]));
 }
 
 describe('shape rules refuse bad operands and attributes, naming them', () => {
@@ -69,14 +65,10 @@ describe('shape rules refuse bad operands and attributes, naming them', () => {
 
   it('the builder refuses with a one-line, user-facing ShapeError', () => {
     const b = new XlaBuilder('f');
-    try {
-      b.add(b.parameter(0, f32([2]), 'x'), b.parameter(1, f32([3]), 'y'));
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(ShapeError);
-      expect([(e as ShapeError).name, (e as ShapeError).userFacing]).toEqual(['ShapeError', true]);
-      expect((e as Error).message).toMatch(/\[2\] and \[3\] do not broadcast/);
-    }
+    const e = thrownBy(() => b.add(b.parameter(0, f32([2]), 'x'), b.parameter(1, f32([3]), 'y')));
+    expect(e).toBeInstanceOf(ShapeError);
+    expect([e.name, (e as ShapeError).userFacing]).toEqual(['ShapeError', true]);
+    expect(e.message).toMatch(/\[2\] and \[3\] do not broadcast/);
   });
 });
 

@@ -10,6 +10,7 @@ import { f32, pred, s32 } from '../../src/xla/builder.ts';
 import type { OpAttrs, OpName, Shape } from '../../src/xla/hlo.ts';
 import { opDef } from '../../src/xla/ops/index.ts';
 import { ShapeRuleError } from '../../src/xla/ops/types.ts';
+import { thrownBy } from '../thrown.ts';
 
 type Case = readonly [op: OpName, inputs: readonly Shape[], attrs: object, message: string];
 
@@ -106,14 +107,9 @@ const ACCEPTED: readonly [op: OpName, inputs: readonly Shape[], attrs: object, d
 
 describe('shape rules', () => {
   it.each(REFUSED.map((c) => [`${c[0]}: ${c[3]}`, c] as const))('refuse %s', (_name, [op, inputs, attrs, message]) => {
-    let thrown: unknown = null;
-    try {
-      opDef(op).shape(inputs, attrs as OpAttrs[typeof op]);
-    } catch (e) {
-      thrown = e;
-    }
+    const thrown = thrownBy(() => opDef(op).shape(inputs, attrs as OpAttrs[typeof op]));
     expect(thrown).toBeInstanceOf(ShapeRuleError);
-    expect((thrown as Error).message).toBe(message);
+    expect(thrown.message).toBe(message);
   });
 
   it.each(ACCEPTED.map((c) => [c[0], c] as const))('accept the edge cases of %s', (_name, [op, inputs, attrs, dims]) => {
