@@ -71,7 +71,8 @@ export async function runFit(m: Model, t: Trainer, data: Source, a: FitArgs): Pr
 
 async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promise<History> {
   const epochs = a.epochs ?? 1;
-  const h: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [], hostLoad: [] };
+  const hostLoad: number[] = [];
+  const h: History = { epoch: [], history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [] }, deviceSeconds: [], hostSeconds: [], steps: [], hostLoad };
   const feed = new Feed(data, converter(m, t), 'training data');
   let fitStep = 0;
   for (let epoch = a.initialEpoch ?? 0; epoch < epochs; epoch++) {
@@ -109,7 +110,7 @@ async function epochLoop(m: Model, t: Trainer, data: Source, a: FitArgs): Promis
     h.deviceSeconds.push(device);
     h.hostSeconds.push((performance.now() - started) / 1000);
     h.steps.push(steps);
-    h.hostLoad!.push(loadavg()[0]!);
+    hostLoad.push(loadavg()[0]!);
     for (const c of a.callbacks ?? []) await c.onEpochEnd?.(epoch, logs, h);
   }
   return h;
