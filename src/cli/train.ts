@@ -163,9 +163,12 @@ function keptInMemory(d: Dataset<Flower>, maxBytes: number): Dataset<Flower> {
   return d.map(packFlower).cache({ maxBytes, bytesOf: (f) => f.image.byteLength }).map(unpackFlower);
 }
 
+/** The run's augmentation ('none' for a run folder saved before --augment existed). */
+const augmentationOf = (s: RunSettings): Augmentation => (s.augment ?? 'none') as Augmentation;
+
 /** The training images as the run's --augment changes them: one seeded stream per epoch. */
 function augmented(d: Dataset<Flower>, s: RunSettings, firstEpoch: number): Dataset<Flower> {
-  if ((s.augment ?? 'none') === 'none') return d;
+  if (augmentationOf(s) === 'none') return d;
   return d.mapRandom(randomFlipLeftRight, { seed: mixSeeds(s.seed, 0x61756720 /* 'aug ' */), firstIteration: firstEpoch });
 }
 
@@ -352,7 +355,7 @@ export function registerTrain(program: Command): void {
       run.writeSettings(settings, { params: m.countParams(), data: data.describe, classes: data.classes });
       const out = o.json ? process.stderr : process.stdout;
       const say = (line: string): void => void out.write(`${line}\n`);
-      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}${(settings.augment ?? 'none') === 'none' ? '' : `, augment ${settings.augment}`}`);
+      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}${augmentationOf(settings) === 'none' ? '' : `, augment ${settings.augment}`}`);
       say(`data: ${data.describe}`);
       say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
       if (firstEpoch === 0) await checkOutputUnits(m, data.validation, data.classes, settings, say);
