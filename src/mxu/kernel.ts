@@ -41,6 +41,12 @@ export interface FastMatmulOptions {
   readonly feed?: FeedPattern;
   /** The accumulators' values before the matmul ([M, N]; 'default' precision): C = acc + A . B (./reference.ts, step 4). */
   readonly acc?: Float32Array;
+  /**
+   * C is written here ([M, N]) and this array returned, instead of a new one: a TensorCore
+   * writes straight into the destination buffer. May be `acc` itself (the accumulators are
+   * read before C is written); must not be `a` or `b` with the 'js' backend.
+   */
+  readonly out?: Float32Array;
 }
 
 /** Checks the shape and both operand lengths (or a's feed pattern), naming whatever is wrong (MxuConfigError). */
@@ -80,21 +86,24 @@ export function matmulFast(a: Float32Array, b: Float32Array, shape: MatmulShape,
   const backend = options.backend ?? 'wasm';
   const precision = options.precision ?? 'default';
   if (acc) checkAccumulators(acc, shape, precision);
+  if (options.out && options.out.length !== shape.m * shape.n) throw new MxuConfigError(`out has ${options.out.length} values; [m, n] = [${shape.m}, ${shape.n}] needs ${shape.m * shape.n}`);
   const threads = options.threads ?? 1;
   if (!Number.isSafeInteger(threads) || threads < 1) throw new MxuConfigError(`threads must be a positive integer, got ${threads}`);
   const wasmOptions = { rows: config.rows, subnormals: config.subnormals, threads, ...(options.minParallelMacs === undefined ? {} : { minParallelMacs: options.minParallelMacs }) };
   if (backend === 'wasm') {
     // A gathered through the feed while it is packed (no dense copy of A); the multi-pass
     // precisions split, pass and combine inside the kernel too (./wasm-loader.ts)
-    const out = new Float32Array(shape.m * shape.n);
+    const out = options.out ?? new Float32Array(shape.m * shape.n);
     if (precision === 'default') wasmKernel().pass(a, b, shape, wasmOptions, out, { ...(feed ? { feed } : {}), ...(acc ? { acc } : {}) });
     else wasmKernel().precisionPasses(a, b, shape, { ...wasmOptions, precision }, out, feed ? { feed } : {});
     return out;
   }
   // the plain-JS fallback: a dense A, and the modes built from passes by ./precision.ts
   const dense = feed ? gatherFeed(a, feed, shape) : a;
-  if (acc) return jsPass(dense, b, shape, config, undefined, acc);
-  return matmulWithPrecision(dense, b, precision, config.subnormals, (x, y) => jsPass(x, y, shape, config));
+  const c = acc ? jsPass(dense, b, shape, config, undefined, acc) : matmulWithPrecision(dense, b, precision, config.subnormals, (x, y) => jsPass(x, y, shape, config));
+  if (!options.out) return c;
+  options.out.set(c);
+  return options.out;
 }
 
 /** Values and timing of one matmul on the MXU. */

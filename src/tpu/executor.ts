@@ -118,18 +118,20 @@ export function executeInstruction(instr: Instruction, core: CoreContext): void 
     case 'dma':
       copyRows(core.data(instr.src), core.data(instr.dst), dmaLayout(instr, core.size(instr.src)));
       return;
-    case 'matmul':
-      core.data(instr.out).set(
-        core.engine.run({
-          a: core.data(instr.a),
-          b: core.data(instr.b),
-          shape: instr.shape,
-          precision: instr.precision ?? 'default',
-          ...(instr.feed ? { feed: instr.feed } : {}),
-          ...(instr.accumulate ? { acc: core.data(instr.out) } : {}),
-        }),
-      );
+    case 'matmul': {
+      const out = core.data(instr.out);
+      const c = core.engine.run({
+        a: core.data(instr.a),
+        b: core.data(instr.b),
+        shape: instr.shape,
+        precision: instr.precision ?? 'default',
+        out,
+        ...(instr.feed ? { feed: instr.feed } : {}),
+        ...(instr.accumulate ? { acc: out } : {}),
+      });
+      if (c !== out) out.set(c);
       return;
+    }
     case 'vpu-unary':
       unary(instr.op, core.data(instr.x), { config, out: core.data(instr.out) }); // in place is safe: elementwise
       return;

@@ -26,6 +26,8 @@ export interface MatmulOperands {
   readonly feed?: FeedPattern;
   /** The accumulators' values before the matmul: C = acc + A . B ('default' precision). */
   readonly acc?: Float32Array;
+  /** Where C goes ([M, N], may be `acc`): an engine may write it there and return it, or return a new array. */
+  readonly out?: Float32Array;
 }
 
 /** What the TensorCore needs from a matrix unit. */
@@ -42,7 +44,8 @@ export interface MatmulEngine {
 export function fastEngine(config: MxuConfig): MatmulEngine {
   return {
     name: 'mxu fast (wasm) + closed-form cycles',
-    run: ({ a, b, shape, precision, feed, acc }) => matmulFast(a, b, shape, { config, precision, ...(feed ? { feed } : {}), ...(acc ? { acc } : {}) }),
+    run: ({ a, b, shape, precision, feed, acc, out }) =>
+      matmulFast(a, b, shape, { config, precision, ...(feed ? { feed } : {}), ...(acc ? { acc } : {}), ...(out ? { out } : {}) }),
     cycles: (shape, precision) => mxuCycles(shape, config, precision),
   };
 }

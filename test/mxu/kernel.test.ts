@@ -68,6 +68,24 @@ describe('matmulFast, default precision', () => {
     ]);
   });
 
+  it('writes C into `out` and returns it, at every precision and backend, `out` = `acc` included', () => {
+    const shape = { m: 5, k: 7, n: 3 };
+    const a = randomOperand(35, 5, 0.01, 10);
+    const b = randomOperand(21, 3, 0.01, 10);
+    for (const backend of ['wasm', 'js'] as const) {
+      for (const precision of ['default', 'high', 'highest'] as const) {
+        const out = new Float32Array(15).fill(7);
+        expect(matmulFast(a, b, shape, { config: flush, backend, precision, out })).toBe(out);
+        expect(firstBitDifference(out, referenceMatmul(a, b, shape, { config: flush, precision }))).toBe(-1);
+      }
+      const acc = randomOperand(15, 3, 0.01, 10);
+      const expected = referenceMatmul(a, b, shape, { config: flush, acc });
+      expect(matmulFast(a, b, shape, { config: flush, backend, acc, out: acc })).toBe(acc);
+      expect(firstBitDifference(acc, expected)).toBe(-1);
+    }
+    expect(() => matmulFast(a, b, shape, { config: flush, out: new Float32Array(14) })).toThrow('out has 14 values; [m, n] = [5, 3] needs 15');
+  });
+
   it('names the operand whose length does not fit the shape', () => {
     const shape = { m: 2, k: 3, n: 4 };
     expect(() => matmulFast(new Float32Array(5), new Float32Array(12), shape, { config: flush })).toThrow(/operand a has 5 values.*needs 6/);
