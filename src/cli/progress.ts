@@ -16,6 +16,9 @@
  * - the terminal bar is stopped (its line cleared) before anything else is written to a
  *   stream, and `close()` leaves no timer running.
  * - images/s and ETA leave out the run's first step, which includes compiling the step.
+ * - after an epoch with more to come, stderr says about how long the run has left: the
+ *   epochs to go times the mean host time of this process's epochs, compile waits left out
+ *   (a wait ends with the first step, so that step is left out too: an estimate).
  */
 import { SingleBar } from 'cli-progress';
 import type { History, Logs } from '../layers/index.ts';
@@ -92,6 +95,23 @@ export function formatSeconds(seconds: number): string {
   return `${sign}${Math.floor(whole / 3600)} h ${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')} min`;
 }
 
+/** Where `epoch` is in the history (its last entry if the epoch is not there). */
+function historyIndex(h: History, epoch: number): number {
+  const found = h.epoch.lastIndexOf(epoch);
+  return found >= 0 ? found : h.epoch.length - 1;
+}
+
+/**
+ * `about 2 h 31 min left (36 more epochs)`: what is left of a run, from the host seconds of
+ * the epochs this display has seen (compile waits already taken out); undefined at the end.
+ */
+export function timeLeftLine(epochsLeft: number, epochSeconds: readonly number[]): string | undefined {
+  const known = epochSeconds.filter((s) => Number.isFinite(s) && s >= 0);
+  if (epochsLeft < 1 || known.length === 0) return undefined;
+  const mean = known.reduce((sum, s) => sum + s, 0) / known.length;
+  return `about ${formatSeconds(epochsLeft * mean)} left (${epochsLeft} more epoch${epochsLeft === 1 ? '' : 's'})`;
+}
+
 /** A number with 4 decimals, or `-` when there is none yet. */
 const fixed4 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(4));
 
@@ -102,8 +122,7 @@ const fixed4 = (x: number | undefined): string => (x === undefined ? '-' : x.toF
  */
 export function epochLine(args: { readonly epoch: number; readonly epochs: number; readonly logs: Logs; readonly history: History }): string {
   const { epoch, epochs, logs, history: h } = args;
-  const found = h.epoch.lastIndexOf(epoch);
-  const at = found >= 0 ? found : h.epoch.length - 1;
+  const at = historyIndex(h, epoch);
   const parts = [`epoch ${epoch + 1}/${epochs}: ${h.steps[at] ?? 0} steps`, `loss ${fixed4(logs.loss)}`];
   if (logs.accuracy !== undefined) parts.push(`accuracy ${fixed4(logs.accuracy)}`);
   if (logs.val_loss !== undefined) parts.push(`val_loss ${fixed4(logs.val_loss)}`);
@@ -138,6 +157,10 @@ export class TrainingProgress {
   private bar: SingleBar | undefined;
   private waiting: { message: string; startMs: number } | undefined;
   private runSteps = 0;
+  /** Host seconds of each epoch seen, less the waits (compiling) inside it. */
+  private readonly epochSeconds: number[] = [];
+  /** Seconds spent in `begin` waits during the current epoch. */
+  private waitedSeconds = 0;
 
   constructor(options: ProgressOptions) {
     this.out = options.out;
@@ -154,6 +177,7 @@ export class TrainingProgress {
     const total = stepsInEpoch !== undefined && Number.isFinite(stepsInEpoch) && stepsInEpoch > 0 ? Math.floor(stepsInEpoch) : undefined;
     const ms = this.now();
     this.state = { epoch, epochs, total, steps: 0, examples: 0, lossSum: 0, correct: 0, rateFrom: { ms, steps: 0, examples: 0 }, lastLineMs: ms, lastStepMs: ms };
+    this.waitedSeconds = 0;
     if (this.tty) this.startBar();
   }
 
@@ -184,6 +208,11 @@ export class TrainingProgress {
     const epochs = this.state?.epochs ?? history.epoch.length;
     this.state = undefined;
     this.out.write(`${epochLine({ epoch, epochs, logs, history })}\n`);
+    const host = history.hostSeconds[historyIndex(history, epoch)];
+    if (host !== undefined) this.epochSeconds.push(Math.max(0, host - this.waitedSeconds));
+    this.waitedSeconds = 0;
+    const left = timeLeftLine(epochs - (epoch + 1), this.epochSeconds);
+    if (left) this.err.write(`${left}\n`);
   }
 
   /** A message on its own line of `err` (the bar, if any, is redrawn below it). */
@@ -215,7 +244,9 @@ export class TrainingProgress {
     const w = this.waiting;
     if (!w) return;
     this.waiting = undefined;
-    this.note(`${w.message}... done in ${formatSeconds((this.now() - w.startMs) / 1000)}`);
+    const seconds = (this.now() - w.startMs) / 1000;
+    if (this.state) this.waitedSeconds += seconds;
+    this.note(`${w.message}... done in ${formatSeconds(seconds)}`);
   }
 
   private lineDue(s: EpochState, ms: number): boolean {

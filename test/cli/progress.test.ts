@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TrainingProgress, epochLine, formatSeconds, type TextStream } from '../../src/cli/progress.ts';
+import { TrainingProgress, epochLine, formatSeconds, timeLeftLine, type TextStream } from '../../src/cli/progress.ts';
 import type { History } from '../../src/layers/index.ts';
 
 /** A stream that keeps what is written. */
@@ -33,6 +33,16 @@ function history(rows: { steps: number; loss: number; accuracy: number; device: 
 
 const EPOCH_1 = { steps: 4, loss: 1.25, accuracy: 0.5625, device: 0.01234, host: 18.5, val: [1.1, 0.6] as [number, number] };
 const EPOCH_2 = { steps: 2, loss: 0.75, accuracy: 0.75, device: 0.0061, host: 7 };
+
+describe('timeLeftLine', () => {
+  it('is the epochs to go times the mean epoch, and nothing at the end or with no epoch known', () => {
+    expect(timeLeftLine(36, [250, 270])).toBe('about 2 h 36 min left (36 more epochs)');
+    expect(timeLeftLine(1, [6.5])).toBe('about 6.50 s left (1 more epoch)');
+    expect(timeLeftLine(0, [6.5])).toBeUndefined();
+    expect(timeLeftLine(3, [])).toBeUndefined();
+    expect(timeLeftLine(2, [NaN, 10])).toBe('about 20.00 s left (2 more epochs)');
+  });
+});
 
 describe('formatSeconds', () => {
   it('picks a unit a person reads at a glance', () => {
@@ -82,6 +92,7 @@ describe('TrainingProgress, not a terminal', () => {
       'compiling the training step for 8 cores... done in 12.00 s',
       'epoch 1/2 step 1/4  loss 2.0000  accuracy 0.2500  - img/s  ETA -',
       'epoch 1/2 step 3/4  loss 1.5000  accuracy 0.5000  3.2 img/s  ETA 2.50 s',
+      'about 6.50 s left (1 more epoch)', // 18.5 s of host time, 12 s of it compiling
       'epoch 2/2 step 2  loss 0.7500  accuracy 0.7500  2.7 img/s',
       'saved to /tmp/model',
       '',
