@@ -1,5 +1,5 @@
 /**
- * Collects finished `tpusim train` runs on the real photos into bench/results/accuracy.json:
+ * Collects `tpusim train` runs on the real photos into bench/results/accuracy.json:
  * the codelab's accuracy targets (issue 12) checked against what each run reached, with its
  * settings, epochs, host time and images/s. Training to accuracy takes minutes to hours, so
  * this is not a *.bench.ts that `npm run bench` starts: runs are made with `tpusim train`
@@ -7,7 +7,8 @@
  *
  *   npx tsx bench/accuracy-report.ts [--note "what else ran on the host"] RUN_DIR...
  *
- * A run already in the file (same folder name) is replaced; others are kept.
+ * A run already in the file (same folder name) is replaced; others are kept. A run still
+ * short of its --epochs (stopped, to be resumed) is reported as it stands, `finished: false`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -35,7 +36,7 @@ interface History {
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
 function readJson<T>(path: string): T {
-  if (!existsSync(path)) throw new Error(`accuracy-report: ${path} not found (is it a finished train run folder?)`);
+  if (!existsSync(path)) throw new Error(`accuracy-report: ${path} not found (is it a train run folder with at least one epoch done?)`);
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
@@ -63,6 +64,9 @@ function report(dir: string) {
     settings: run.settings,
     params: run.params,
     epochs: h.epoch.length,
+    /** The run's --epochs: fewer epochs done means it stopped early (`--resume` continues it). */
+    plannedEpochs: Number(run.settings.epochs),
+    finished: h.epoch.length >= Number(run.settings.epochs),
     target: target ?? null,
     reached: reachedAt >= 0,
     firstEpochAtTarget: reachedAt >= 0 ? reachedAt + 1 : null,
@@ -96,6 +100,6 @@ const runs = [...previous.filter((p) => !fresh.some((f) => f.run === p.run)), ..
 writeFileSync(out, `${JSON.stringify({ bench: 'accuracy', node: process.version, runs }, null, 1)}\n`);
 for (const r of fresh) {
   const t = r.target === null ? 'no target' : r.reached ? `${r.target} reached at epoch ${r.firstEpochAtTarget} (${r.hostSecondsToTarget} s)` : `${r.target} NOT reached`;
-  console.log(`${r.run}: ${r.settings.model} ${r.settings.imageSize} px, ${r.epochs} epochs, best ${r.bestValAccuracy} (epoch ${r.bestEpoch}), final ${r.finalValAccuracy}; ${t}; ${r.imagesPerSecond} img/s${r.hostLoadMean === null ? '' : ` at load ${r.hostLoadMean}`}`);
+  console.log(`${r.run}: ${r.settings.model} ${r.settings.imageSize} px, ${r.epochs}${r.finished ? '' : ` of ${r.plannedEpochs}`} epochs, best ${r.bestValAccuracy} (epoch ${r.bestEpoch}), final ${r.finalValAccuracy}; ${t}; ${r.imagesPerSecond} img/s${r.hostLoadMean === null ? '' : ` at load ${r.hostLoadMean}`}`);
 }
 console.log(`wrote ${out}`);
