@@ -44,6 +44,8 @@ export interface RunSettings {
   readonly limit?: number;
   readonly optimizer: string;
   readonly lr?: number;
+  /** The learning rate's factor per epoch (absent: constant, as runs saved before it). */
+  readonly lrDecay?: number;
   readonly precision: string;
   readonly engine: string;
   readonly seed: number;

@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AUGMENTATIONS, FLOWER_CLASSES, loadFlowers, mixSeeds, packUnitBytes, randomFlipLeftRight, synthFlowers, unpackUnitBytes, type Augmentation, type Dataset, type Flower } from '../data/index.ts';
 import { checkpointOf, restoreCheckpoint } from '../layers/checkpoint.ts';
-import { OPTIMIZERS, adam, transferModel, unfreeze, inactiveOutputUnits, reluHead, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer } from '../layers/index.ts';
+import { OPTIMIZERS, adam, perEpoch, transferModel, unfreeze, inactiveOutputUnits, reluHead, interpreterEngine, momentum, preset, rmsprop, saveModel, sgd, tpuEngine, tpuStrategy, withCommas, type BatchLike, type History, type Model, type Optimizer, type Schedule } from '../layers/index.ts';
 import { PRECISIONS, type Precision } from '../mxu/config.ts';
 import type { Profile } from '../tpu/index.ts';
 import { parseChoice, parsePositiveInt, UsageError } from './errors.ts';
@@ -51,6 +51,7 @@ interface TrainOpts {
   threads: string;
   optimizer: string;
   lr?: string;
+  lrDecay?: string;
   precision: string;
   engine: string;
   seed: string;
@@ -76,14 +77,24 @@ export interface TrainReport {
   readonly savedTo?: string;
 }
 
-function optimizerFrom(name: string, lr: number | undefined): Optimizer {
+/**
+ * The run's optimizer: `lr` (default: the optimizer's own), times `decay` after every epoch
+ * (Keras's LearningRateScheduler with lr * decay ** epoch; `decay` 1 = constant).
+ * @example optimizerFrom('adam', undefined, 0.9).schedule(0, 2) // 0.001 * 0.81
+ */
+export function optimizerFrom(name: string, lr: number | undefined, decay = 1): Optimizer {
   const which = parseChoice(name, '--optimizer', Object.keys(OPTIMIZERS) as (keyof typeof OPTIMIZERS)[]);
-  const args = lr !== undefined ? { learningRate: lr } : {};
-  if (which === 'adam') return adam(args);
-  if (which === 'rmsprop') return rmsprop(args);
-  if (which === 'momentum') return momentum(args);
-  if (which === 'nesterov') return momentum({ ...args, nesterov: true });
-  return sgd(args);
+  const make = (learningRate: number | Schedule | undefined): Optimizer => {
+    const args = learningRate !== undefined ? { learningRate } : {};
+    if (which === 'adam') return adam(args);
+    if (which === 'rmsprop') return rmsprop(args);
+    if (which === 'momentum') return momentum(args);
+    if (which === 'nesterov') return momentum({ ...args, nesterov: true });
+    return sgd(args);
+  };
+  if (decay === 1) return make(lr);
+  const base = lr ?? make(undefined).schedule(0, 0);
+  return make(perEpoch((epoch) => base * decay ** epoch));
 }
 
 /** A positive finite number in plain decimal or exponent form ('0x10' is not 16). */
@@ -91,6 +102,13 @@ function parseRate(value: string, option: string): number {
   const v = value.trim();
   if (!/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || !(Number(v) > 0) || !Number.isFinite(Number(v))) throw new UsageError(`${option} must be a positive number, got '${value}'`);
   return Number(v);
+}
+
+/** --lr-decay: a factor in (0, 1]. */
+function parseDecay(value: string): number {
+  const d = parseRate(value, '--lr-decay');
+  if (d > 1) throw new UsageError(`--lr-decay must be at most 1 (the factor the learning rate is multiplied by after each epoch), got '${value}'`);
+  return d;
 }
 
 /** The run's settings from the command line. */
@@ -127,6 +145,7 @@ function settingsFrom(o: TrainOpts): RunSettings {
     ...(o.limit !== undefined ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
     optimizer: parseChoice(o.optimizer, '--optimizer', Object.keys(OPTIMIZERS)),
     ...(o.lr !== undefined ? { lr: parseRate(o.lr, '--lr') } : {}),
+    ...(o.lrDecay !== undefined ? { lrDecay: parseDecay(o.lrDecay) } : {}),
     precision: parseChoice<Precision>(o.precision, '--precision', PRECISIONS),
     engine: parseChoice(o.engine, '--engine', ['tpu', 'interpreter']),
     seed: parsePositiveInt(o.seed, '--seed'),
@@ -258,7 +277,7 @@ function build(s: RunSettings, threads: number | 'auto', backbone: Model | undef
 function compileFor(m: Model, s: RunSettings, threads: number | 'auto', fineTune: boolean): void {
   if (fineTune) unfreeze(m);
   m.compile({
-    optimizer: optimizerFrom(s.optimizer, fineTune ? (s.fineTuneLr ?? FINE_TUNE_LR) : s.lr),
+    optimizer: fineTune ? optimizerFrom(s.optimizer, s.fineTuneLr ?? FINE_TUNE_LR) : optimizerFrom(s.optimizer, s.lr, s.lrDecay),
     loss: 'sparseCategoricalCrossentropy',
     metrics: ['accuracy'],
     precision: s.precision as Precision,
@@ -322,6 +341,7 @@ export function registerTrain(program: Command): void {
     .option('--threads <n|auto>', `host threads simulating the cores: 1 = this thread, N = N worker threads (at most --cores), auto = up to ${defaultThreadsHelp()} workers once a step proves long, if that many CPUs are idle; results are the same for any count`, 'auto')
     .option('--optimizer <name>', `optimizer: ${Object.keys(OPTIMIZERS).join(' | ')}`, 'adam')
     .option('--lr <rate>', "learning rate (default: the optimizer's)")
+    .option('--lr-decay <factor>', 'multiply the learning rate by this after every epoch, as a Keras LearningRateScheduler of lr * factor ** epoch (default 1: constant)')
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
     .option('--engine <e>', 'tpu (lowered programs on the simulated TensorCores) | interpreter (the reference)', 'tpu')
     .option('--seed <n>', 'seed of weights, shuffling, augmentation and synthetic data', '1')
@@ -355,7 +375,7 @@ export function registerTrain(program: Command): void {
       run.writeSettings(settings, { params: m.countParams(), data: data.describe, classes: data.classes });
       const out = o.json ? process.stderr : process.stdout;
       const say = (line: string): void => void out.write(`${line}\n`);
-      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}${augmentationOf(settings) === 'none' ? '' : `, augment ${settings.augment}`}`);
+      say(`${settings.model}: ${withCommas(m.countParams())} params, ${settings.imageSize} x ${settings.imageSize}, ${settings.cores} simulated core(s), global batch ${globalBatch} (${settings.batchPerCore} per core), ${settings.optimizer}${settings.lrDecay === undefined ? '' : ` (lr x ${settings.lrDecay} per epoch)`}, ${settings.precision} precision, ${settings.engine} engine, host threads ${threads}${augmentationOf(settings) === 'none' ? '' : `, augment ${settings.augment}`}`);
       say(`data: ${data.describe}`);
       say(`run folder: ${run.path}${checkpoint ? ` (resuming after epoch ${checkpoint.epoch})` : ''}`);
       if (firstEpoch === 0) await checkOutputUnits(m, data.validation, data.classes, settings, say);

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { optimizerFrom } from '../../src/cli/train.ts';
 import { readCheckpoint } from '../../src/layers/checkpoint.ts';
 
 const bin = new URL('../../bin/tpusim.js', import.meta.url).pathname;
@@ -20,6 +21,16 @@ const modelWeights = (run: string): Buffer => {
   const json = JSON.parse(readFileSync(join(run, 'model', 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
   return readFileSync(join(run, 'model', json.weightsManifest[0]!.paths[0]!));
 };
+
+describe('optimizerFrom', () => {
+  it('multiplies the learning rate (given, or the optimizer\'s own) by the decay once per epoch, whatever the step', () => {
+    const rates = (o: ReturnType<typeof optimizerFrom>) => [0, 1, 2, 5].map((epoch) => o.schedule(7 * epoch + 3, epoch));
+    expect(rates(optimizerFrom('adam', undefined, 0.5))).toEqual([0.001, 0.0005, 0.00025, 0.001 / 32]);
+    expect(rates(optimizerFrom('sgd', undefined, 0.1))).toEqual([0.01, 0.01 * 0.1, 0.01 * 0.1 ** 2, 0.01 * 0.1 ** 5]);
+    expect(rates(optimizerFrom('momentum', 0.2, 0.9))).toEqual([0.2, 0.2 * 0.9, 0.2 * 0.9 ** 2, 0.2 * 0.9 ** 5]);
+    expect(rates(optimizerFrom('rmsprop', 0.003))).toEqual([0.003, 0.003, 0.003, 0.003]);
+  });
+});
 
 describe('tpusim train', () => {
   it('writes its run folder: settings, history, curves-ready history, checkpoints, the model', () => {
@@ -76,6 +87,20 @@ describe('tpusim train', () => {
     expect(modelWeights(resumed)).toEqual(modelWeights(whole));
   }, 180_000);
 
+  it('--lr-decay: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
+    const whole = join(tmp(), 'whole');
+    const text = train(['--epochs', '2', '--lr-decay', '0.5', '--out', whole]);
+    expect(text.split('\n')[0]).toMatch(/, adam \(lr x 0\.5 per epoch\), default precision,/);
+    expect((JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as { settings: { lrDecay: number } }).settings.lrDecay).toBe(0.5);
+    const plain = join(tmp(), 'plain');
+    train(['--epochs', '2', '--out', plain]);
+    expect(modelWeights(plain)).not.toEqual(modelWeights(whole));
+    const resumed = join(tmp(), 'resumed');
+    train(['--epochs', '1', '--lr-decay', '0.5', '--out', resumed]);
+    execFileSync('node', [bin, 'train', '--resume', resumed, '--epochs', '2', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
+    expect(modelWeights(resumed)).toEqual(modelWeights(whole));
+  }, 180_000);
+
   it('refuses a bad run folder, save target or number with one line before any work', () => {
     const dir = tmp();
     const file = join(dir, 'a-file');
@@ -86,6 +111,7 @@ describe('tpusim train', () => {
       [['--save', file, '--out', join(dir, 'r1')], /--save .*a-file: exists and is not a folder/],
       [['--lr', '0x10', '--out', join(dir, 'r2')], /--lr must be a positive number, got '0x10'/],
       [['--image-size', '100000', '--out', join(dir, 'r3')], /--image-size 100000 is more than 1024/],
+      [['--lr-decay', '1.5', '--out', join(dir, 'r5')], /--lr-decay must be at most 1 .*got '1.5'/],
       [['--batch', '12', '--out', join(dir, 'r4')], /--batch 12 must be a multiple of --cores 8/],
       [['--resume', dir], /--resume .*: not a run folder \(no run.json\)/],
     ];
@@ -95,6 +121,6 @@ describe('tpusim train', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
-    for (const r of ['r1', 'r2', 'r3', 'r4']) expect(existsSync(join(dir, r)), r).toBe(false); // nothing created
+    for (const r of ['r1', 'r2', 'r3', 'r4', 'r5']) expect(existsSync(join(dir, r)), r).toBe(false); // nothing created
   });
 });
