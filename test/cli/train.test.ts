@@ -73,32 +73,37 @@ describe('tpusim train', () => {
     expect(history(killed).history).toEqual(history(whole).history);
   }, 180_000); // five training processes in sequence: 70 s measured beside a training run on 2 cores
 
-  it('--augment flip: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
-    const whole = join(tmp(), 'whole');
-    const text = train(['--epochs', '2', '--augment', 'flip', '--out', whole]);
-    expect(text.split('\n')[0]).toMatch(/host threads 1, augment flip$/);
-    expect((JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as { settings: { augment: string } }).settings.augment).toBe('flip');
-    const plain = join(tmp(), 'plain');
-    expect(train(['--epochs', '2', '--out', plain]).split('\n')[0]).not.toMatch(/augment/);
-    expect(modelWeights(plain)).not.toEqual(modelWeights(whole));
-    const resumed = join(tmp(), 'resumed');
-    train(['--epochs', '1', '--augment', 'flip', '--out', resumed]);
+  /**
+   * A training option that changes what is learned: 2 epochs with `flags`, 2 without, and 1
+   * with then `--resume` to 2. Returns the first line of the run with them, its settings,
+   * and each run's weights.
+   */
+  function trainedWith(flags: string[]) {
+    const [whole, plain, resumed] = [join(tmp(), 'whole'), join(tmp(), 'plain'), join(tmp(), 'resumed')];
+    const firstLine = train(['--epochs', '2', ...flags, '--out', whole]).split('\n')[0]!;
+    const plainLine = train(['--epochs', '2', '--out', plain]).split('\n')[0]!;
+    train(['--epochs', '1', ...flags, '--out', resumed]);
     execFileSync('node', [bin, 'train', '--resume', resumed, '--epochs', '2', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
-    expect(modelWeights(resumed)).toEqual(modelWeights(whole));
+    const settings = (JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as { settings: Record<string, unknown> }).settings;
+    return { firstLine, plainLine, settings, whole: modelWeights(whole), plain: modelWeights(plain), resumed: modelWeights(resumed) };
+  }
+
+  it('--augment flip: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
+    const r = trainedWith(['--augment', 'flip']);
+    expect(r.firstLine).toMatch(/host threads 1, augment flip$/);
+    expect(r.plainLine).not.toMatch(/augment/);
+    expect(r.settings.augment).toBe('flip');
+    expect(r.plain).not.toEqual(r.whole);
+    expect(r.resumed).toEqual(r.whole);
   }, 180_000);
 
   it('--lr-decay: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
-    const whole = join(tmp(), 'whole');
-    const text = train(['--epochs', '2', '--lr-decay', '0.5', '--out', whole]);
-    expect(text.split('\n')[0]).toMatch(/, adam \(lr x 0\.5 per epoch\), default precision,/);
-    expect((JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as { settings: { lrDecay: number } }).settings.lrDecay).toBe(0.5);
-    const plain = join(tmp(), 'plain');
-    train(['--epochs', '2', '--out', plain]);
-    expect(modelWeights(plain)).not.toEqual(modelWeights(whole));
-    const resumed = join(tmp(), 'resumed');
-    train(['--epochs', '1', '--lr-decay', '0.5', '--out', resumed]);
-    execFileSync('node', [bin, 'train', '--resume', resumed, '--epochs', '2', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
-    expect(modelWeights(resumed)).toEqual(modelWeights(whole));
+    const r = trainedWith(['--lr-decay', '0.5']);
+    expect(r.firstLine).toMatch(/, adam \(lr x 0\.5 per epoch\), default precision,/);
+    expect(r.plainLine).not.toMatch(/per epoch/);
+    expect(r.settings.lrDecay).toBe(0.5);
+    expect(r.plain).not.toEqual(r.whole);
+    expect(r.resumed).toEqual(r.whole);
   }, 180_000);
 
   it('refuses a bad run folder, save target or number with one line before any work', () => {
