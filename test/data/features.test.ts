@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExampleParseError } from '../../src/data/errors.ts';
 import { bytesFeature, encodeExample, floatFeature, int64Feature } from '../../src/data/example.ts';
 import { fixedLenFeature, parseSingleExample, varLenFeature } from '../../src/data/features.ts';
+import { thrownBy } from '../thrown.ts';
 
 const record = encodeExample({
   image: bytesFeature([new Uint8Array([1, 2, 3])]),
@@ -52,14 +53,9 @@ describe('parseSingleExample', () => {
       [{ class: fixedLenFeature([], 'float32') }, /feature 'class': is a int64_list, but the spec wants float32/],
     ];
     for (const [spec, msg] of cases) {
-      let err: unknown;
-      try {
-        parseSingleExample(record, spec as never, where);
-      } catch (e) {
-        err = e;
-      }
+      const err = thrownBy(() => parseSingleExample(record, spec as never, where));
       expect(err).toBeInstanceOf(ExampleParseError);
-      expect((err as ExampleParseError).message).toMatch(msg);
+      expect(err.message).toMatch(msg);
       expect((err as ExampleParseError).recordIndex).toBe(4);
     }
   });

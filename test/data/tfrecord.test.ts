@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TFRecordError } from '../../src/data/errors.ts';
 import { encodeRecords, readTFRecordBuffer, readTFRecordFile, writeTFRecordFile } from '../../src/data/tfrecord.ts';
+import { thrownBy } from '../thrown.ts';
 
 /** An independent bit-at-a-time CRC-32C, straight from the definition. */
 function crcRef(b: Uint8Array): number {
@@ -66,14 +67,7 @@ function corrupt(at: number, xor = 0x40): Uint8Array {
   b[at]! ^= xor;
   return b;
 }
-const firstError = (b: Uint8Array): TFRecordError => {
-  try {
-    [...readTFRecordBuffer(b, { file: 'x.tfrec' })];
-  } catch (e) {
-    return e as TFRecordError;
-  }
-  throw new Error('no error');
-};
+const firstError = (b: Uint8Array): TFRecordError => thrownBy(() => [...readTFRecordBuffer(b, { file: 'x.tfrec' })]) as TFRecordError;
 
 describe('TFRecord errors', () => {
   const second = 16; // record 1 starts after the empty record 0

@@ -2,22 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { XlaBuilder, f32, samePadding } from '../../src/xla/builder.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
 import { ShapeError } from '../../src/xla/ops/index.ts';
+import { thrownBy } from '../thrown.ts';
 
 describe('XlaBuilder', () => {
   it('reports a shape mismatch with the op, the source and both shapes', () => {
     const b = new XlaBuilder('f');
     const x = b.parameter(0, f32([32, 784]), 'x');
     const w = b.parameter(1, f32([100, 128]), 'w');
-    const err = (() => {
-      try {
-        b.withSource('dense_1', () => b.dot(x, w));
-      } catch (e) {
-        return e as Error;
-      }
-      return null;
-    })();
+    const err = thrownBy(() => b.withSource('dense_1', () => b.dot(x, w)));
     expect(err).toBeInstanceOf(ShapeError);
-    expect(err!.message).toBe("dot (source 'dense_1'): contracting dims differ: lhs dim 1 is 784, rhs dim 0 is 100; operands f32[32,784] and f32[100,128]");
+    expect(err.message).toBe("dot (source 'dense_1'): contracting dims differ: lhs dim 1 is 784, rhs dim 0 is 100; operands f32[32,784] and f32[100,128]");
   });
 
   it('broadcasts numbers and lower ranks like NumPy, emitting explicit HLO', () => {
