@@ -72,6 +72,8 @@ interface EpochState {
   lastLineMs: number;
   /** When the last step ended: rates are measured up to it, so they hold still between steps. */
   lastStepMs: number;
+  /** Seconds spent in `begin` waits (compiling) during the epoch. */
+  waitedSeconds: number;
 }
 
 const SPINNER = ['|', '/', '-', '\\'];
@@ -159,8 +161,6 @@ export class TrainingProgress {
   private runSteps = 0;
   /** Host seconds of each epoch seen, less the waits (compiling) inside it. */
   private readonly epochSeconds: number[] = [];
-  /** Seconds spent in `begin` waits during the current epoch. */
-  private waitedSeconds = 0;
 
   constructor(options: ProgressOptions) {
     this.out = options.out;
@@ -176,8 +176,7 @@ export class TrainingProgress {
     this.stopBar();
     const total = stepsInEpoch !== undefined && Number.isFinite(stepsInEpoch) && stepsInEpoch > 0 ? Math.floor(stepsInEpoch) : undefined;
     const ms = this.now();
-    this.state = { epoch, epochs, total, steps: 0, examples: 0, lossSum: 0, correct: 0, rateFrom: { ms, steps: 0, examples: 0 }, lastLineMs: ms, lastStepMs: ms };
-    this.waitedSeconds = 0;
+    this.state = { epoch, epochs, total, steps: 0, examples: 0, lossSum: 0, correct: 0, rateFrom: { ms, steps: 0, examples: 0 }, lastLineMs: ms, lastStepMs: ms, waitedSeconds: 0 };
     if (this.tty) this.startBar();
   }
 
@@ -206,11 +205,11 @@ export class TrainingProgress {
     this.endWait();
     this.stopBar();
     const epochs = this.state?.epochs ?? history.epoch.length;
+    const waited = this.state?.waitedSeconds ?? 0;
     this.state = undefined;
     this.out.write(`${epochLine({ epoch, epochs, logs, history })}\n`);
     const host = history.hostSeconds[historyIndex(history, epoch)];
-    if (host !== undefined) this.epochSeconds.push(Math.max(0, host - this.waitedSeconds));
-    this.waitedSeconds = 0;
+    if (host !== undefined) this.epochSeconds.push(Math.max(0, host - waited));
     const left = timeLeftLine(epochs - (epoch + 1), this.epochSeconds);
     if (left) this.err.write(`${left}\n`);
   }
@@ -245,7 +244,7 @@ export class TrainingProgress {
     if (!w) return;
     this.waiting = undefined;
     const seconds = (this.now() - w.startMs) / 1000;
-    if (this.state) this.waitedSeconds += seconds;
+    if (this.state) this.state.waitedSeconds += seconds;
     this.note(`${w.message}... done in ${formatSeconds(seconds)}`);
   }
 
