@@ -33,7 +33,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { WasmKernelError } from './wasm-loader.ts';
+import { WasmKernelError } from './wasm-module.ts';
 
 /** The registers of one PE at the end of a cycle. Tiles are -1 for "none". */
 export interface PeState {

@@ -18,4 +18,4 @@ export { matmulFast, mxuMatmul, type FastMatmulOptions, type KernelBackend, type
 export { combinePassResults, matmulWithPrecision, passOperands, type PassFn } from './precision.ts';
 export { MatmulPool, matmulParallel, type PoolMatmulOptions } from './parallel.ts';
 export { NpyError, encodeNpy, parseNpy, readNpy, writeNpy, type NpyArray } from './npy.ts';
-export { WasmKernelError } from './wasm-loader.ts';
+export { WasmKernelError } from './wasm-module.ts';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kernelModule } from '../../src/mxu/wasm-loader.ts';
+import { kernelModule } from '../../src/mxu/wasm-module.ts';
 import { CTL_DONE, CTL_FAILED, KernelHelpers, type ChunkJob } from '../../src/mxu/worker.ts';
 import { bits, randomOperand } from './kernel-operands.ts';
 

@@ -5,7 +5,7 @@
  * counted. (Helper threads run the same export: test/mxu/parallel.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { kernelModule } from '../../src/mxu/wasm-loader.ts';
+import { kernelModule } from '../../src/mxu/wasm-module.ts';
 import { bits, randomOperand } from './kernel-operands.ts';
 
 interface Exports {

@@ -12,7 +12,7 @@ import { matmulFast, mxuMatmul } from '../../src/mxu/kernel.ts';
 import { reportFromCounters } from '../../src/mxu/report.ts';
 import { runStepped } from '../../src/mxu/stepped.ts';
 import { CANONICAL_NAN_BITS, referenceMatmul } from '../../src/mxu/reference.ts';
-import { WasmKernelError, loadKernelModule } from '../../src/mxu/wasm-loader.ts';
+import { WasmKernelError, loadKernelModule } from '../../src/mxu/wasm-module.ts';
 import { bits, caseOperands, firstBitDifference, matmulCase, randomOperand } from './kernel-operands.ts';
 
 const flush = { rows: 128, subnormals: 'flush' as const };
