@@ -25,7 +25,8 @@ export { fusion, fusionDecisions, type FusionDecision, type FusionRecord } from 
 export { layout, layoutPass, tiledBytes } from './passes/layout.ts';
 export { dfsOrder, peakLiveBytes, schedule } from './passes/schedule.ts';
 export { hbmLowerBound, type HbmBound } from './hbm-bound.ts';
-export { LoweredRunner, LoweringError, lower, runLowered, type HloOpProfile, type LoweredModule, type LoweredRun, type LowerOptions, type ProgramMemory } from './lower.ts';
+export { LoweringError, lower, type LoweredModule, type LowerOptions, type ProgramMemory } from './lower.ts';
+export { LoweredRunner, runLowered, type HloOpProfile, type LoweredRun } from './lowered-runner.ts';
 export { planLowering, printPlan, type Decision, type LoweringPlan } from './lower-plan.ts';
 export { kernelBudgetValues } from './lower-kernel.ts';
 export { planConv, convGeometry, type ConvPlan, type ConvGeometry } from './lower-conv.ts';

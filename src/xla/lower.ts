@@ -3,9 +3,9 @@
  * Lowering: a compiled HloModule becomes a TensorCore program (tpu/program.ts) whose
  * results are bit-identical to the reference interpreter, and whose cycles come from the
  * device's models (MXU closed form via the core's engine, VPU per-vreg costs, DMA
- * bandwidth and latency). `runLowered` loads it on a simulated TensorCore and runs it.
+ * bandwidth and latency). ./lowered-runner.ts loads it on a simulated TensorCore and runs it.
  *
- * Imports tpu (program types, TensorCore, profile, config), ./lower-emit, ./lower-kernel,
+ * Imports tpu (program types, config), ./lower-emit, ./lower-kernel,
  * ./lower-reduce, ./lower-dot, ./lower-conv (convolutions, fed to the MXU from vector
  * memory without an im2col buffer), ./lower-plan, ./ops, ./print.
  *
@@ -29,8 +29,6 @@
  * program still needs more vector memory than the core has, `lower` throws a
  * LoweringError naming the ops that need the most.
  */
-import { TensorCore } from '../tpu/core.ts';
-import type { Profile } from '../tpu/profile.ts';
 import { accesses, type BufferDecl, type Program } from '../tpu/program.ts';
 import type { HloInstruction, HloModule, Shape } from './hlo.ts';
 import { tiledDot } from './lower-dot.ts';
@@ -371,66 +369,4 @@ export function lower(module: HloModule, options: LowerOptions = {}): LoweredMod
   const kept = buffers.filter((b) => used.has(b.name) || storage.has(b.name));
   const initial = new Map([...e.initial].filter(([name]) => used.has(name)));
   return { program: { buffers: kept, instructions: e.instructions }, params, outputs, initial, owners: e.owners, memory: memoryOf(kept, initial, params) };
-}
-
-/** Cycles attributed to one HLO instruction of a run. */
-export interface HloOpProfile {
-  readonly owner: string;
-  readonly instructions: number;
-  /** Sum of its program instructions' busy cycles, all units. */
-  readonly busyCycles: number;
-  readonly dmaBytes: number;
-}
-
-/** The result of one run of a lowered module. */
-export interface LoweredRun {
-  readonly outputs: Float32Array[];
-  readonly profile: Profile;
-  /** Cycles per HLO instruction (busy cycles of its program instructions, all units). */
-  readonly byOp: HloOpProfile[];
-}
-
-/**
- * A lowered module loaded once on a core, run many times (a training loop: only the
- * arguments change between steps). `execute: false` runs timing only (no data).
- */
-export class LoweredRunner {
-  constructor(
-    readonly lowered: LoweredModule,
-    readonly core: TensorCore = new TensorCore(),
-  ) {
-    core.load(lowered.program);
-    for (const [name, data] of lowered.initial) core.write(name, data);
-  }
-
-  /** Writes the arguments, runs the program, reads the outputs. */
-  run(args: readonly ArrayLike<number>[], options: { readonly execute?: boolean } = {}): LoweredRun {
-    const l = this.lowered;
-    if (args.length !== l.params.length) throw new LoweringError(`the program takes ${l.params.length} arguments, got ${args.length}`);
-    l.params.forEach((name, i) => this.core.write(name, Float32Array.from(args[i]!)));
-    const profile = this.core.run(options);
-    const byOwner = new Map<string, { instructions: number; busyCycles: number; dmaBytes: number }>();
-    for (const r of profile.ops) {
-      const owner = l.owners[r.index] ?? '?';
-      const o = byOwner.get(owner) ?? { instructions: 0, busyCycles: 0, dmaBytes: 0 };
-      byOwner.set(owner, { instructions: o.instructions + 1, busyCycles: o.busyCycles + r.cycles, dmaBytes: o.dmaBytes + r.bytes });
-    }
-    const outputs = l.outputs.map((name) => this.core.read(name));
-    return { outputs, profile, byOp: [...byOwner].map(([owner, v]) => ({ owner, ...v })) };
-  }
-
-  /** Frees the core's buffers. */
-  close(): void {
-    this.core.unload();
-  }
-}
-
-/** Runs a lowered module once on a fresh simulated TensorCore. */
-export function runLowered(l: LoweredModule, args: readonly ArrayLike<number>[], options: { readonly execute?: boolean; readonly core?: TensorCore } = {}): LoweredRun {
-  const runner = new LoweredRunner(l, options.core);
-  try {
-    return runner.run(args, options.execute === undefined ? {} : { execute: options.execute });
-  } finally {
-    runner.close();
-  }
 }

@@ -16,7 +16,8 @@ import { compile } from '../../src/xla/compiler.ts';
 import { depthwiseConv2d, type DepthwiseOptions } from '../../src/xla/compose-depthwise.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
 import type { HloModule } from '../../src/xla/hlo.ts';
-import { lower, runLowered } from '../../src/xla/lower.ts';
+import { lower } from '../../src/xla/lower.ts';
+import { runLowered } from '../../src/xla/lowered-runner.ts';
 import { evaluate64 } from './eval64.ts';
 import { Rng } from './random-graph.ts';
 

@@ -13,7 +13,8 @@ import { XlaBuilder, f32 } from '../../src/xla/builder.ts';
 import { compile } from '../../src/xla/compiler.ts';
 import { evaluate } from '../../src/xla/evaluate.ts';
 import type { HloModule } from '../../src/xla/hlo.ts';
-import { lower, runLowered } from '../../src/xla/lower.ts';
+import { lower } from '../../src/xla/lower.ts';
+import { runLowered } from '../../src/xla/lowered-runner.ts';
 import { Rng, randomGraph } from './random-graph.ts';
 
 const bits = (xs: readonly Float32Array[]): number[][] => xs.map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
