@@ -8,9 +8,9 @@
  *
  * Imports data (flowers, datasets, augmentation), layers (BatchLike), ./run-dir (settings), ./errors.
  */
-import { FLOWER_CLASSES, loadFlowers, mixSeeds, packUnitBytes, randomFlipLeftRight, synthFlowers, unpackUnitBytes, type Augmentation, type Dataset, type Flower } from '../data/index.ts';
+import { AUGMENTATIONS, FLOWER_CLASSES, augmentationFn, loadFlowers, mixSeeds, packUnitBytes, synthFlowers, unpackUnitBytes, type Augmentation, type Dataset, type Flower } from '../data/index.ts';
 import type { BatchLike } from '../layers/index.ts';
-import { UsageError } from './errors.ts';
+import { parseChoice, UsageError } from './errors.ts';
 import type { RunSettings } from './run-dir.ts';
 
 /** The most bytes of decoded training images kept in memory between epochs. */
@@ -33,12 +33,13 @@ function keptInMemory(d: Dataset<Flower>, maxBytes: number): Dataset<Flower> {
 }
 
 /** The run's augmentation ('none' for a run folder saved before --augment existed). */
-export const augmentationOf = (s: RunSettings): Augmentation => (s.augment ?? 'none') as Augmentation;
+export const augmentationOf = (s: RunSettings): Augmentation => parseChoice<Augmentation>(s.augment ?? 'none', "run.json's augment", AUGMENTATIONS);
 
 /** The training images as the run's --augment changes them: one seeded stream per epoch. */
 function augmented(d: Dataset<Flower>, s: RunSettings, firstEpoch: number): Dataset<Flower> {
-  if (augmentationOf(s) === 'none') return d;
-  return d.mapRandom(randomFlipLeftRight, { seed: mixSeeds(s.seed, 0x61756720 /* 'aug ' */), firstIteration: firstEpoch });
+  const fn = augmentationFn(augmentationOf(s));
+  if (!fn) return d;
+  return d.mapRandom(fn, { seed: mixSeeds(s.seed, 0x61756720 /* 'aug ' */), firstIteration: firstEpoch });
 }
 
 /** The training and validation batches, and a one-line description of the data. */

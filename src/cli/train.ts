@@ -278,7 +278,7 @@ export function registerTrain(program: Command): void {
     .option('--precision <p>', `matmul precision: ${PRECISIONS.join(' | ')}`, 'default')
     .option('--engine <e>', 'tpu (lowered programs on the simulated TensorCores) | interpreter (the reference)', 'tpu')
     .option('--seed <n>', 'seed of weights, shuffling, augmentation and synthetic data', '1')
-    .option('--augment <a>', `random augmentation of the training images: ${AUGMENTATIONS.join(' | ')} (flip: mirror half of them, as tf.image.random_flip_left_right; default: flip for squeeze-90, none for the codelab's models, as its code does)`)
+    .option('--augment <a>', `random augmentation of the training images: ${AUGMENTATIONS.join(' | ')} (flip: mirror half of them, as tf.image.random_flip_left_right; flip-zoom: flip, then zoom in up to 1.25x at a random spot, as Keras's RandomZoom; default: flip for squeeze-90, none for the codelab's models, as its code does)`)
     .option('--out <dir>', 'the run folder: history, curves, profile, checkpoints, model (default: runs/<model>-<time>)')
     .option('--resume <dir>', 'continue the run in this folder from its last checkpoint (--epochs may raise the total)')
     .option('--save <dir>', 'also write the trained model (TensorFlow.js files) here')

@@ -19,4 +19,4 @@ export { drawFlower, FLOWER_CLASSES, synthFlowerF32, synthFlowerJpeg } from './s
 export { FLOWER_SPEC, flowerExample, type Flower } from './flower-transforms.ts';
 export { loadFlowers, parseSplitFile, prepareFlowers, shardName, splitShards, synthFlowers, writeSynthFlowers, type FlowerSet, type LoadOptions, type PrepareOptions } from './flowers.ts';
 export { packUnitBytes, unpackUnitBytes } from './unit-bytes.ts';
-export { AUGMENTATIONS, flipLeftRight, randomFlipLeftRight, type Augmentation } from './augment.ts';
+export { AUGMENTATIONS, ZOOM_MIN_CROP, augmentationFn, flipLeftRight, randomFlipLeftRight, randomZoom, type Augmentation } from './augment.ts';

@@ -93,7 +93,7 @@ const TABLE: (() => [string[], RegExp])[] = [
   () => [['train', '--seed', '0', '--out', p('r4')], /--seed must be a positive integer, got '0'/],
   () => [['train', '--save', p('file'), '--out', p('r5')], /--save .*file: exists and is not a folder/],
   () => [['train', '--threads', '1000', '--out', p('r6')], /--threads 1000 is more than --cores 8/],
-  () => [['train', '--augment', 'rotate', '--out', p('r9')], /--augment must be one of none, flip; got 'rotate'/],
+  () => [['train', '--augment', 'rotate', '--out', p('r9')], /--augment must be one of none, flip, flip-zoom; got 'rotate'/],
   () => [['train', '--data', p('few'), '--image-size', '32', '--out', p('r7')], /few has 6 training images, less than one global batch of 128 \(8 cores x 16\): not one step would run/],
   () => [['train', '--data', p('few'), '--image-size', '32', '--limit', '2', '--cores', '1', '--batch', '4', '--out', p('r8')], /--limit 2 leaves 2 training images, less than one global batch of 4/],
   // compile

@@ -88,11 +88,12 @@ describe('tpusim train', () => {
     return { firstLine, plainLine, settings, whole: modelWeights(whole), plain: modelWeights(plain), resumed: modelWeights(resumed) };
   }
 
-  it('--augment flip: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
-    const r = trainedWith(['--augment', 'flip']);
-    expect(r.firstLine).toMatch(/host threads 1, augment flip$/);
+  // flip-zoom draws four numbers per image (flip's one, then the zoom's three): the stream a resume restarts
+  it('--augment flip-zoom: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
+    const r = trainedWith(['--augment', 'flip-zoom']);
+    expect(r.firstLine).toMatch(/host threads 1, augment flip-zoom$/);
     expect(r.plainLine).not.toMatch(/augment/);
-    expect(r.settings.augment).toBe('flip');
+    expect(r.settings.augment).toBe('flip-zoom');
     expect(r.plain).not.toEqual(r.whole);
     expect(r.resumed).toEqual(r.whole);
   }, 180_000);
