@@ -98,19 +98,19 @@ describe('tpusim train', () => {
     expect(r.resumed).toEqual(r.whole);
   }, 180_000);
 
-  it('squeeze-90 trains with flips unless told otherwise; the codelab\'s models train on the images as they are', () => {
+  it('squeeze-90 trains with its recipe (flips, zooms, lr x 0.95 per epoch) unless told otherwise; the codelab\'s models train on the images as they are, at a constant rate', () => {
     const tiny = ['--image-size', '16', '--count', '16', '--batch', '8', '--epochs', '1', '--threads', '1'];
     const run = (model: string, flags: string[] = []) => {
       const out = join(tmp(), 'run');
       const firstLine = execFileSync('node', [bin, 'train', '--model', model, ...tiny, ...flags, '--out', out], { encoding: 'utf8', timeout: 120_000 }).split('\n')[0]!;
-      const { augment } = (JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { settings: { augment: string } }).settings;
-      return { firstLine, augment };
+      const { augment, lrDecay } = (JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { settings: { augment: string; lrDecay?: number } }).settings;
+      return { firstLine, augment, lrDecay };
     };
     const s90 = run('squeeze-90');
-    expect(s90.firstLine).toMatch(/host threads 1, augment flip$/);
-    expect(s90.augment).toBe('flip');
-    expect(run('squeeze-90', ['--augment', 'none'])).toEqual({ firstLine: expect.not.stringMatching(/augment/), augment: 'none' });
-    expect(run('little-squeeze').augment).toBe('none');
+    expect(s90.firstLine).toMatch(/adam \(lr x 0\.95 per epoch\), .*host threads 1, augment flip-zoom$/);
+    expect(s90).toMatchObject({ augment: 'flip-zoom', lrDecay: 0.95 });
+    expect(run('squeeze-90', ['--augment', 'none', '--lr-decay', '1'])).toMatchObject({ firstLine: expect.not.stringMatching(/augment/), augment: 'none', lrDecay: 1 });
+    expect(run('little-squeeze')).toMatchObject({ firstLine: expect.not.stringMatching(/augment|per epoch/), augment: 'none', lrDecay: undefined });
   }, 120_000); // three small runs, about 5 s each
 
   it('--lr-decay: announced, kept in run.json, changes what is learned, and a resumed run has the bits of the whole one', () => {
