@@ -184,9 +184,9 @@ const BUILDERS = {
    * "Squeeze it to 90%" leaves the model to the reader; this is tpusim's answer, aimed at
    * 85-90% validation accuracy on the flowers at 192 px while staying cheap on a simulated
    * TPU. Measured (bench/results/accuracy.json, run s90-192: seed 1, Adam, no augmentation):
-   * best 0.812 at epoch 29, then 0.77 at 36 as it overfit, short of the aim. `tpusim train`
-   * therefore tried random left-right flips (--augment flip): best 0.803
-   * (epoch 28), 0.786 at 30, swinging from epoch to epoch (run s90f). With flips and the
+   * best 0.812 at epoch 29, then 0.77 at 36 as it overfit, short of the aim. Random
+   * left-right flips (--augment flip, run s90f) gave a best of 0.803
+   * (epoch 28), 0.786 at 30, swinging from epoch to epoch. With flips and the
    * learning rate x 0.9 per epoch (--lr-decay 0.9, run s90d) it climbs steadily and holds
    * 0.79-0.795 from epoch 20 to 30 (train 0.88): steadier, not higher. Flips and zooms
    * (--augment flip-zoom) with the rate x 0.95 per epoch (run s90fz, 40 epochs) reach the
